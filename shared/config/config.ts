@@ -1,0 +1,128 @@
+/**
+ * The front door's configuration: parsed once from the environment, validated as a whole (one
+ * error lists every bad key), typed and frozen. Every key and its default is documented in the
+ * README's configuration table; keep the two in step.
+ */
+import { type BackendSpec, parseBackendList } from './backends';
+import { type Env, EnvReader } from './env-reader';
+
+export const LogLevel = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LogLevel)[number];
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly model: {
+    /** The public model id, echoed to OpenAI clients and reported by /info. */
+    readonly id: string;
+    readonly dimension: number;
+    /** Extra names accepted for the model (DJL route, OpenAI strict mode). */
+    readonly aliases: readonly string[];
+    /** When true, /v1/embeddings answers unknown model names with 404 model_not_found. */
+    readonly strictNames: boolean;
+    /** The `model` sent to OpenAI-compatible upstreams. */
+    readonly upstreamName: string;
+  };
+  readonly limits: {
+    readonly maxItems: number;
+    readonly maxCharsPerItem: number;
+    readonly maxBodyBytes: number;
+  };
+  readonly timeouts: {
+    /** Whole-request budget, across every upstream attempt. */
+    readonly requestMs: number;
+    /** One upstream call. */
+    readonly upstreamMs: number;
+    /** How long SIGTERM waits for in-flight requests before closing connections. */
+    readonly shutdownGraceMs: number;
+  };
+  readonly tiers: {
+    readonly cpu: readonly BackendSpec[];
+    readonly gpu: readonly BackendSpec[];
+  };
+  readonly upstream: {
+    /** Bearer key for TEI / OpenAI-compatible upstreams; never logged. */
+    readonly apiKey: string | undefined;
+    readonly connectionsPerOrigin: number;
+  };
+  readonly logLevel: LogLevel;
+}
+
+export const DEFAULTS = {
+  host: '0.0.0.0',
+  port: 8080,
+  modelId: 'sentence-transformers/all-MiniLM-L6-v2',
+  dimension: 384,
+  // OpenAI's own limit on items in one embeddings request.
+  maxItems: 2048,
+  // all-MiniLM-L6-v2 reads 256 tokens (~1,000 characters) and truncates the rest; this only stops
+  // abuse while leaving room for clients that send whole pages and rely on truncation.
+  maxCharsPerItem: 32_768,
+  // Lambda's synchronous payload limit; a Node server may raise it.
+  maxBodyBytes: 6 * 1024 * 1024,
+  // API Gateway's HTTP API integration timeout is 30 s.
+  requestMs: 30_000,
+  upstreamMs: 20_000,
+  // Cloud Run gives 10 s between SIGTERM and SIGKILL; Fargate 30 s by default.
+  shutdownGraceMs: 10_000,
+  connectionsPerOrigin: 32,
+} as const;
+
+const MAX_PORT = 65_535;
+const ONE_HOUR_MS = 3_600_000;
+
+/** Parses and validates the environment. Throws ConfigError listing every problem. */
+export function parseConfig(env: Env): Config {
+  const read = new EnvReader(env);
+
+  const cpuKey = ['CPU_BACKENDS', 'DJL_URLS', 'DJL_URL'].find((key) => read.raw(key) !== undefined) ?? 'CPU_BACKENDS';
+  const setAliases = ['CPU_BACKENDS', 'DJL_URLS', 'DJL_URL'].filter((key) => read.raw(key) !== undefined);
+  if (setAliases.length > 1) {
+    read.problem(`${setAliases.join(' and ')} are all set; set only CPU_BACKENDS (DJL_URLS and DJL_URL are its aliases)`);
+  }
+  const cpu = parseBackendList(cpuKey, read.list(cpuKey));
+  const gpu = parseBackendList('GPU_BACKENDS', read.list('GPU_BACKENDS'));
+  for (const problem of [...cpu.problems, ...gpu.problems]) read.problem(problem);
+
+  const modelId = read.string('MODEL_ID', DEFAULTS.modelId);
+  const requestMs = read.int('REQUEST_TIMEOUT_MS', DEFAULTS.requestMs, { min: 1, max: ONE_HOUR_MS });
+  const upstreamMs = read.int('UPSTREAM_TIMEOUT_MS', DEFAULTS.upstreamMs, { min: 1, max: ONE_HOUR_MS });
+
+  const config: Config = {
+    host: read.string('HOST', DEFAULTS.host),
+    port: read.int('PORT', DEFAULTS.port, { min: 0, max: MAX_PORT }),
+    model: {
+      id: modelId,
+      dimension: read.int('MODEL_DIMENSION', DEFAULTS.dimension, { min: 1, max: 65_536 }),
+      aliases: read.list('MODEL_ALIASES'),
+      strictNames: read.bool('STRICT_MODEL_NAMES', false),
+      upstreamName: read.string('UPSTREAM_MODEL', modelId),
+    },
+    limits: {
+      maxItems: read.int('MAX_ITEMS_PER_REQUEST', DEFAULTS.maxItems, { min: 1, max: 1_000_000 }),
+      maxCharsPerItem: read.int('MAX_CHARS_PER_ITEM', DEFAULTS.maxCharsPerItem, { min: 1 }),
+      maxBodyBytes: read.int('MAX_BODY_BYTES', DEFAULTS.maxBodyBytes, { min: 1024 }),
+    },
+    timeouts: {
+      requestMs,
+      upstreamMs: Math.min(upstreamMs, requestMs),
+      shutdownGraceMs: read.int('SHUTDOWN_GRACE_MS', DEFAULTS.shutdownGraceMs, { min: 0, max: ONE_HOUR_MS }),
+    },
+    tiers: { cpu: cpu.specs, gpu: gpu.specs },
+    upstream: {
+      apiKey: read.raw('UPSTREAM_API_KEY'),
+      connectionsPerOrigin: read.int('UPSTREAM_CONNECTIONS', DEFAULTS.connectionsPerOrigin, { min: 1, max: 4096 }),
+    },
+    logLevel: read.oneOf('LOG_LEVEL', LogLevel, 'info'),
+  };
+  read.finish();
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

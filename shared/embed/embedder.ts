@@ -1,0 +1,41 @@
+/**
+ * The embedding service the HTTP routes call: texts in, vectors out, in input order. The routes
+ * neither know nor care how many backends, tiers or batches stand behind it.
+ */
+import type { Tier } from '../config/backends';
+import type { EndpointHealth } from '../upstream/upstream';
+
+export interface EmbedRequest {
+  readonly texts: readonly string[];
+  readonly requestId: string;
+  /** Epoch milliseconds after which nobody waits for the answer. */
+  readonly deadline: number;
+  /** Aborted when the client goes away. */
+  readonly signal?: AbortSignal;
+}
+
+export interface EmbedResult {
+  /** One vector per input text, in input order. */
+  readonly vectors: number[][];
+  /** The tier that served the request. */
+  readonly tier: Tier;
+  /** Upstream calls made, retries included. */
+  readonly attempts: number;
+}
+
+export interface EndpointReport extends EndpointHealth {
+  readonly id: string;
+  readonly dialect: string;
+}
+
+export interface HealthReport {
+  /** True when at least one endpoint can serve. */
+  readonly ready: boolean;
+  readonly tiers: Readonly<Record<Tier, readonly EndpointReport[]>>;
+}
+
+export interface Embedder {
+  embed(request: EmbedRequest): Promise<EmbedResult>;
+  health(): Promise<HealthReport>;
+  close(): Promise<void>;
+}

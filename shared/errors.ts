@@ -1,0 +1,62 @@
+/**
+ * One error base for the whole front door. Every error carries a stable `code` (what happened),
+ * the HTTP `status` it maps to, and optionally the request field (`param`) a client must fix.
+ * One place (`shared/http/error-response.ts`) turns it into each API dialect's error body.
+ */
+
+/** Stable error codes; clients and logs key on these, so they never change meaning. */
+export const ErrorCode = {
+  invalidJson: 'invalid_json',
+  invalidRequest: 'invalid_request',
+  unsupported: 'unsupported_parameter',
+  emptyInput: 'empty_input',
+  tooManyItems: 'too_many_items',
+  itemTooLong: 'item_too_long',
+  bodyTooLarge: 'body_too_large',
+  unsupportedMediaType: 'unsupported_media_type',
+  modelNotFound: 'model_not_found',
+  routeNotFound: 'not_found',
+  methodNotAllowed: 'method_not_allowed',
+  backendUnavailable: 'backend_unavailable',
+  backendOverloaded: 'backend_overloaded',
+  backendTimeout: 'backend_timeout',
+  backendError: 'backend_error',
+  backendBadResponse: 'backend_bad_response',
+  noBackends: 'no_backends',
+  internal: 'internal_error',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface FrontDoorErrorOptions {
+  /** The request field at fault, in the route's own naming (`input`, `inputs`, `encoding_format`). */
+  param?: string;
+  /** Seconds a client should wait before retrying (429/503). */
+  retryAfterSeconds?: number;
+  cause?: unknown;
+}
+
+/** The one error class the HTTP layer maps to a response. */
+export class FrontDoorError extends Error {
+  override readonly name = 'FrontDoorError';
+  readonly param: string | undefined;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+    options: FrontDoorErrorOptions = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.param = options.param;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+
+  /** True for mistakes the client must fix (4xx), false for trouble on our side or upstream. */
+  get isClientError(): boolean {
+    return this.status >= 400 && this.status < 500;
+  }
+}
+
+export const isFrontDoorError = (value: unknown): value is FrontDoorError =>
+  value instanceof FrontDoorError;

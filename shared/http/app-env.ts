@@ -1,0 +1,28 @@
+/** What the Hono app's handlers share per request, and the dependencies the app is built from. */
+import type { Clock } from '../clock';
+import type { Config } from '../config/config';
+import type { Dialect } from '../dialects/dialect';
+import type { ModelNames } from '../dialects/model-names';
+import type { Embedder } from '../embed/embedder';
+import type { Logger } from '../logger';
+
+export interface AppDependencies {
+  readonly config: Config;
+  readonly embedder: Embedder;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Where the app runs (`node`, `aws-lambda`, ...), reported by /info. */
+  readonly runtime: string;
+}
+
+/** Built once per app from the dependencies. */
+export interface AppContext extends AppDependencies {
+  readonly models: ModelNames;
+}
+
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    dialect: Dialect;
+  };
+}

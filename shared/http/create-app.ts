@@ -1,0 +1,61 @@
+/**
+ * The front door's HTTP app, built once from its dependencies. Every runtime (Node server,
+ * Lambda, Cloud Functions) serves this same app; entry points only translate.
+ */
+import { Hono } from 'hono';
+import { requestId } from 'hono/request-id';
+import { createModelNames } from '../dialects/model-names';
+import { ErrorCode, FrontDoorError } from '../errors';
+import type { AppContext, AppDependencies, AppEnv } from './app-env';
+import { registerEmbedRoutes } from './embed-routes';
+import { dialectForPath, errorResponse, toFrontDoorError } from './error-response';
+import { ROUTES, registerStatusRoutes } from './status-routes';
+
+/** Accepted client request ids: short, and safe to put in logs and headers. */
+const MAX_REQUEST_ID_LENGTH = 128;
+
+export function createApp(deps: AppDependencies): Hono<AppEnv> {
+  const ctx: AppContext = { ...deps, models: createModelNames(deps.config) };
+  const app = new Hono<AppEnv>();
+
+  app.use(requestId({ limitLength: MAX_REQUEST_ID_LENGTH }));
+  app.use(async (c, next) => {
+    c.set('dialect', dialectForPath(c.req.path));
+    await next();
+  });
+
+  registerEmbedRoutes(app, ctx);
+  registerStatusRoutes(app, ctx);
+
+  // A known path with the wrong method: 405 naming the right one.
+  const allowed = new Map<string, string[]>();
+  for (const route of ROUTES) {
+    const [method, path] = route.split(' ') as [string, string];
+    const honoPath = path.replace(/\{(\w+)\}/g, ':$1');
+    allowed.set(honoPath, [...(allowed.get(honoPath) ?? []), method]);
+  }
+  for (const [path, methods] of allowed) {
+    app.all(path, (c) => {
+      throw new FrontDoorError(405, ErrorCode.methodNotAllowed,
+        `${c.req.method} is not allowed on ${c.req.path}: use ${methods.join(' or ')}`);
+    });
+  }
+
+  app.notFound((c) => errorResponse(
+    new FrontDoorError(404, ErrorCode.routeNotFound,
+      `no route for ${c.req.method} ${c.req.path}; routes: ${ROUTES.join(', ')}`),
+    dialectForPath(c.req.path),
+    { 'x-request-id': c.get('requestId') },
+  ));
+
+  app.onError((error, c) => {
+    const requestIdValue = c.get('requestId');
+    const failure = toFrontDoorError(error, deps.logger, requestIdValue);
+    if (!failure.isClientError) {
+      deps.logger.warn('request_failed', { requestId: requestIdValue, path: c.req.path, status: failure.status, code: failure.code, message: failure.message });
+    }
+    return errorResponse(failure, c.get('dialect') ?? dialectForPath(c.req.path), { 'x-request-id': requestIdValue });
+  });
+
+  return app;
+}

@@ -1,0 +1,69 @@
+/**
+ * The three embed routes. Each parses its dialect's body into texts, hands them to the embedder,
+ * and writes the vectors back in its dialect's shape; errors are mapped in one place (create-app).
+ */
+import type { Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { Dialect } from '../dialects/dialect';
+import { formatDjlResponse, parseDjlRequest } from '../dialects/djl';
+import { formatOpenAiResponse, parseOpenAiRequest } from '../dialects/openai';
+import { parseJsonBody } from '../dialects/read-texts';
+import { formatTeiResponse, parseTeiRequest } from '../dialects/tei';
+import type { EmbedResult } from '../embed/embedder';
+import { ErrorCode, FrontDoorError } from '../errors';
+import type { AppContext, AppEnv } from './app-env';
+
+const JSON_HEADERS = { 'content-type': 'application/json' } as const;
+
+export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
+  const { config, embedder, clock, models } = ctx;
+  const limits = config.limits;
+
+  // Checked while the body streams in (or from Content-Length), never buffering past the limit.
+  const limitBody = bodyLimit({
+    maxSize: limits.maxBodyBytes,
+    onError: () => {
+      throw new FrontDoorError(413, ErrorCode.bodyTooLarge,
+        `the request body is larger than ${limits.maxBodyBytes} bytes (MAX_BODY_BYTES): send fewer or shorter texts per request`);
+    },
+  });
+
+  function embed(c: Context<AppEnv>, texts: readonly string[]): Promise<EmbedResult> {
+    return embedder.embed({
+      texts,
+      requestId: c.get('requestId'),
+      deadline: clock.now() + config.timeouts.requestMs,
+      signal: c.req.raw.signal,
+    });
+  }
+
+  app.post('/v1/embeddings', limitBody, async (c) => {
+    const request = parseOpenAiRequest(parseJsonBody(await c.req.text()), {
+      limits,
+      models,
+      dimension: config.model.dimension,
+      strictModelNames: config.model.strictNames,
+    });
+    const result = await embed(c, request.texts);
+    return c.body(formatOpenAiResponse(request, result.vectors), 200, JSON_HEADERS);
+  });
+
+  app.post('/embed', limitBody, async (c) => {
+    const request = parseTeiRequest(parseJsonBody(await c.req.text()), limits, config.model.dimension);
+    const result = await embed(c, request.texts);
+    return c.body(formatTeiResponse(result.vectors), 200, JSON_HEADERS);
+  });
+
+  const djl = async (c: Context<AppEnv>, model: string | undefined): Promise<Response> => {
+    if (model !== undefined && !models.accepts(model)) {
+      throw new FrontDoorError(404, ErrorCode.modelNotFound, `Model or workflow not found: ${model}`);
+    }
+    const request = parseDjlRequest(await c.req.text(), c.req.header('content-type'), limits);
+    const result = await embed(c, request.texts);
+    return c.body(formatDjlResponse(request, result.vectors), 200, JSON_HEADERS);
+  };
+  app.post('/predictions/:model', limitBody, (c) => djl(c, c.req.param('model')));
+  app.post('/predictions/:model/:version', limitBody, (c) => djl(c, c.req.param('model')));
+  app.post('/models/:model/invoke', limitBody, (c) => djl(c, c.req.param('model')));
+  app.post('/invocations', limitBody, (c) => djl(c, c.req.query('model_name')));
+}

@@ -1,0 +1,59 @@
+/**
+ * Liveness and description routes: `/ping` the DJL way, `/health` the TEI way, `/info` in the
+ * spirit of TEI's, describing the model, the limits and the tiers (never backend addresses).
+ */
+import type { Hono } from 'hono';
+import type { AppContext, AppEnv } from './app-env';
+
+/** Public routes, listed by /info. */
+export const ROUTES = [
+  'POST /v1/embeddings',
+  'POST /embed',
+  'POST /predictions/{model}',
+  'POST /invocations',
+  'GET /ping',
+  'GET /health',
+  'GET /info',
+] as const;
+
+export function registerStatusRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
+  const { config, embedder, models } = ctx;
+
+  // DJL answers /ping with 200 even when the model is Unhealthy; the body carries the state.
+  app.get('/ping', async (c) => {
+    const report = await embedder.health();
+    const body = { [models.djlName]: { status: report.ready ? 'Healthy' : 'Unhealthy' } };
+    return c.body(JSON.stringify(body, null, 2), 200, { 'content-type': 'application/json' });
+  });
+
+  app.get('/health', async (c) => {
+    const report = await embedder.health();
+    if (report.ready) return c.body(null, 200);
+    return c.json({ error: 'no backend can serve requests right now', error_type: 'Unhealthy' }, 503);
+  });
+
+  app.get('/info', async (c) => {
+    const report = await embedder.health();
+    const tier = (name: 'cpu' | 'gpu') => ({
+      endpoints: report.tiers[name].length,
+      healthy: report.tiers[name].filter((endpoint) => endpoint.state === 'healthy').length,
+      backends: report.tiers[name].map(({ id, dialect, state }) => ({ id, dialect, state })),
+    });
+    return c.json({
+      model_id: models.id,
+      model_names: models.accepted,
+      dimension: config.model.dimension,
+      strict_model_names: config.model.strictNames,
+      runtime: ctx.runtime,
+      limits: {
+        max_items_per_request: config.limits.maxItems,
+        max_chars_per_item: config.limits.maxCharsPerItem,
+        max_body_bytes: config.limits.maxBodyBytes,
+        request_timeout_ms: config.timeouts.requestMs,
+        upstream_timeout_ms: config.timeouts.upstreamMs,
+      },
+      tiers: { cpu: tier('cpu'), gpu: tier('gpu') },
+      endpoints: ROUTES,
+    });
+  });
+}

@@ -1,0 +1,85 @@
+/**
+ * Serves the app from a Node HTTP server, with the graceful shutdown Cloud Run and Fargate expect:
+ * on SIGTERM stop accepting, let in-flight requests finish within a grace period, then close.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { Logger } from '../logger';
+
+export interface NodeServerOptions {
+  readonly host: string;
+  readonly port: number;
+  /** How long shutdown waits for in-flight requests before cutting connections. */
+  readonly shutdownGraceMs: number;
+  readonly logger: Logger;
+}
+
+export interface RunningServer {
+  /** `http://host:port`, with the real port when 0 was asked for. */
+  readonly url: string;
+  readonly port: number;
+  /** Requests being served right now. */
+  inFlight(): number;
+  /** Stops accepting, drains in-flight requests within the grace period, then closes. Idempotent. */
+  shutdown(): Promise<void>;
+}
+
+// Slowloris guard: a client has this long to send its headers.
+const HEADERS_TIMEOUT_MS = 10_000;
+// Longer than typical load balancer idle timeouts (60 s on ALB) would race them; shorter wastes sockets.
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+export async function startNodeServer(app: Hono<any>, options: NodeServerOptions): Promise<RunningServer> {
+  let inFlight = 0;
+  let draining = false;
+  let shutdownPromise: Promise<void> | undefined;
+
+  // Count requests, and ask clients to close their connection once we are draining.
+  const fetch = async (request: Request, env: unknown): Promise<Response> => {
+    inFlight++;
+    try {
+      const response = await app.fetch(request, env);
+      if (draining) response.headers.set('connection', 'close');
+      return response;
+    } finally {
+      inFlight--;
+    }
+  };
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const created = serve({ fetch, hostname: options.host, port: options.port }, () => resolve(created as Server)) as Server;
+    created.once('error', reject);
+  });
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+
+  const address = server.address() as AddressInfo;
+  const displayHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${displayHost === '0.0.0.0' ? '127.0.0.1' : displayHost}:${address.port}`;
+
+  function shutdown(): Promise<void> {
+    shutdownPromise ??= new Promise<void>((resolve) => {
+      draining = true;
+      options.logger.info('shutdown_started', { inFlight, graceMs: options.shutdownGraceMs });
+      const closed = new Promise<void>((done) => server.close(() => done()));
+      server.closeIdleConnections();
+      // Keep-alive sockets that finish a request while we drain become idle: close them too.
+      const sweep = setInterval(() => server.closeIdleConnections(), 100);
+      const grace = setTimeout(() => {
+        options.logger.warn('shutdown_grace_expired', { inFlight });
+        server.closeAllConnections();
+      }, options.shutdownGraceMs);
+      void closed.then(() => {
+        clearInterval(sweep);
+        clearTimeout(grace);
+        options.logger.info('shutdown_complete', {});
+        resolve();
+      });
+    });
+    return shutdownPromise;
+  }
+
+  return { url, port: address.port, inFlight: () => inFlight, shutdown };
+}

@@ -1,0 +1,78 @@
+/**
+ * Client for DJL Serving, built to its real behaviour (../shared/reference/djl-serving.md):
+ * `{"inputs": [...]}` with exactly `Content-Type: application/json`, a nested list back, errors as
+ * `{"code", "type", "message"}` on a connection DJL then closes, and a `/ping` whose body (not its
+ * status) says whether the model is ready.
+ */
+import { UpstreamDialect, type Tier } from '../config/backends';
+import type { HttpTransport } from './transport';
+import { type EndpointHealth, HealthState, type Upstream, type UpstreamCall } from './upstream';
+import { assertVectors, errorFromResponse, parseJsonBody, tryParseJson } from './upstream-http';
+import { isUpstreamError, UpstreamFailure } from './upstream-error';
+
+export interface DjlUpstreamOptions {
+  id: string;
+  tier: Tier;
+  /** Full inference URL, e.g. http://10.0.0.5:8080/predictions/all_MiniLM_L6_v2 */
+  url: string;
+  /** The model name the backend serves; found in the `/ping` body. */
+  modelName: string | undefined;
+  dimension: number;
+  transport: HttpTransport;
+}
+
+/** DJL model states as `/ping` spells them. */
+const DJL_STATES: Readonly<Record<string, HealthState>> = {
+  Healthy: HealthState.healthy,
+  Unhealthy: HealthState.unhealthy,
+  PENDING: HealthState.pending,
+  FAILED: HealthState.failed,
+};
+
+export function createDjlUpstream(options: DjlUpstreamOptions): Upstream {
+  const { transport, dimension } = options;
+  const pingUrl = new URL('/ping', options.url).toString();
+
+  async function embed(texts: readonly string[], call: UpstreamCall): Promise<number[][]> {
+    const response = await transport.request({
+      url: options.url,
+      method: 'POST',
+      // DJL 0.29 reads a body as plain text when the content type carries a charset suffix.
+      headers: { 'content-type': 'application/json', accept: 'application/json', 'x-request-id': call.requestId },
+      body: JSON.stringify({ inputs: texts }),
+      timeoutMs: call.timeoutMs,
+      ...(call.signal ? { signal: call.signal } : {}),
+    });
+    if (response.status !== 200) {
+      const body = tryParseJson(response.body) as { type?: unknown } | undefined;
+      throw errorFromResponse(response, typeof body?.type === 'string' ? body.type : undefined);
+    }
+    const vectors = parseJsonBody(response);
+    assertVectors(vectors, texts.length, dimension);
+    return vectors;
+  }
+
+  async function ping(call: Omit<UpstreamCall, 'requestId'>): Promise<EndpointHealth> {
+    try {
+      const response = await transport.request({ url: pingUrl, method: 'GET', ...call });
+      const body = tryParseJson(response.body);
+      if (body === null || typeof body !== 'object') {
+        return { state: HealthState.unhealthy, detail: `/ping answered ${response.status} without a JSON body` };
+      }
+      const models = body as Record<string, { status?: unknown } | undefined>;
+      const entry = options.modelName === undefined ? Object.values(models)[0] : models[options.modelName];
+      if (entry === undefined) {
+        return { state: HealthState.failed, detail: `model ${options.modelName ?? '(any)'} is not loaded on this backend` };
+      }
+      const state = typeof entry.status === 'string' ? DJL_STATES[entry.status] : undefined;
+      return state === undefined
+        ? { state: HealthState.unhealthy, detail: `unknown model status ${JSON.stringify(entry.status)}` }
+        : { state, detail: `model status ${String(entry.status)}` };
+    } catch (error) {
+      const reason = isUpstreamError(error) ? error.reason : UpstreamFailure.reset;
+      return { state: HealthState.down, detail: `/ping failed: ${reason}` };
+    }
+  }
+
+  return { id: options.id, tier: options.tier, dialect: UpstreamDialect.djl, embed, ping };
+}

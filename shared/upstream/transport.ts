@@ -1,0 +1,32 @@
+/**
+ * The HTTP transport upstream clients talk through. One small interface so each runtime picks its
+ * own implementation: undici pools for long-lived servers, Node's built-in fetch where a bundle's
+ * cold start matters (Lambda).
+ */
+
+export interface TransportRequest {
+  readonly url: string;
+  readonly method: 'GET' | 'POST';
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+  /** Budget for the whole exchange, headers and body. */
+  readonly timeoutMs: number;
+  /** Aborted when the caller no longer wants the answer. */
+  readonly signal?: AbortSignal;
+}
+
+export interface TransportResponse {
+  readonly status: number;
+  /** Lower-case header names. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: string;
+}
+
+export interface HttpTransport {
+  /**
+   * Performs one exchange. Resolves for every HTTP status; rejects only with an UpstreamError of
+   * reason `connect`, `timeout`, `reset` or `aborted`.
+   */
+  request(request: TransportRequest): Promise<TransportResponse>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,101 @@
+/**
+ * HttpTransport over an undici Agent: one keep-alive pool per backend origin, for processes that
+ * serve many requests (the Node server, Cloud Run, Fargate).
+ */
+import { Agent } from 'undici';
+import type { HttpTransport, TransportRequest, TransportResponse } from './transport';
+import { UpstreamError, UpstreamFailure } from './upstream-error';
+
+export interface UndiciTransportOptions {
+  /** Connections per backend origin. */
+  connectionsPerOrigin: number;
+  /** Connect timeout; nginx's proxy_connect_timeout in the seed is 5 s. */
+  connectTimeoutMs?: number;
+  /** How long an idle keep-alive socket is kept. DJL (Netty) keeps them open indefinitely. */
+  keepAliveTimeoutMs?: number;
+}
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+const DEFAULT_KEEP_ALIVE_MS = 30_000;
+
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'UND_ERR_CONNECT_TIMEOUT',
+]);
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+
+/** Finds the first `code` along an error's cause chain (undici wraps net errors). */
+function errorCode(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
+export function classifyNetworkError(error: unknown, timedOut: boolean, aborted: boolean): UpstreamError {
+  if (error instanceof UpstreamError) return error;
+  const code = errorCode(error);
+  if (timedOut) return new UpstreamError(UpstreamFailure.timeout, 'the backend did not answer in time', { cause: error });
+  if (aborted) return new UpstreamError(UpstreamFailure.aborted, 'the request was cancelled', { cause: error });
+  if (code !== undefined && CONNECT_CODES.has(code)) {
+    return new UpstreamError(UpstreamFailure.connect, `could not connect to the backend (${code})`, { cause: error });
+  }
+  if (code !== undefined && TIMEOUT_CODES.has(code)) {
+    return new UpstreamError(UpstreamFailure.timeout, `the backend did not answer in time (${code})`, { cause: error });
+  }
+  return new UpstreamError(UpstreamFailure.reset, `the connection to the backend failed (${code ?? 'unknown'})`, { cause: error });
+}
+
+export function createUndiciTransport(options: UndiciTransportOptions): HttpTransport {
+  const agent = new Agent({
+    connections: options.connectionsPerOrigin,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_MS,
+    connect: { timeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS },
+    // Our own per-call deadline (below) is the one that counts; these only stop runaway sockets.
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
+
+  async function request(req: TransportRequest): Promise<TransportResponse> {
+    if (req.signal?.aborted) throw new UpstreamError(UpstreamFailure.aborted, 'the request was cancelled');
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, req.timeoutMs);
+    const onCallerAbort = (): void => controller.abort();
+    req.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    try {
+      const url = new URL(req.url);
+      const response = await agent.request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        signal: controller.signal,
+      });
+      const body = await response.body.text();
+      return { status: response.statusCode, headers: flattenHeaders(response.headers), body };
+    } catch (error) {
+      throw classifyNetworkError(error, timedOut, req.signal?.aborted === true);
+    } finally {
+      clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onCallerAbort);
+    }
+  }
+
+  return {
+    request,
+    close: () => agent.close(),
+  };
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | undefined> {
+  const flat: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}

@@ -1,0 +1,44 @@
+/**
+ * The one interface every backend speaks through, whatever its API (DJL Serving, TEI,
+ * OpenAI-compatible, and later the in-process engine).
+ */
+import type { Tier, UpstreamDialect } from '../config/backends';
+
+export interface UpstreamCall {
+  /** Forwarded as x-request-id so backend logs join ours. */
+  readonly requestId: string;
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+}
+
+export const HealthState = {
+  healthy: 'healthy',
+  /** Answering, but says it cannot serve (DJL `Unhealthy`, TEI 503). */
+  unhealthy: 'unhealthy',
+  /** Up, model still loading (DJL `PENDING`). */
+  pending: 'pending',
+  /** The model failed to load (DJL `FAILED`, model missing). */
+  failed: 'failed',
+  /** Not reachable at all (a cold container refuses connections). */
+  down: 'down',
+} as const;
+export type HealthState = (typeof HealthState)[keyof typeof HealthState];
+
+export interface EndpointHealth {
+  readonly state: HealthState;
+  readonly detail?: string;
+}
+
+export interface Upstream {
+  /** Stable id within the process, e.g. `cpu-0`; used in logs and metrics, never the address. */
+  readonly id: string;
+  readonly tier: Tier;
+  readonly dialect: UpstreamDialect;
+  /**
+   * Embeds `texts`, resolving with one vector per text in input order. Rejects with
+   * UpstreamError only.
+   */
+  embed(texts: readonly string[], call: UpstreamCall): Promise<number[][]>;
+  /** Asks the backend how it is, the way that backend reports it. Never rejects. */
+  ping(call: Omit<UpstreamCall, 'requestId'>): Promise<EndpointHealth>;
+}
