@@ -24,7 +24,7 @@ export interface ReadTexts {
 }
 
 const describe = (value: unknown): string =>
-  value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+  value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 
 function invalid(field: string, message: string, code: (typeof ErrorCode)[keyof typeof ErrorCode] = ErrorCode.invalidRequest): FrontDoorError {
   return new FrontDoorError(400, code, message, { param: field });

@@ -14,7 +14,11 @@ export const ROUTES = [
   'GET /ping',
   'GET /health',
   'GET /info',
+  'GET /v1/models',
 ] as const;
+
+/** The `created` time reported for the model by /v1/models (fixed: the model does not change). */
+const MODEL_CREATED_EPOCH_S = 0;
 
 export function registerStatusRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
   const { config, embedder, models } = ctx;
@@ -31,6 +35,13 @@ export function registerStatusRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     if (report.ready) return c.body(null, 200);
     return c.json({ error: 'no backend can serve requests right now', error_type: 'Unhealthy' }, 503);
   });
+
+  // OpenAI clients list models (`client.models.list()`), and OpenAI-compatible upstreams are
+  // probed this way; answer with the served model and its accepted names.
+  app.get('/v1/models', (c) => c.json({
+    object: 'list',
+    data: models.accepted.map((id) => ({ id, object: 'model', created: MODEL_CREATED_EPOCH_S, owned_by: 'embed-front-door' })),
+  }));
 
   app.get('/info', async (c) => {
     const report = await embedder.health();

@@ -1,0 +1,65 @@
+/**
+ * Starts the real front door (config parsing, undici transport, Node server) on 127.0.0.1 port 0
+ * for a test, and stops it.
+ */
+import { parseConfig } from '../../shared/config/config';
+import { createApp } from '../../shared/http/create-app';
+import { silentLogger } from '../../shared/logger';
+import { createDependencies, type Dependencies } from '../../shared/runtime/create-dependencies';
+import { startNodeServer } from '../../shared/runtime/node-server';
+import { createUndiciTransport } from '../../shared/upstream/undici-transport';
+
+export interface TestFrontDoor {
+  readonly url: string;
+  readonly deps: Dependencies;
+  close(): Promise<void>;
+}
+
+export async function startFrontDoor(env: Record<string, string | undefined>): Promise<TestFrontDoor> {
+  const config = parseConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', ...env });
+  const deps = createDependencies(config, {
+    transport: createUndiciTransport({ connectionsPerOrigin: config.upstream.connectionsPerOrigin }),
+    runtime: 'node',
+    logger: silentLogger,
+  });
+  const server = await startNodeServer(createApp(deps), {
+    host: config.host,
+    port: config.port,
+    shutdownGraceMs: 1_000,
+    logger: silentLogger,
+  });
+  return {
+    url: server.url,
+    deps,
+    close: async () => {
+      await server.shutdown();
+      await deps.close();
+    },
+  };
+}
+
+/** POSTs JSON (or a raw string with its own content type) and returns status, headers and parsed body. */
+export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: any; text: string }> {
+  const raw = typeof body === 'string' ? body : JSON.stringify(body);
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: raw,
+  });
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  return { status: response.status, headers: response.headers, body: parsed, text };
+}
+
+/** The texts `text-0` ... `text-(n-1)`. */
+export const numberedTexts = (count: number, prefix = 'text'): string[] =>
+  Array.from({ length: count }, (_, index) => `${prefix}-${index}`);
+
+/** A response's JSON body, typed loosely for assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const readJson = async (response: Response): Promise<any> => response.json();

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { DEFAULTS, parseConfig } from '../../shared/config/config';
+import { ConfigError } from '../../shared/config/env-reader';
+
+const DJL = 'http://10.0.0.5:8080/predictions/all_MiniLM_L6_v2';
+
+describe('parseConfig', () => {
+  test('defaults when nothing is set', () => {
+    const config = parseConfig({});
+    assert.equal(config.host, '0.0.0.0');
+    assert.equal(config.port, 8080);
+    assert.equal(config.model.id, DEFAULTS.modelId);
+    assert.equal(config.model.dimension, 384);
+    assert.equal(config.limits.maxItems, 2048);
+    assert.equal(config.tiers.cpu.length, 0);
+    assert.equal(config.model.strictNames, false);
+    assert.ok(Object.isFrozen(config) && Object.isFrozen(config.limits) && Object.isFrozen(config.tiers.cpu));
+  });
+
+  test('backend paths pick the dialect', () => {
+    const config = parseConfig({
+      CPU_BACKENDS: `${DJL}, http://tei:8080/embed ,https://api.example/v1/embeddings,http://djl:8080/invocations?model_name=m`,
+    });
+    assert.deepEqual(config.tiers.cpu.map((spec) => spec.dialect), ['djl', 'tei', 'openai', 'djl']);
+    assert.equal(config.tiers.cpu[0]?.modelName, 'all_MiniLM_L6_v2');
+    assert.equal(config.tiers.cpu[3]?.modelName, 'm');
+  });
+
+  test('DJL_URLS and DJL_URL are aliases of CPU_BACKENDS', () => {
+    assert.equal(parseConfig({ DJL_URLS: `${DJL},${DJL.replace('.5', '.6')}` }).tiers.cpu.length, 2);
+    assert.equal(parseConfig({ DJL_URL: DJL }).tiers.cpu[0]?.url, DJL);
+    assert.throws(() => parseConfig({ DJL_URL: DJL, CPU_BACKENDS: DJL }), /set only CPU_BACKENDS/);
+  });
+
+  test('every bad key is reported in one error', () => {
+    try {
+      parseConfig({
+        PORT: 'eighty',
+        CPU_BACKENDS: 'http://x:1/nothing,notaurl',
+        GPU_BACKENDS: 'ftp://gpu/embed',
+        STRICT_MODEL_NAMES: 'maybe',
+        LOG_LEVEL: 'loud',
+        MAX_ITEMS_PER_REQUEST: '0',
+        UPSTREAM_API_KEY: 'secret',
+      });
+      assert.fail('expected a ConfigError');
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.problems.length, 7);
+      for (const key of ['PORT', 'CPU_BACKENDS', 'GPU_BACKENDS', 'STRICT_MODEL_NAMES', 'LOG_LEVEL', 'MAX_ITEMS_PER_REQUEST']) {
+        assert.match(error.message, new RegExp(key));
+      }
+      assert.match(error.message, /\/predictions\/<model>/);
+      assert.doesNotMatch(error.message, /secret/);
+    }
+  });
+
+  test('credentials in a backend URL are refused', () => {
+    assert.throws(() => parseConfig({ CPU_BACKENDS: 'http://user:pw@tei/embed' }), /UPSTREAM_API_KEY/);
+  });
+
+  test('the upstream timeout never exceeds the request timeout', () => {
+    const config = parseConfig({ REQUEST_TIMEOUT_MS: '1000', UPSTREAM_TIMEOUT_MS: '5000' });
+    assert.equal(config.timeouts.upstreamMs, 1000);
+  });
+});
