@@ -3,28 +3,13 @@
  * (shared/reference/djl-serving.md), a worker pool that costs what a CPU or GPU instance costs,
  * cold starts, and faults that can be switched on while it runs.
  */
-import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
-import {
-  DJL_ERROR_TYPES,
-  DJL_MESSAGES,
-  DJL_MODEL_STATES,
-  DJL_PING_STATES,
-  FIRST_ERROR_STATUS,
-  HTTP_STATUS,
-  TOO_LARGE_HEADERS,
-  djlErrorReply,
-  embeddingReply,
-  pingReply,
-  prettyJsonReply,
-  type DjlReply,
-} from './djl-responses';
+import { HTTP_STATUS } from './djl-responses';
+import { writeMalformed } from './http-io';
 import { faultProblems, resolveDjlOptions, type DjlFaults, type DjlSimulatorOptions } from './options';
-import { parseEmbedRequest, type ParsedEmbedRequest } from './request-body';
-import { resolveDjlRoute, type ServedModel } from './routes';
+import { DjlRequestHandler, type Prediction } from './request-handler';
 import { StatsRecorder, type DjlSimulatorStats } from './stats';
-import { simulatedEmbedding, vectorJson } from './vectors';
 import { WorkerPool } from './worker-pool';
 
 export { DJL_PROFILES, DEFAULT_DJL_OPTIONS, type DjlCostModel, type DjlFaults, type DjlProfileName, type DjlSimulatorOptions } from './options';
@@ -60,12 +45,6 @@ export interface DjlSimulator {
 
 type Phase = 'loading' | 'ready' | 'down' | 'closed';
 
-interface Prediction {
-  readonly parsed: ParsedEmbedRequest;
-  readonly res: ServerResponse;
-  readonly requestId: string;
-}
-
 interface Readiness {
   readonly promise: Promise<void>;
   resolve(): void;
@@ -73,7 +52,6 @@ interface Readiness {
 }
 
 const LOOPBACK = '127.0.0.1';
-const REQUEST_ID_HEADER = 'x-request-id';
 
 function createReadiness(): Readiness {
   let resolve = (): void => undefined;
@@ -99,15 +77,11 @@ async function reservePort(): Promise<number> {
   return port;
 }
 
-function firstHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
 class SimulatedDjlServer implements DjlSimulator {
   readonly options: DjlSimulatorOptions;
   private currentFaults: DjlFaults;
-  private readonly model: ServedModel;
   private readonly recorder = new StatsRecorder();
+  private readonly handler: DjlRequestHandler;
   private readonly sockets = new Set<Socket>();
   private phase: Phase = 'down';
   private server: Server | undefined;
@@ -125,7 +99,14 @@ class SimulatedDjlServer implements DjlSimulator {
   ) {
     this.options = options;
     this.currentFaults = options;
-    this.model = { name: options.modelName, version: options.modelVersion };
+    this.handler = new DjlRequestHandler({
+      options,
+      recorder: this.recorder,
+      faults: () => this.currentFaults,
+      isReady: () => this.phase === 'ready',
+      submit: (prediction) => this.pool.submit(prediction),
+      queueDepth: () => this.pool.queueDepth,
+    });
     this.pool = this.createPool();
   }
 
@@ -225,12 +206,12 @@ class SimulatedDjlServer implements DjlSimulator {
     const { workers, jobQueueSize, serverBatchSize, maxBatchDelayMs } = this.options;
     return new WorkerPool<Prediction>(
       { workers, queueCapacity: jobQueueSize, batchSize: serverBatchSize, maxBatchDelayMs },
-      { startJob: (batch) => this.startJob(batch) },
+      { startJob: (batch) => this.handler.startJob(batch) },
     );
   }
 
   private async listen(generation: number): Promise<void> {
-    const server = createServer((req, res) => this.onRequest(req, res));
+    const server = createServer((req, res) => this.handler.handle(req, res));
     // Netty keeps idle keep-alive connections open; Node's 5 s default would reset pooled ones.
     server.keepAliveTimeout = 0;
     server.requestTimeout = 0;
@@ -239,7 +220,10 @@ class SimulatedDjlServer implements DjlSimulator {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
-    server.on('clientError', (_error, socket: Socket) => this.rejectMalformed(socket));
+    server.on('clientError', (_error, socket: Socket) => {
+      this.recorder.recordError(HTTP_STATUS.badRequest);
+      writeMalformed(socket);
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.boundPort, LOOPBACK, () => {
@@ -255,170 +239,6 @@ class SimulatedDjlServer implements DjlSimulator {
     this.server = server;
   }
 
-  private onRequest(req: IncomingMessage, res: ServerResponse): void {
-    res.sendDate = false;
-    const requestId = firstHeader(req.headers[REQUEST_ID_HEADER]) ?? randomUUID();
-    const limit = this.options.maxRequestSize;
-    if (Number(req.headers['content-length']) > limit) {
-      this.rejectTooLarge(res);
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.removeAllListeners('end');
-        this.rejectTooLarge(res);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => this.route(req, res, requestId, Buffer.concat(chunks, size)));
-  }
-
-  private route(req: IncomingMessage, res: ServerResponse, requestId: string, body: Buffer): void {
-    const route = resolveDjlRoute(this.model, req.method ?? 'GET', req.url ?? '/');
-    switch (route.kind) {
-      case 'ping':
-        this.recorder.pings++;
-        this.reply(res, requestId, this.pingReply());
-        return;
-      case 'listModels':
-        this.reply(res, requestId, prettyJsonReply(HTTP_STATUS.ok, { models: [this.modelItem()] }));
-        return;
-      case 'options':
-        this.reply(res, requestId, prettyJsonReply(HTTP_STATUS.ok, {}));
-        return;
-      case 'error':
-        this.reply(res, requestId, djlErrorReply(route.status, route.type, route.message));
-        return;
-      case 'predict':
-        this.predict(res, requestId, firstHeader(req.headers['content-type']), body);
-        return;
-    }
-  }
-
-  private predict(res: ServerResponse, requestId: string, contentType: string | undefined, body: Buffer): void {
-    const { modelName } = this.options;
-    this.recorder.requests++;
-    this.recorder.openRequest();
-    res.once('close', () => this.recorder.closeRequest());
-    if (this.phase !== 'ready') {
-      this.reply(res, requestId, djlErrorReply(HTTP_STATUS.serviceUnavailable, DJL_ERROR_TYPES.wlm, DJL_MESSAGES.notReady(modelName)));
-      return;
-    }
-    const parsed = parseEmbedRequest(contentType, body);
-    if (parsed.ok) this.recorder.recordRequestSize(parsed.texts.length);
-    const { errorRate, hangRate } = this.currentFaults;
-    const capacityError = djlErrorReply(HTTP_STATUS.serviceUnavailable, DJL_ERROR_TYPES.wlmCapacity, DJL_MESSAGES.capacity(modelName));
-    if (errorRate > 0 && this.options.random() < errorRate) {
-      this.reply(res, requestId, capacityError);
-      return;
-    }
-    if (hangRate > 0 && this.options.random() < hangRate) {
-      this.recorder.hung++;
-      return;
-    }
-    if (!this.pool.submit({ parsed, res, requestId })) {
-      this.reply(res, requestId, capacityError);
-      return;
-    }
-    this.recorder.recordQueueDepth(this.pool.queueDepth);
-  }
-
-  /** One job: validate the whole batch like DJL's translator, then embed and time it. */
-  private startJob(batch: readonly Prediction[]): { durationMs: number; finish: () => void } {
-    let textCount = 0;
-    for (const { parsed } of batch) if (parsed.ok) textCount += parsed.texts.length;
-    const failure = this.batchFailure(batch);
-    if (failure !== undefined) {
-      // The translator throws before the forward pass, and the one exception fails every request.
-      const reply = djlErrorReply(HTTP_STATUS.badRequest, DJL_ERROR_TYPES.translate, failure);
-      return {
-        durationMs: 0,
-        finish: () => {
-          this.recorder.recordJob(textCount, false);
-          for (const { res, requestId } of batch) this.reply(res, requestId, reply);
-        },
-      };
-    }
-    const bodies = batch.map(({ parsed }) => (parsed.ok ? this.embeddingBody(parsed.texts, parsed.batch) : ''));
-    const { baseMs, perItemMs } = this.options;
-    return {
-      durationMs: baseMs + perItemMs * textCount,
-      finish: () => {
-        this.recorder.recordJob(textCount, true);
-        batch.forEach(({ res, requestId }, index) => this.reply(res, requestId, embeddingReply(bodies[index] ?? '')));
-      },
-    };
-  }
-
-  private batchFailure(batch: readonly Prediction[]): string | undefined {
-    const marker = this.currentFaults.badTextMarker;
-    for (const { parsed } of batch) {
-      if (!parsed.ok) return parsed.message;
-      if (marker !== '' && parsed.texts.some((text) => text.includes(marker))) return DJL_MESSAGES.badText(marker);
-    }
-    return undefined;
-  }
-
-  private embeddingBody(texts: readonly string[], batch: boolean): string {
-    const { dimension, floatFormat } = this.options;
-    const vectors = texts.map((text) => vectorJson(simulatedEmbedding(text, dimension), floatFormat));
-    return batch ? `[${vectors.join(',')}]` : (vectors[0] ?? '[]');
-  }
-
-  private pingReply(): DjlReply {
-    const { modelName, allowMultiStatus } = this.options;
-    if (this.phase !== 'ready') {
-      const status = allowMultiStatus ? HTTP_STATUS.multiStatus : HTTP_STATUS.ok;
-      return pingReply(status, modelName, DJL_PING_STATES.pending);
-    }
-    const state = this.currentFaults.unhealthy ? DJL_PING_STATES.unhealthy : DJL_PING_STATES.healthy;
-    return pingReply(HTTP_STATUS.ok, modelName, state);
-  }
-
-  private modelItem(): Record<string, string> {
-    const { modelName, modelVersion, modelUrl } = this.options;
-    const status = this.phase === 'ready' ? DJL_MODEL_STATES.ready : DJL_MODEL_STATES.pending;
-    return { modelName, ...(modelVersion === undefined ? {} : { version: modelVersion }), modelUrl, status };
-  }
-
-  /** Writes a response unless the client is gone; DJL closes the connection after any error. */
-  private reply(res: ServerResponse, requestId: string, reply: DjlReply): void {
-    if (res.destroyed || res.writableEnded) return;
-    const closes = reply.status >= FIRST_ERROR_STATUS;
-    if (closes) this.recorder.recordError(reply.status);
-    res.writeHead(reply.status, {
-      ...reply.headers,
-      'content-length': String(Buffer.byteLength(reply.body)),
-      [REQUEST_ID_HEADER]: requestId,
-      ...(closes ? { connection: 'close' } : {}),
-    });
-    res.end(reply.body);
-  }
-
-  /** Netty's HttpObjectAggregator answers before DJL sees the request: empty 413, then close. */
-  private rejectTooLarge(res: ServerResponse): void {
-    this.recorder.recordError(HTTP_STATUS.payloadTooLarge);
-    res.writeHead(HTTP_STATUS.payloadTooLarge, TOO_LARGE_HEADERS);
-    res.end();
-  }
-
-  private rejectMalformed(socket: Socket): void {
-    if (!socket.writable) {
-      socket.destroy();
-      return;
-    }
-    this.recorder.recordError(HTTP_STATUS.badRequest);
-    const body = djlErrorReply(HTTP_STATUS.badRequest, DJL_ERROR_TYPES.badRequest, DJL_MESSAGES.invalidHttp).body;
-    socket.end(
-      `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
-        `${REQUEST_ID_HEADER}: ${randomUUID()}\r\nconnection: close\r\n\r\n${body}`,
-    );
-  }
 }
 
 /**

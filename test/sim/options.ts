@@ -150,7 +150,9 @@ export function resolveDjlOptions(options: Partial<DjlSimulatorOptions> = {}): D
     [isPositiveInteger(resolved.maxRequestSize), `maxRequestSize: expected a positive integer, got ${resolved.maxRequestSize}`],
     [Object.values(FLOAT_FORMATS).includes(resolved.floatFormat), `floatFormat: expected one of ${Object.values(FLOAT_FORMATS).join(', ')}, got ${resolved.floatFormat}`],
   ];
+  const unknown = Object.keys(options).filter((key) => !(key in DEFAULT_DJL_OPTIONS));
   const problems = [
+    ...unknown.map((key) => `${key}: not an option (known: ${Object.keys(DEFAULT_DJL_OPTIONS).join(', ')})`),
     ...checks.filter(([ok]) => !ok).map(([, problem]) => problem),
     ...faultProblems(resolved),
   ];

@@ -1,0 +1,96 @@
+/**
+ * The deployable Lambda handler module (functions/embed/handler.ts), configured from the
+ * environment like on AWS, fed real-shaped API Gateway v2, Function URL and v1 events, in front of
+ * a simulated DJL instance.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { decodeFloat32Base64 } from '../../shared/dialects/vector-encoding';
+import { apiGatewayV1Event, apiGatewayV2Event, type EventOptions, functionUrlEvent, lambdaContext } from '../fixtures/lambda-events';
+import { DJL_PROFILES, type DjlSimulator, simulatedEmbedding, startDjlSimulator } from '../sim/djl-simulator';
+
+interface LambdaResult {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+  isBase64Encoded: boolean;
+}
+type Handler = (event: unknown, context: unknown) => Promise<LambdaResult>;
+
+describe('Lambda handler', () => {
+  let sim: DjlSimulator;
+  let handler: Handler;
+
+  before(async () => {
+    sim = await startDjlSimulator({ ...DJL_PROFILES.zero });
+    // Each test file runs in its own process, so the environment is ours to set, as Lambda sets it.
+    process.env.CPU_BACKENDS = sim.predictionsUrl;
+    process.env.LOG_LEVEL = 'silent';
+    process.env.MAX_BODY_BYTES = '4096';
+    ({ handler } = (await import('../../functions/embed/handler')) as unknown as { handler: Handler });
+  });
+  after(() => sim.close());
+
+  const invoke = async (event: Record<string, unknown>) => {
+    const result = await handler(event, lambdaContext());
+    const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64').toString() : result.body;
+    return { ...result, json: body === '' ? undefined : JSON.parse(body) };
+  };
+  const jsonPost = (path: string, body: unknown, extra: Partial<EventOptions> = {}): EventOptions => ({
+    method: 'POST', path, body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, ...extra,
+  });
+
+  test('API Gateway v2: POST /v1/embeddings with base64 encoding', async () => {
+    const result = await invoke(apiGatewayV2Event(jsonPost('/v1/embeddings', { input: ['a', 'b'], model: 'm', encoding_format: 'base64' })));
+    assert.equal(result.statusCode, 200);
+    assert.equal(result.headers['content-type'], 'application/json');
+    assert.deepEqual(decodeFloat32Base64(result.json.data[1].embedding), simulatedEmbedding('b', 384));
+    assert.ok(result.headers['x-request-id']);
+  });
+
+  test('API Gateway v2: a base64-encoded plain-text DJL body gets a flat vector', async () => {
+    const result = await invoke(apiGatewayV2Event({
+      method: 'POST', path: '/predictions/all-MiniLM-L6-v2', body: 'plain text', base64: true,
+      headers: { 'content-type': 'application/octet-stream' },
+    }));
+    assert.equal(result.statusCode, 200);
+    assert.deepEqual(result.json, simulatedEmbedding('plain text', 384));
+  });
+
+  test('API Gateway v2: query strings reach the app (/invocations?model_name=)', async () => {
+    const ok = await invoke(apiGatewayV2Event(jsonPost('/invocations', ['q'], { query: 'model_name=all_MiniLM_L6_v2' })));
+    assert.equal(ok.statusCode, 200);
+    const unknown = await invoke(apiGatewayV2Event(jsonPost('/invocations', ['q'], { query: 'model_name=other' })));
+    assert.equal(unknown.statusCode, 404);
+    assert.equal(unknown.json.type, 'ModelNotFoundException');
+  });
+
+  test('Function URL: POST /embed', async () => {
+    const result = await invoke(functionUrlEvent(jsonPost('/embed', { inputs: 'x' })));
+    assert.equal(result.statusCode, 200);
+    assert.deepEqual(result.json, [simulatedEmbedding('x', 384)]);
+  });
+
+  test('REST API v1: POST /embed', async () => {
+    const result = await invoke(apiGatewayV1Event(jsonPost('/embed', { inputs: ['y'] })));
+    assert.equal(result.statusCode, 200);
+    assert.deepEqual(result.json, [simulatedEmbedding('y', 384)]);
+  });
+
+  test('bad input and oversized bodies get dialect errors, not crashes', async () => {
+    const bad = await invoke(apiGatewayV2Event(jsonPost('/v1/embeddings', { input: [], model: 'm' })));
+    assert.equal(bad.statusCode, 400);
+    assert.equal(bad.json.error.code, 'empty_input');
+    const big = await invoke(apiGatewayV2Event(jsonPost('/embed', { inputs: 'x'.repeat(5000) })));
+    assert.equal(big.statusCode, 413);
+    assert.equal(big.json.error_type, 'Validation');
+  });
+
+  test('GET /ping and /health', async () => {
+    const ping = await invoke(apiGatewayV2Event({ method: 'GET', path: '/ping' }));
+    assert.equal(ping.statusCode, 200);
+    assert.deepEqual(ping.json, { all_MiniLM_L6_v2: { status: 'Healthy' } });
+    const health = await invoke(apiGatewayV2Event({ method: 'GET', path: '/health' }));
+    assert.equal(health.statusCode, 200);
+  });
+});
