@@ -34,6 +34,7 @@ export interface DjlReply {
   readonly body: string;
 }
 
+/** The status codes the simulator answers with. */
 export const HTTP_STATUS = {
   ok: 200,
   multiStatus: 207,

@@ -3,6 +3,7 @@
  * (shared/reference/djl-serving.md), a worker pool that costs what a CPU or GPU instance costs,
  * cold starts, and faults that can be switched on while it runs.
  */
+import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { HTTP_STATUS } from './djl-responses';
@@ -12,7 +13,14 @@ import { DjlRequestHandler, type Prediction } from './request-handler';
 import { StatsRecorder, type DjlSimulatorStats } from './stats';
 import { WorkerPool } from './worker-pool';
 
-export { DJL_PROFILES, DEFAULT_DJL_OPTIONS, type DjlCostModel, type DjlFaults, type DjlProfileName, type DjlSimulatorOptions } from './options';
+export {
+  DJL_PROFILES,
+  DEFAULT_DJL_OPTIONS,
+  type DjlCostModel,
+  type DjlFaults,
+  type DjlProfileName,
+  type DjlSimulatorOptions,
+} from './options';
 export type { DjlSimulatorStats, Histogram } from './stats';
 export { simulatedEmbedding, formatFloat32Java, FLOAT_FORMATS, type FloatFormat } from './vectors';
 
@@ -197,9 +205,12 @@ class SimulatedDjlServer implements DjlSimulator {
     this.readiness.reject(new Error(`DJL simulator on port ${this.port} ${phase === 'closed' ? 'closed' : 'crashed'}`));
     const server = this.server;
     this.server = undefined;
+    // Wait for every socket's close so the stats (inFlight) are settled when close() resolves.
+    const closed: Promise<unknown>[] = [...this.sockets].map((socket) => once(socket, 'close'));
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
-    if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server?.listening) closed.push(new Promise<void>((resolve) => server.close(() => resolve())));
+    await Promise.all(closed);
   }
 
   private createPool(): WorkerPool<Prediction> {

@@ -14,6 +14,7 @@ import {
   type DjlReply,
 } from './djl-responses';
 
+/** DJL echoes this request header, or sets a fresh UUID, on every response it writes. */
 export const REQUEST_ID_HEADER = 'x-request-id';
 
 /** The first value of a header that may repeat. */

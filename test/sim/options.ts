@@ -104,60 +104,76 @@ export const DEFAULT_DJL_OPTIONS: DjlSimulatorOptions = Object.freeze({
   random: Math.random,
 });
 
-type Check = readonly [ok: boolean, problem: string];
+const isFraction = (value: unknown): boolean => typeof value === 'number' && value >= 0 && value <= 1;
+const isNonNegative = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+const isPositiveInteger = (value: unknown): boolean => Number.isInteger(value) && (value as number) >= 1;
+const isBoolean = (value: unknown): boolean => typeof value === 'boolean';
+const isPort = (value: unknown): boolean =>
+  Number.isInteger(value) && (value as number) >= 0 && (value as number) <= MAX_PORT;
+const isPathSegment = (value: unknown): boolean => typeof value === 'string' && /^[^/?#\s]+$/.test(value);
 
-const isFraction = (value: number): boolean => value >= 0 && value <= 1;
-const isNonNegative = (value: number): boolean => Number.isFinite(value) && value >= 0;
-const isPositiveInteger = (value: number): boolean => Number.isInteger(value) && value >= 1;
+/** A rule for one key: the test, and what to say was expected. */
+type Rule = readonly [test: (value: unknown) => boolean, expected: string];
+
+const FAULT_RULES: Readonly<Record<keyof DjlFaults, Rule>> = {
+  errorRate: [isFraction, 'a fraction 0..1'],
+  hangRate: [isFraction, 'a fraction 0..1'],
+  badTextMarker: [(value) => typeof value === 'string', "a string ('' for none)"],
+  unhealthy: [isBoolean, 'true or false'],
+};
+
+const OPTION_RULES: Readonly<Record<keyof DjlSimulatorOptions, Rule>> = {
+  ...FAULT_RULES,
+  port: [isPort, `0..${MAX_PORT}`],
+  modelName: [isPathSegment, 'one URL path segment'],
+  modelVersion: [(value) => value === undefined || isPathSegment(value), 'undefined or one URL path segment'],
+  modelUrl: [(value) => typeof value === 'string', 'a string'],
+  dimension: [isPositiveInteger, 'a positive integer'],
+  workers: [isPositiveInteger, 'a positive integer'],
+  baseMs: [isNonNegative, 'a number >= 0'],
+  perItemMs: [isNonNegative, 'a number >= 0'],
+  jobQueueSize: [isPositiveInteger, 'a positive integer'],
+  serverBatchSize: [isPositiveInteger, 'a positive integer'],
+  maxBatchDelayMs: [isNonNegative, 'a number >= 0'],
+  coldStartMs: [isNonNegative, 'a number >= 0'],
+  waitModelLoading: [isBoolean, 'true or false'],
+  allowMultiStatus: [isBoolean, 'true or false'],
+  maxRequestSize: [isPositiveInteger, 'a positive integer (bytes)'],
+  floatFormat: [
+    (value) => Object.values<unknown>(FLOAT_FORMATS).includes(value),
+    Object.values(FLOAT_FORMATS).join(' or '),
+  ],
+  random: [(value) => typeof value === 'function', 'a function returning [0, 1)'],
+};
+
+function problemsOf(
+  values: Readonly<Record<string, unknown>>,
+  rules: Readonly<Record<string, Rule | undefined>>,
+): string[] {
+  return Object.entries(values).flatMap(([key, value]) => {
+    const rule = rules[key];
+    if (rule === undefined) return [`${key}: not an option (known: ${Object.keys(rules).join(', ')})`];
+    const [test, expected] = rule;
+    const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+    return test(value) ? [] : [`${key}: expected ${expected}, got ${shown}`];
+  });
+}
 
 /** Every problem with these faults, as `key: expected ..., got ...` lines. */
 export function faultProblems(faults: Partial<DjlFaults>): string[] {
-  const checks: Check[] = [];
-  if (faults.errorRate !== undefined) {
-    checks.push([isFraction(faults.errorRate), `errorRate: expected 0..1, got ${faults.errorRate}`]);
-  }
-  if (faults.hangRate !== undefined) {
-    checks.push([isFraction(faults.hangRate), `hangRate: expected 0..1, got ${faults.hangRate}`]);
-  }
-  if (faults.badTextMarker !== undefined) {
-    checks.push([typeof faults.badTextMarker === 'string', 'badTextMarker: expected a string']);
-  }
-  if (faults.unhealthy !== undefined) {
-    checks.push([typeof faults.unhealthy === 'boolean', 'unhealthy: expected true or false']);
-  }
-  return checks.filter(([ok]) => !ok).map(([, problem]) => problem);
+  const defined = Object.entries(faults).filter(([, value]) => value !== undefined);
+  return problemsOf(Object.fromEntries(defined), FAULT_RULES);
 }
 
 /**
- * Defaults filled in and every option checked; throws one RangeError listing every bad option.
+ * Defaults filled in and every option checked; throws one RangeError listing every bad or unknown
+ * option. Keys set to `undefined` keep their defaults.
  */
 export function resolveDjlOptions(options: Partial<DjlSimulatorOptions> = {}): DjlSimulatorOptions {
-  const defined = Object.fromEntries(
-    Object.entries(options).filter(([, value]) => value !== undefined),
-  ) as Partial<DjlSimulatorOptions>;
-  const resolved: DjlSimulatorOptions = { ...DEFAULT_DJL_OPTIONS, ...defined };
-  const checks: Check[] = [
-    [Number.isInteger(resolved.port) && resolved.port >= 0 && resolved.port <= MAX_PORT, `port: expected 0..${MAX_PORT}, got ${resolved.port}`],
-    [/^\w+$/.test(resolved.modelName), `modelName: expected word characters only (as DJL names models), got ${JSON.stringify(resolved.modelName)}`],
-    [isPositiveInteger(resolved.dimension), `dimension: expected a positive integer, got ${resolved.dimension}`],
-    [isPositiveInteger(resolved.workers), `workers: expected a positive integer, got ${resolved.workers}`],
-    [isNonNegative(resolved.baseMs), `baseMs: expected a number >= 0, got ${resolved.baseMs}`],
-    [isNonNegative(resolved.perItemMs), `perItemMs: expected a number >= 0, got ${resolved.perItemMs}`],
-    [isPositiveInteger(resolved.jobQueueSize), `jobQueueSize: expected a positive integer, got ${resolved.jobQueueSize}`],
-    [isPositiveInteger(resolved.serverBatchSize), `serverBatchSize: expected a positive integer, got ${resolved.serverBatchSize}`],
-    [isNonNegative(resolved.maxBatchDelayMs), `maxBatchDelayMs: expected a number >= 0, got ${resolved.maxBatchDelayMs}`],
-    [isNonNegative(resolved.coldStartMs), `coldStartMs: expected a number >= 0, got ${resolved.coldStartMs}`],
-    [isPositiveInteger(resolved.maxRequestSize), `maxRequestSize: expected a positive integer, got ${resolved.maxRequestSize}`],
-    [Object.values(FLOAT_FORMATS).includes(resolved.floatFormat), `floatFormat: expected one of ${Object.values(FLOAT_FORMATS).join(', ')}, got ${resolved.floatFormat}`],
-  ];
-  const unknown = Object.keys(options).filter((key) => !(key in DEFAULT_DJL_OPTIONS));
-  const problems = [
-    ...unknown.map((key) => `${key}: not an option (known: ${Object.keys(DEFAULT_DJL_OPTIONS).join(', ')})`),
-    ...checks.filter(([ok]) => !ok).map(([, problem]) => problem),
-    ...faultProblems(resolved),
-  ];
+  const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+  const problems = problemsOf(defined, OPTION_RULES);
   if (problems.length > 0) {
     throw new RangeError(`Invalid DJL simulator options:\n  ${problems.join('\n  ')}`);
   }
-  return Object.freeze(resolved);
+  return Object.freeze({ ...DEFAULT_DJL_OPTIONS, ...defined });
 }

@@ -1,0 +1,180 @@
+/**
+ * Command-line flags of `npm run sim`, parsed and checked in one place: every bad flag is reported
+ * at once, with what was expected.
+ */
+import { parseArgs } from 'node:util';
+import { DJL_PROFILES, resolveDjlOptions, type DjlProfileName, type DjlSimulatorOptions } from './options';
+import { FLOAT_FORMATS, type FloatFormat } from './vectors';
+
+/** What the CLI will start. */
+export interface SimulatorCliPlan {
+  readonly help: boolean;
+  readonly profile: DjlProfileName;
+  /** Options of each instance, ports already assigned. */
+  readonly instances: readonly Partial<DjlSimulatorOptions>[];
+}
+
+/** Bad flags; `message` lists every one. */
+export class CliUsageError extends Error {
+  override readonly name = 'CliUsageError';
+  readonly code = 'SIM_CLI_USAGE';
+}
+
+const DEFAULT_PORT = 8081;
+const DEFAULT_INSTANCES = 3;
+const MAX_INSTANCES = 64;
+const MAX_PORT = 65_535;
+
+export const CLI_USAGE = `Usage: npm run sim -- [options]
+
+Starts simulated DJL Serving instances on 127.0.0.1, on consecutive ports.
+
+  --profile cpu|gpu|zero      cost preset (default cpu)
+  --port N                    first port (default ${DEFAULT_PORT}; 0 = ephemeral ports)
+  --instances N               how many instances (default ${DEFAULT_INSTANCES})
+  --workers N                 parallel workers per instance (default: the profile's)
+  --base-ms X                 fixed cost of one job in ms (default: the profile's)
+  --per-item-ms Y             cost of each text in ms (default: the profile's)
+  --batch-size N              DJL server-side batch_size (default 1)
+  --max-batch-delay-ms X      DJL max_batch_delay (default 100)
+  --job-queue-size N          DJL job_queue_size (default 1000)
+  --cold-start-ms X           model load time; the port opens after it (default 0)
+  --wait-model-loading B      true: port closed while loading; false: /ping says PENDING (default true)
+  --error-rate F              fraction of predictions answered 503 (default 0)
+  --hang-rate F               fraction of predictions never answered (default 0)
+  --model-name NAME           model name (default all_MiniLM_L6_v2)
+  --dimension N               vector length (default 384)
+  --float-format exact|java   exact JS doubles, or Java Float.toString as DJL sends (default exact)
+  --help                      this text
+`;
+
+const FLAG_SPEC = {
+  profile: { type: 'string' },
+  port: { type: 'string' },
+  instances: { type: 'string' },
+  workers: { type: 'string' },
+  'base-ms': { type: 'string' },
+  'per-item-ms': { type: 'string' },
+  'batch-size': { type: 'string' },
+  'max-batch-delay-ms': { type: 'string' },
+  'job-queue-size': { type: 'string' },
+  'cold-start-ms': { type: 'string' },
+  'wait-model-loading': { type: 'string' },
+  'error-rate': { type: 'string' },
+  'hang-rate': { type: 'string' },
+  'model-name': { type: 'string' },
+  dimension: { type: 'string' },
+  'float-format': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Flags = Partial<Record<keyof typeof FLAG_SPEC, string | boolean>>;
+
+/** Reads flags into numbers and names, collecting problems instead of stopping at the first. */
+class FlagReader {
+  readonly problems: string[] = [];
+
+  constructor(private readonly flags: Flags) {}
+
+  number(flag: keyof typeof FLAG_SPEC, integer: boolean): number | undefined {
+    const raw = this.flags[flag];
+    if (typeof raw !== 'string') return undefined;
+    const value = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+      this.problems.push(`--${flag}: expected ${integer ? 'an integer' : 'a number'}, got "${raw}"`);
+      return undefined;
+    }
+    return value;
+  }
+
+  choice<T extends string>(flag: keyof typeof FLAG_SPEC, choices: readonly T[]): T | undefined {
+    const raw = this.flags[flag];
+    if (typeof raw !== 'string') return undefined;
+    if ((choices as readonly string[]).includes(raw)) return raw as T;
+    this.problems.push(`--${flag}: expected one of ${choices.join(', ')}, got "${raw}"`);
+    return undefined;
+  }
+
+  text(flag: keyof typeof FLAG_SPEC): string | undefined {
+    const raw = this.flags[flag];
+    return typeof raw === 'string' ? raw : undefined;
+  }
+}
+
+/** The flag that sets each library option, to word the library's problems as flags. */
+const FLAG_OF_OPTION: Readonly<Partial<Record<keyof DjlSimulatorOptions, keyof typeof FLAG_SPEC>>> = {
+  workers: 'workers',
+  baseMs: 'base-ms',
+  perItemMs: 'per-item-ms',
+  serverBatchSize: 'batch-size',
+  maxBatchDelayMs: 'max-batch-delay-ms',
+  jobQueueSize: 'job-queue-size',
+  coldStartMs: 'cold-start-ms',
+  errorRate: 'error-rate',
+  hangRate: 'hang-rate',
+  modelName: 'model-name',
+  dimension: 'dimension',
+};
+
+function asFlagProblem(problem: string): string {
+  const separator = problem.indexOf(':');
+  const flag = FLAG_OF_OPTION[problem.slice(0, separator) as keyof DjlSimulatorOptions];
+  return flag === undefined ? problem : `--${flag}${problem.slice(separator)}`;
+}
+
+const BOOLEAN_WORDS = { true: true, false: false } as const;
+
+function readFlags(argv: readonly string[]): Flags {
+  try {
+    return parseArgs({ args: [...argv], options: FLAG_SPEC, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new CliUsageError(`${(error as Error).message}\n\n${CLI_USAGE}`);
+  }
+}
+
+/** Parses `npm run sim` flags; throws {@link CliUsageError} listing every bad flag. */
+export function parseSimulatorCli(argv: readonly string[]): SimulatorCliPlan {
+  const flags = readFlags(argv);
+  const read = new FlagReader(flags);
+  const profile = read.choice('profile', Object.keys(DJL_PROFILES) as DjlProfileName[]) ?? 'cpu';
+  const firstPort = read.number('port', true) ?? DEFAULT_PORT;
+  const count = read.number('instances', true) ?? DEFAULT_INSTANCES;
+  const waitWord = read.choice('wait-model-loading', Object.keys(BOOLEAN_WORDS) as (keyof typeof BOOLEAN_WORDS)[]);
+  const fromFlags: Partial<DjlSimulatorOptions> = {
+    workers: read.number('workers', true),
+    baseMs: read.number('base-ms', false),
+    perItemMs: read.number('per-item-ms', false),
+    serverBatchSize: read.number('batch-size', true),
+    maxBatchDelayMs: read.number('max-batch-delay-ms', false),
+    jobQueueSize: read.number('job-queue-size', true),
+    coldStartMs: read.number('cold-start-ms', false),
+    waitModelLoading: waitWord === undefined ? undefined : BOOLEAN_WORDS[waitWord],
+    errorRate: read.number('error-rate', false),
+    hangRate: read.number('hang-rate', false),
+    modelName: read.text('model-name'),
+    dimension: read.number('dimension', true),
+    floatFormat: read.choice<FloatFormat>('float-format', Object.values(FLOAT_FORMATS)),
+  };
+  const setFlags = Object.entries(fromFlags).filter(([, value]) => value !== undefined);
+  const options: Partial<DjlSimulatorOptions> = { ...DJL_PROFILES[profile], ...Object.fromEntries(setFlags) };
+  const problems = [...read.problems];
+  if (!Number.isInteger(count) || count < 1 || count > MAX_INSTANCES) {
+    problems.push(`--instances: expected 1..${MAX_INSTANCES}, got ${count}`);
+  }
+  if (firstPort < 0 || (firstPort > 0 && firstPort + count - 1 > MAX_PORT)) {
+    problems.push(`--port: expected 0, or a first port that leaves room for ${count} ports up to ${MAX_PORT}; got ${firstPort}`);
+  }
+  try {
+    resolveDjlOptions({ ...options, port: 0 });
+  } catch (error) {
+    problems.push(...(error as Error).message.split('\n').slice(1).map((line) => asFlagProblem(line.trim())));
+  }
+  if (problems.length > 0) {
+    throw new CliUsageError(`Invalid flags:\n  ${problems.join('\n  ')}\n\n${CLI_USAGE}`);
+  }
+  const instances = Array.from({ length: count }, (_, index) => ({
+    ...options,
+    port: firstPort === 0 ? 0 : firstPort + index,
+  }));
+  return { help: flags.help === true, profile, instances };
+}
