@@ -15,6 +15,10 @@ export const ErrorCode = {
   bodyTooLarge: 'body_too_large',
   unsupportedMediaType: 'unsupported_media_type',
   modelNotFound: 'model_not_found',
+  /** A backend refused one specific text (DJL's TranslateException on that text alone). */
+  inputRejected: 'input_rejected',
+  /** The front door's queue cannot take or finish the request in time: 429 with Retry-After. */
+  overloaded: 'overloaded',
   routeNotFound: 'not_found',
   methodNotAllowed: 'method_not_allowed',
   backendUnavailable: 'backend_unavailable',

@@ -12,6 +12,8 @@ const config = parseConfig(process.env);
 const deps = createDependencies(config, {
   transport: createUndiciTransport({ connectionsPerOrigin: config.upstream.connectionsPerOrigin }),
   runtime: 'aws-lambda',
+  // One request per execution environment: nothing to coalesce, and no background probes.
+  concurrentRequests: false,
 });
 
 export const handler = handle(createApp(deps));

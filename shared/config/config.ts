@@ -4,6 +4,7 @@
  * README's configuration table; keep the two in step.
  */
 import { type BackendSpec, parseBackendList } from './backends';
+import { type DispatchConfig, readDispatchConfig } from './dispatch-config';
 import { type Env, EnvReader } from './env-reader';
 
 export const LogLevel = ['debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -45,6 +46,7 @@ export interface Config {
     readonly apiKey: string | undefined;
     readonly connectionsPerOrigin: number;
   };
+  readonly dispatch: DispatchConfig;
   readonly logLevel: LogLevel;
 }
 
@@ -113,6 +115,7 @@ export function parseConfig(env: Env): Config {
       apiKey: read.raw('UPSTREAM_API_KEY'),
       connectionsPerOrigin: read.int('UPSTREAM_CONNECTIONS', DEFAULTS.connectionsPerOrigin, { min: 1, max: 4096 }),
     },
+    dispatch: readDispatchConfig(read),
     logLevel: read.oneOf('LOG_LEVEL', LogLevel, 'info'),
   };
   read.finish();

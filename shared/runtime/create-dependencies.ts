@@ -1,10 +1,13 @@
 /**
- * Builds everything the app needs from a parsed config: transport, upstream clients, embedder.
- * Entry points call this once at module scope and hand the result to `createApp`.
+ * Builds everything the app needs from a parsed config: transport, upstream clients, the
+ * dispatch engine. Entry points call this once at module scope and hand the result to
+ * `createApp`.
  */
-import { systemClock, type Clock } from '../clock';
+import type { Tier } from '../config/backends';
 import type { Config } from '../config/config';
-import { createFailoverEmbedder } from '../embed/failover-embedder';
+import { createDispatchEmbedder } from '../dispatch/dispatch-embedder';
+import { systemScheduler, type Scheduler } from '../dispatch/scheduler';
+import { TierDispatcher } from '../dispatch/tier-dispatcher';
 import type { AppDependencies } from '../http/app-env';
 import { createLogger, type Logger } from '../logger';
 import { createTierUpstreams } from '../upstream/create-upstreams';
@@ -13,30 +16,59 @@ import type { HttpTransport } from '../upstream/transport';
 export interface DependencyOptions {
   readonly transport: HttpTransport;
   readonly runtime: string;
-  readonly clock?: Clock;
+  readonly scheduler?: Scheduler;
+  readonly random?: () => number;
   readonly logger?: Logger;
+  /**
+   * False on runtimes that serve one request per instance (Lambda): no coalescing window, and
+   * no background health probes (a frozen environment cannot run them; health is probed on demand).
+   */
+  readonly concurrentRequests?: boolean;
 }
 
 export interface Dependencies extends AppDependencies {
-  /** Releases pooled connections; call on shutdown. */
+  /** Stops background work and releases pooled connections; call on shutdown. */
   close(): Promise<void>;
 }
 
 export function createDependencies(config: Config, options: DependencyOptions): Dependencies {
-  const clock = options.clock ?? systemClock;
+  const scheduler = options.scheduler ?? systemScheduler;
   const logger = options.logger ?? createLogger(config.logLevel);
-  const embedder = createFailoverEmbedder({
-    tiers: {
-      cpu: createTierUpstreams('cpu', config, options.transport),
-      gpu: createTierUpstreams('gpu', config, options.transport),
+  const concurrent = options.concurrentRequests ?? true;
+  const dispatch = config.dispatch;
+
+  const tier = (name: Tier): TierDispatcher => new TierDispatcher({
+    tier: name,
+    upstreams: createTierUpstreams(name, config, options.transport),
+    policy: {
+      ...dispatch.tiers[name],
+      batchMaxChars: dispatch.batchMaxChars,
+      coalesceWindowMs: concurrent ? dispatch.coalesceWindowMs : 0,
+      queueMaxTexts: dispatch.queueMaxTexts,
+      upstreamTimeoutMs: config.timeouts.upstreamMs,
+      maxAttempts: dispatch.maxAttempts,
+      retryBudgetRatio: dispatch.retryBudgetRatio,
+      retryMinPerSecond: dispatch.retryMinPerSecond,
+      ejectAfterFailures: dispatch.ejectAfterFailures,
+      ejectBaseMs: dispatch.ejectBaseMs,
+      ejectMaxMs: dispatch.ejectMaxMs,
+      slowStartMs: dispatch.slowStartMs,
     },
-    clock,
-    upstreamTimeoutMs: config.timeouts.upstreamMs,
+    scheduler,
+    random: options.random ?? Math.random,
+    logger,
+  });
+
+  const embedder = createDispatchEmbedder({
+    cpu: tier('cpu'),
+    gpu: tier('gpu'),
+    scheduler,
+    healthIntervalMs: concurrent ? dispatch.healthIntervalMs : 0,
   });
   return {
     config,
     embedder,
-    clock,
+    clock: scheduler,
     logger,
     runtime: options.runtime,
     close: async () => {

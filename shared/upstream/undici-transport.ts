@@ -88,7 +88,8 @@ export function createUndiciTransport(options: UndiciTransportOptions): HttpTran
 
   return {
     request,
-    close: () => agent.close(),
+    // Called once the server has drained: any call still open belongs to no waiting client.
+    close: () => agent.destroy(),
   };
 }
 

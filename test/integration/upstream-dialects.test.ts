@@ -38,13 +38,28 @@ describe('TEI and OpenAI-compatible upstreams', () => {
     });
   }
 
-  test('an upstream 4xx becomes a 502 that names the upstream error type', async () => {
-    const outer = await startFrontDoor({ CPU_BACKENDS: `${inner.url}/v1/embeddings`, MAX_ITEMS_PER_REQUEST: '100' });
+  test('a batch the upstream refuses as a whole is split until it is accepted', async () => {
+    // The outer door batches 40 texts, more than the inner one takes: the refusal (400
+    // too_many_items) is read as "this input", and the halves go through.
+    const outer = await startFrontDoor({ CPU_BACKENDS: `${inner.url}/v1/embeddings`, CPU_BATCH_SIZE: '40' });
     try {
-      const { status, body } = await post(`${outer.url}/v1/embeddings`, { input: numberedTexts(40), model: 'm' });
+      const texts = numberedTexts(40);
+      const { status, body } = await post(`${outer.url}/v1/embeddings`, { input: texts, model: 'm' });
+      assert.equal(status, 200);
+      assert.deepEqual(body.data.map((item: { embedding: number[] }) => item.embedding), texts.map((text) => simulatedEmbedding(text, 384)));
+    } finally {
+      await outer.close();
+    }
+  });
+
+  test('an upstream 404 (misconfigured model path) is a 502 that names the upstream error, not the client\'s fault', async () => {
+    // Passive checks only: an active probe would (rightly) find the model missing and take the endpoint out.
+    const outer = await startFrontDoor({ CPU_BACKENDS: `${inner.url}/predictions/other_model`, HEALTH_INTERVAL_MS: '0' });
+    try {
+      const { status, body } = await post(`${outer.url}/v1/embeddings`, { input: ['a'], model: 'm' });
       assert.equal(status, 502);
       assert.equal(body.error.code, 'backend_error');
-      assert.match(body.error.message, /400 too_many_items/);
+      assert.match(body.error.message, /404 ModelNotFoundException/);
     } finally {
       await outer.close();
     }

@@ -15,9 +15,13 @@ async function deadUrl(path = '/predictions/all_MiniLM_L6_v2'): Promise<string> 
   return `http://127.0.0.1:${port}${path}`;
 }
 
-/** A backend that answers every request with the given status and body. */
+/** A backend that reports itself healthy on /ping but answers every embed with the given status and body. */
 async function fixedBackend(status: number, body: string): Promise<{ url: string; server: Server }> {
-  const server = createServer((_req, res) => {
+  const server = createServer((req, res) => {
+    if (req.url === '/ping') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"all_MiniLM_L6_v2": {"status": "Healthy"}}');
+      return;
+    }
     res.writeHead(status, { 'content-type': 'application/json' }).end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

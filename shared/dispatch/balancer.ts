@@ -1,0 +1,32 @@
+/**
+ * Least outstanding work with the power of two choices: sample two endpoints that can take a
+ * batch, send to the less loaded. Near-optimal balance without scanning, and without the herd
+ * that "always the least loaded" causes when several dispatchers share stale views.
+ */
+import { type Endpoint, EndpointStatus } from './endpoint';
+
+/**
+ * Picks an endpoint that can take a batch now. A retried batch avoids the endpoints in `avoid`
+ * (where it already failed) while any other endpoint is serving, even if that means waiting for
+ * one to free up. Returns undefined when none can take it now.
+ */
+export function pickEndpoint(
+  endpoints: readonly Endpoint[],
+  now: number,
+  random: () => number,
+  avoid?: ReadonlySet<string>,
+): Endpoint | undefined {
+  let pool = endpoints;
+  if (avoid !== undefined && avoid.size > 0) {
+    const fresh = endpoints.filter((endpoint) => !avoid.has(endpoint.id) && endpoint.status(now) === EndpointStatus.ready);
+    if (fresh.length > 0) pool = fresh;
+  }
+  const candidates = pool.filter((endpoint) => endpoint.canTake(now));
+  if (candidates.length <= 1) return candidates[0];
+  const first = Math.floor(random() * candidates.length);
+  // A second, distinct index.
+  const second = (first + 1 + Math.floor(random() * (candidates.length - 1))) % candidates.length;
+  const a = candidates[first] as Endpoint;
+  const b = candidates[second] as Endpoint;
+  return b.load(now) < a.load(now) ? b : a;
+}

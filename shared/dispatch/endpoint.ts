@@ -1,0 +1,147 @@
+/**
+ * One backend endpoint as the dispatcher sees it: how much work it holds, whether it is ejected
+ * or reported unhealthy, how fast it has been, and how far it has ramped up since it recovered.
+ * Pure bookkeeping: the dispatcher and the health checker feed it events with times.
+ */
+import { CostModelEstimator } from './cost-model';
+import type { Upstream } from '../upstream/upstream';
+import { HealthState } from '../upstream/upstream';
+import { UpstreamFailure, type UpstreamError } from '../upstream/upstream-error';
+
+export interface EndpointPolicy {
+  /** Batches an endpoint may hold at once (its DJL worker count is the natural value). */
+  readonly maxInFlight: number;
+  /** Consecutive failures that eject an endpoint (nginx's max_fails). */
+  readonly ejectAfterFailures: number;
+  /** First ejection's length; doubles while the endpoint keeps failing. */
+  readonly ejectBaseMs: number;
+  readonly ejectMaxMs: number;
+  /** How long a recovered endpoint takes to ramp from a trickle to its full share. */
+  readonly slowStartMs: number;
+}
+
+/** Where a slow-starting endpoint begins: a tenth of its share, at least one batch. */
+const SLOW_START_FLOOR = 0.1;
+
+export const EndpointStatus = {
+  /** Serving, or not yet known to be otherwise. */
+  ready: 'ready',
+  /** Taken out by passive ejection until `ejectedUntil`. */
+  ejected: 'ejected',
+  /** Its own health report (DJL /ping) says it cannot serve: cold, loading, failed. */
+  unhealthy: 'unhealthy',
+} as const;
+export type EndpointStatus = (typeof EndpointStatus)[keyof typeof EndpointStatus];
+
+export class Endpoint {
+  inFlight = 0;
+  /** Texts in the batches it holds: the "outstanding work" balancing compares. */
+  outstandingTexts = 0;
+  consecutiveFailures = 0;
+  /** Ejections in a row without a success in between; drives the back-off. */
+  ejections = 0;
+  ejectedUntil = 0;
+  /** Health as last reported by an active probe (`undefined`: never probed). */
+  probed: HealthState | undefined;
+  /** When it last came back (ejection over, or probe healthy again); starts the slow start. */
+  recoveredAt = Number.NEGATIVE_INFINITY;
+  /** Its measured speed: latency as a function of batch size. */
+  readonly cost = new CostModelEstimator();
+  succeeded = 0;
+  failed = 0;
+
+  constructor(readonly upstream: Upstream, readonly policy: EndpointPolicy) {}
+
+  get id(): string {
+    return this.upstream.id;
+  }
+
+  status(now: number): EndpointStatus {
+    if (this.ejectedUntil > now) return EndpointStatus.ejected;
+    if (this.probed !== undefined && this.probed !== HealthState.healthy) return EndpointStatus.unhealthy;
+    return EndpointStatus.ready;
+  }
+
+  /** Share of its full capacity it may take now: ramps linearly after a recovery. */
+  rampFraction(now: number): number {
+    const policy = this.policy;
+    if (policy.slowStartMs <= 0) return 1;
+    const progress = (now - this.recoveredAt) / policy.slowStartMs;
+    return progress >= 1 ? 1 : Math.max(SLOW_START_FLOOR, progress);
+  }
+
+  /** Batches it may hold right now. */
+  capacity(now: number): number {
+    return Math.max(1, Math.round(this.policy.maxInFlight * this.rampFraction(now)));
+  }
+
+  canTake(now: number): boolean {
+    return this.status(now) === EndpointStatus.ready && this.inFlight < this.capacity(now);
+  }
+
+  /** Lower is better: outstanding texts scaled by how much of its share it may take. */
+  load(now: number): number {
+    return (this.outstandingTexts + this.inFlight) / this.rampFraction(now);
+  }
+
+  begin(texts: number): void {
+    this.inFlight++;
+    this.outstandingTexts += texts;
+  }
+
+  /** Ends a batch's bookkeeping, whatever its outcome. */
+  end(texts: number): void {
+    this.inFlight--;
+    this.outstandingTexts -= texts;
+  }
+
+  recordSuccess(texts: number, latencyMs: number): void {
+    this.succeeded++;
+    this.consecutiveFailures = 0;
+    this.ejections = 0;
+    this.cost.record(texts, latencyMs);
+  }
+
+  /**
+   * Counts a failure that says something about the endpoint (not about the input). Returns true
+   * when it should now be ejected; the caller decides whether ejecting is allowed.
+   */
+  recordFailure(error: UpstreamError): boolean {
+    this.failed++;
+    this.consecutiveFailures++;
+    // A refused connection is conclusive (nothing listens: a dead or cold container); other
+    // failures may be passing, so they need several in a row.
+    return error.reason === UpstreamFailure.connect || this.consecutiveFailures >= this.policy.ejectAfterFailures;
+  }
+
+  eject(now: number): number {
+    const backoff = Math.min(this.policy.ejectMaxMs, this.policy.ejectBaseMs * 2 ** this.ejections);
+    this.ejections++;
+    this.ejectedUntil = now + backoff;
+    this.recoveredAt = this.ejectedUntil;
+    this.consecutiveFailures = 0;
+    return backoff;
+  }
+
+  /** Applies an active probe's verdict. */
+  recordProbe(state: HealthState, now: number): void {
+    const wasServing = this.status(now) === EndpointStatus.ready;
+    this.probed = state;
+    if (state === HealthState.healthy && !wasServing) {
+      // Back from ejection or from being cold: serve again at once, but ramp up.
+      this.ejectedUntil = 0;
+      this.recoveredAt = now;
+    }
+  }
+
+  /**
+   * Texts per second it serves now when fed batches of `batchTexts`, from its measured cost
+   * model (undefined until measured, 0 when it is not serving).
+   */
+  textsPerSecond(now: number, batchTexts: number): number | undefined {
+    if (this.status(now) !== EndpointStatus.ready) return 0;
+    const latencyMs = this.cost.predictMs(batchTexts);
+    if (latencyMs === undefined) return undefined;
+    return (this.capacity(now) * batchTexts * 1000) / Math.max(latencyMs, 0.001);
+  }
+}

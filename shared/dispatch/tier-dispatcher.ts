@@ -1,0 +1,339 @@
+/**
+ * The dispatch engine for one tier of endpoints. Requests' texts wait in the front door's own
+ * bounded queue (where they can be measured and refused early), are packed into upstream batches
+ * of at most `batchSize` distinct texts, possibly from several requests (coalescing), and sent to
+ * the least-loaded endpoint that can take one. Failed batches are retried elsewhere within a
+ * budget; batches a backend refuses are split until the bad text is found, so one request's bad
+ * text never fails another's.
+ */
+import type { Tier } from '../config/backends';
+import type { EmbedRequest, EmbedResult } from '../embed/embedder';
+import { ErrorCode, FrontDoorError } from '../errors';
+import type { Logger } from '../logger';
+import type { Upstream } from '../upstream/upstream';
+import { isUpstreamError, UpstreamError, UpstreamFailure } from '../upstream/upstream-error';
+import { pickEndpoint } from './balancer';
+import { Endpoint, type EndpointPolicy, EndpointStatus } from './endpoint';
+import { PendingRequest, type WorkItem } from './pending-request';
+import { RetryBudget } from './retry-budget';
+import type { CancelTimer, Scheduler } from './scheduler';
+import { WorkQueue } from './work-queue';
+
+export interface TierPolicy extends EndpointPolicy {
+  readonly batchSize: number;
+  /** Characters per batch (0: no limit). */
+  readonly batchMaxChars: number;
+  readonly coalesceWindowMs: number;
+  readonly queueMaxTexts: number;
+  readonly upstreamTimeoutMs: number;
+  readonly maxAttempts: number;
+  readonly retryBudgetRatio: number;
+  readonly retryMinPerSecond: number;
+}
+
+export interface TierDispatcherOptions {
+  readonly tier: Tier;
+  readonly upstreams: readonly Upstream[];
+  readonly policy: TierPolicy;
+  readonly scheduler: Scheduler;
+  readonly random: () => number;
+  readonly logger: Logger;
+}
+
+export interface TierCounters {
+  batches: number;
+  batchedTexts: number;
+  retries: number;
+  isolations: number;
+  ejections: number;
+  rejectedOverload: number;
+}
+
+/** Statuses a backend gives a batch it cannot embed because of its input. */
+const INPUT_REJECTION_STATUSES = new Set([400, 413, 422]);
+/** Retry-After when nothing better is known. */
+const DEFAULT_RETRY_AFTER_S = 1;
+
+export class TierDispatcher {
+  readonly endpoints: Endpoint[];
+  readonly counters: TierCounters = { batches: 0, batchedTexts: 0, retries: 0, isolations: 0, ejections: 0, rejectedOverload: 0 };
+  private readonly queue = new WorkQueue();
+  private readonly budget: RetryBudget;
+  private batchesInFlight = 0;
+  private pumpScheduled = false;
+  private windowTimer: CancelTimer | undefined;
+  private readonly pump = (): void => this.runPump();
+
+  constructor(private readonly options: TierDispatcherOptions) {
+    this.endpoints = options.upstreams.map((upstream) => new Endpoint(upstream, options.policy));
+    this.budget = new RetryBudget({
+      ratio: options.policy.retryBudgetRatio,
+      minPerSecond: options.policy.retryMinPerSecond,
+      clock: options.scheduler,
+    });
+  }
+
+  get tier(): Tier {
+    return this.options.tier;
+  }
+
+  /** Texts waiting in the queue (including those of requests that gave up meanwhile). */
+  get queuedTexts(): number {
+    return this.queue.texts;
+  }
+
+  get inFlightBatches(): number {
+    return this.batchesInFlight;
+  }
+
+  /** True when some endpoint is neither ejected nor reported unhealthy. */
+  isServing(now = this.options.scheduler.now()): boolean {
+    return this.endpoints.some((endpoint) => endpoint.status(now) === EndpointStatus.ready);
+  }
+
+  embed(request: EmbedRequest): Promise<EmbedResult> {
+    const { scheduler } = this.options;
+    const now = scheduler.now();
+    if (!this.isServing(now)) throw this.unavailableError(now);
+    const pending = new PendingRequest(request.texts, request.requestId, request.deadline, now, this.options.tier, () => {
+      cancelDeadline();
+      request.signal?.removeEventListener('abort', onAbort);
+    });
+    this.admit(pending.uniqueTexts.length, request.deadline, now);
+
+    const cancelDeadline = scheduler.setTimer(() => pending.fail(new UpstreamError(UpstreamFailure.timeout,
+      'the request deadline passed before the backends answered')), request.deadline - now);
+    const onAbort = (): void => pending.fail(new UpstreamError(UpstreamFailure.aborted, 'the client went away'));
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+
+    pending.uniqueTexts.forEach((text, index) => {
+      this.queue.pushFresh({ request: pending, index, text, tries: 0, avoid: undefined });
+    });
+    this.schedulePump();
+    return pending.promise;
+  }
+
+  /**
+   * Refuses work the queue cannot take or cannot finish in time: a fast 429 with Retry-After
+   * beats a slow timeout, and keeps memory bounded under any load.
+   */
+  private admit(texts: number, deadline: number, now: number): void {
+    const queued = this.queue.texts;
+    if (queued === 0) return;
+    const drainMs = this.estimatedWaitMs(0, now);
+    const retryAfterSeconds = drainMs === undefined ? DEFAULT_RETRY_AFTER_S : Math.max(1, Math.ceil(drainMs / 1000));
+    if (queued + texts > this.options.policy.queueMaxTexts) {
+      this.counters.rejectedOverload++;
+      throw new FrontDoorError(429, ErrorCode.overloaded,
+        `the ${this.options.tier} tier's queue is full (${queued} texts waiting); retry after ${retryAfterSeconds} s`, { retryAfterSeconds });
+    }
+    const waitMs = this.estimatedWaitMs(texts, now);
+    if (waitMs !== undefined && now + waitMs > deadline) {
+      this.counters.rejectedOverload++;
+      throw new FrontDoorError(429, ErrorCode.overloaded,
+        `the ${this.options.tier} tier cannot finish this request before its deadline (about ${Math.ceil(waitMs)} ms of queued work); ` +
+          `retry after ${retryAfterSeconds} s`, { retryAfterSeconds });
+    }
+  }
+
+  /**
+   * How long the queue (plus `extraTexts`) takes to drain at the endpoints' measured speed, for
+   * the batch size that queue forms. Undefined until every serving endpoint has been measured.
+   */
+  estimatedWaitMs(extraTexts: number, now = this.options.scheduler.now()): number | undefined {
+    const serving = this.endpoints.filter((endpoint) => endpoint.status(now) === EndpointStatus.ready);
+    if (serving.length === 0) return undefined;
+    const work = this.queue.texts + extraTexts;
+    const slots = serving.reduce((sum, endpoint) => sum + endpoint.capacity(now), 0);
+    const batchTexts = Math.min(this.options.policy.batchSize, Math.max(1, Math.ceil(work / slots)));
+    let rate = 0;
+    for (const endpoint of serving) {
+      const endpointRate = endpoint.textsPerSecond(now, batchTexts);
+      if (endpointRate === undefined) return undefined;
+      rate += endpointRate;
+    }
+    return rate > 0 ? (work / rate) * 1000 : undefined;
+  }
+
+  /** Runs the pump once per tick, however many requests arrived in it (dataloader's trick). */
+  schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    queueMicrotask(this.pump);
+  }
+
+  private runPump(): void {
+    this.pumpScheduled = false;
+    const { scheduler, random, policy } = this.options;
+    for (;;) {
+      this.queue.dropSettled();
+      if (this.queue.isEmpty) return;
+      const now = scheduler.now();
+      if (this.batchesInFlight === 0 && !this.isServing(now)) {
+        this.queue.failAll(this.unavailableError(now));
+        return;
+      }
+      const isolated = this.queue.peekIsolated();
+      const avoid = isolated === undefined ? this.queue.peekRetry()?.avoid : undefined;
+      const endpoint = pickEndpoint(this.endpoints, now, random, avoid);
+      if (endpoint === undefined) return; // a finishing batch or a probe pumps again
+      if (isolated === undefined && this.shouldWaitForCompany(now)) return;
+      const items = isolated !== undefined
+        ? this.queue.takeIsolated()
+        : this.queue.takeBatch(endpoint.id, avoid?.has(endpoint.id) === true, policy.batchSize, policy.batchMaxChars);
+      if (items.length > 0) void this.send(endpoint, items);
+    }
+  }
+
+  /**
+   * A partial batch of new arrivals waits up to the coalescing window for more texts, but only
+   * while other batches are in flight: an idle tier sends at once, so a lone request never waits.
+   */
+  private shouldWaitForCompany(now: number): boolean {
+    const { coalesceWindowMs, batchSize } = this.options.policy;
+    if (coalesceWindowMs <= 0 || this.batchesInFlight === 0 || this.queue.hasRetries) return false;
+    if (this.queue.texts >= batchSize) return false;
+    const oldest = this.queue.oldestFresh()?.request;
+    // The tail of a request already split over several batches goes at once: it is the
+    // request's own latency, and no company is coming on a one-request runtime (Lambda).
+    if (oldest === undefined || oldest.attempts > 0) return false;
+    const sendAt = oldest.enqueuedAt + coalesceWindowMs;
+    if (now >= sendAt) return false;
+    this.windowTimer?.();
+    this.windowTimer = this.options.scheduler.setTimer(() => {
+      this.windowTimer = undefined;
+      this.schedulePump();
+    }, sendAt - now);
+    return true;
+  }
+
+  private async send(endpoint: Endpoint, items: WorkItem[]): Promise<void> {
+    const { scheduler, policy } = this.options;
+    // Identical texts from different requests share one slot in the batch.
+    const slotOf = new Map<string, number>();
+    const texts: string[] = [];
+    const owners: WorkItem[][] = [];
+    let deadline = 0;
+    let firstAttempt = true;
+    const requests = new Set<PendingRequest>();
+    for (const item of items) {
+      let slot = slotOf.get(item.text);
+      if (slot === undefined) {
+        slot = texts.length;
+        slotOf.set(item.text, slot);
+        texts.push(item.text);
+        owners.push([]);
+      }
+      owners[slot]?.push(item);
+      if (item.tries > 0) firstAttempt = false;
+      item.tries++;
+      requests.add(item.request);
+      deadline = Math.max(deadline, item.request.deadline);
+    }
+    for (const request of requests) request.attempts++;
+    if (firstAttempt) this.budget.deposit();
+
+    const started = scheduler.now();
+    endpoint.begin(texts.length);
+    this.batchesInFlight++;
+    this.counters.batches++;
+    this.counters.batchedTexts += texts.length;
+    let vectors: number[][] | undefined;
+    let failure: unknown;
+    try {
+      vectors = await endpoint.upstream.embed(texts, {
+        requestId: items[0]?.request.requestId ?? 'batch',
+        timeoutMs: Math.max(1, Math.min(policy.upstreamTimeoutMs, deadline - started)),
+      });
+    } catch (error) {
+      failure = error;
+    }
+    endpoint.end(texts.length);
+    this.batchesInFlight--;
+    if (vectors !== undefined) {
+      endpoint.recordSuccess(texts.length, scheduler.now() - started);
+      owners.forEach((group, slot) => {
+        const vector = vectors[slot] as number[];
+        for (const item of group) item.request.fill(item.index, vector);
+      });
+    } else {
+      this.handleFailure(endpoint, owners, failure);
+    }
+    this.schedulePump();
+  }
+
+  private handleFailure(endpoint: Endpoint, owners: WorkItem[][], failure: unknown): void {
+    const now = this.options.scheduler.now();
+    const error = isUpstreamError(failure)
+      ? failure
+      : new UpstreamError(UpstreamFailure.badResponse, 'the backend client failed unexpectedly', { cause: failure });
+
+    if (error.reason === UpstreamFailure.status && INPUT_REJECTION_STATUSES.has(error.upstreamStatus ?? 0)) {
+      this.isolate(owners, error);
+      return;
+    }
+    if (error.reason !== UpstreamFailure.aborted && endpoint.recordFailure(error) && this.mayEject(endpoint, now)) {
+      const backoffMs = endpoint.eject(now);
+      this.counters.ejections++;
+      this.options.logger.warn('endpoint_ejected', { tier: this.options.tier, endpoint: endpoint.id, reason: error.reason, backoffMs });
+    }
+
+    const items = owners.flat().filter((item) => !item.request.settled);
+    const retryable = error.isRetryable || error.reason === UpstreamFailure.badResponse;
+    const exhausted = items.filter((item) => item.tries >= this.options.policy.maxAttempts);
+    const again = items.filter((item) => item.tries < this.options.policy.maxAttempts);
+    for (const item of exhausted) item.request.fail(error);
+    if (again.length === 0) return;
+    if (!retryable || !this.budget.tryWithdraw()) {
+      for (const item of again) item.request.fail(error);
+      return;
+    }
+    this.counters.retries++;
+    for (const item of again) {
+      (item.avoid ??= new Set()).add(endpoint.id);
+      this.queue.pushRetry(item);
+    }
+  }
+
+  /**
+   * A backend refused a batch for its input (DJL fails a whole batch on one bad text). Split it
+   * and try the halves apart until the text at fault stands alone; only its requests fail.
+   */
+  private isolate(owners: WorkItem[][], error: UpstreamError): void {
+    const live = owners.filter((group) => group.some((item) => !item.request.settled));
+    if (live.length > 1) {
+      this.counters.isolations++;
+      const middle = Math.ceil(live.length / 2);
+      this.queue.pushIsolated(live.slice(0, middle).flat());
+      this.queue.pushIsolated(live.slice(middle).flat());
+      return;
+    }
+    for (const item of live.flat()) {
+      const position = item.request.positionOf(item.index);
+      item.request.fail(new FrontDoorError(422, ErrorCode.inputRejected,
+        `the backend could not embed the text at index ${position} (${error.upstreamStatus ?? ''} ${error.upstreamType ?? ''}`.trimEnd() +
+          '); check or remove that text', { cause: error }));
+    }
+  }
+
+  /** Never eject the last serving endpoint: with nowhere else to go, a failing one beats none. */
+  private mayEject(endpoint: Endpoint, now: number): boolean {
+    return this.endpoints.some((other) => other !== endpoint && other.status(now) === EndpointStatus.ready);
+  }
+
+  private unavailableError(now: number): FrontDoorError {
+    if (this.endpoints.length === 0) {
+      return new FrontDoorError(503, ErrorCode.noBackends, `no ${this.options.tier} backend is configured`);
+    }
+    const ejectedUntil = Math.min(...this.endpoints.map((endpoint) => (endpoint.ejectedUntil > now ? endpoint.ejectedUntil : Infinity)));
+    const retryAfterSeconds = Number.isFinite(ejectedUntil) ? Math.max(1, Math.ceil((ejectedUntil - now) / 1000)) : DEFAULT_RETRY_AFTER_S;
+    return new FrontDoorError(503, ErrorCode.backendUnavailable,
+      `no ${this.options.tier} backend can serve right now (all ${this.endpoints.length} are down, cold or ejected)`, { retryAfterSeconds });
+  }
+
+  /** Fails everything still queued (shutdown). */
+  close(): void {
+    this.windowTimer?.();
+    this.queue.failAll(new FrontDoorError(503, ErrorCode.backendUnavailable, 'the front door is shutting down'));
+  }
+}
