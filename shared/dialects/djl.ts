@@ -43,6 +43,8 @@ const DJL_TYPE_BY_CODE: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.methodNotAllowed]: 'MethodNotAllowedException',
   [ErrorCode.bodyTooLarge]: 'RequestTooLargeException',
   [ErrorCode.backendOverloaded]: 'WlmCapacityException',
+  // DJL's own name for "capacity exceeded", so DJL-aware clients recognise it (with status 429).
+  [ErrorCode.overloaded]: 'WlmCapacityException',
   [ErrorCode.backendUnavailable]: 'ServiceUnavailableException',
   [ErrorCode.noBackends]: 'ServiceUnavailableException',
   [ErrorCode.backendTimeout]: 'GatewayTimeoutException',

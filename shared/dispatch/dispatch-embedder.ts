@@ -37,13 +37,19 @@ export interface DispatchEmbedder extends Embedder {
 export function createDispatchEmbedder(options: DispatchEmbedderOptions): DispatchEmbedder {
   const { cpu, gpu, scheduler } = options;
   const pingTimeoutMs = options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS;
-  const checkers = [cpu, gpu].filter((tier) => tier.endpoints.length > 0).map((tier) => new HealthChecker({
-    endpoints: tier.endpoints,
-    intervalMs: options.healthIntervalMs,
-    timeoutMs: pingTimeoutMs,
-    scheduler,
-    onRound: () => tier.schedulePump(),
-  }));
+  const checkers = [cpu, gpu].filter((tier) => tier.endpoints.length > 0).map((tier) => {
+    const checker = new HealthChecker({
+      endpoints: tier.endpoints,
+      intervalMs: options.healthIntervalMs,
+      timeoutMs: pingTimeoutMs,
+      scheduler,
+      onRound: () => tier.schedulePump(),
+    });
+    // With active checks, an ejected endpoint that turns out to be down stays out until a probe
+    // finds it healthy, instead of costing a failed batch each time its ejection ends.
+    if (options.healthIntervalMs > 0) tier.onEjected = (endpoint) => void checker.probe(endpoint);
+    return checker;
+  });
   if (options.healthIntervalMs > 0) for (const checker of checkers) checker.start();
   let lastOnDemandProbe = Number.NEGATIVE_INFINITY;
 

@@ -46,6 +46,13 @@ export class HealthChecker {
     return this.running;
   }
 
+  /** Probes one endpoint now (an ejected one, to learn whether it is down or only slow). */
+  async probe(endpoint: Endpoint): Promise<void> {
+    const health = await endpoint.upstream.ping({ timeoutMs: this.options.timeoutMs });
+    endpoint.recordProbe(health.state, this.options.scheduler.now());
+    this.options.onRound();
+  }
+
   private async round(): Promise<void> {
     const { endpoints, scheduler, timeoutMs } = this.options;
     await Promise.all(endpoints.map(async (endpoint) => {

@@ -13,6 +13,8 @@ export interface RetryBudgetOptions {
   readonly clock: Clock;
 }
 
+/** Absorbs float error: ten deposits of 0.2 make one whole retry. */
+const EPSILON = 1e-9;
 /** Caps the saved-up balance, so a long quiet spell cannot bank an unbounded burst of retries. */
 const MAX_BALANCE_SECONDS = 10;
 
@@ -36,7 +38,7 @@ export class RetryBudget {
   /** Takes one retry from the budget; false when it is spent. */
   tryWithdraw(): boolean {
     this.refill();
-    if (this.balance < 1) return false;
+    if (this.balance + EPSILON < 1) return false;
     this.balance -= 1;
     return true;
   }
@@ -44,7 +46,7 @@ export class RetryBudget {
   /** Retries that could be taken right now. */
   available(): number {
     this.refill();
-    return Math.floor(this.balance);
+    return Math.floor(this.balance + EPSILON);
   }
 
   private refill(): void {

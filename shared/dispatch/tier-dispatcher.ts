@@ -63,6 +63,8 @@ export class TierDispatcher {
   private pumpScheduled = false;
   private windowTimer: CancelTimer | undefined;
   private readonly pump = (): void => this.runPump();
+  /** Told of each ejection, so an active checker can find out at once whether the endpoint is down. */
+  onEjected: ((endpoint: Endpoint) => void) | undefined;
 
   constructor(private readonly options: TierDispatcherOptions) {
     this.endpoints = options.upstreams.map((upstream) => new Endpoint(upstream, options.policy));
@@ -276,6 +278,7 @@ export class TierDispatcher {
       const backoffMs = endpoint.eject(now);
       this.counters.ejections++;
       this.options.logger.warn('endpoint_ejected', { tier: this.options.tier, endpoint: endpoint.id, reason: error.reason, backoffMs });
+      this.onEjected?.(endpoint);
     }
 
     const items = owners.flat().filter((item) => !item.request.settled);
@@ -310,7 +313,7 @@ export class TierDispatcher {
     }
     for (const item of live.flat()) {
       const position = item.request.positionOf(item.index);
-      item.request.fail(new FrontDoorError(422, ErrorCode.inputRejected,
+      item.request.fail(new FrontDoorError(400, ErrorCode.inputRejected,
         `the backend could not embed the text at index ${position} (${error.upstreamStatus ?? ''} ${error.upstreamType ?? ''}`.trimEnd() +
           '); check or remove that text', { cause: error }));
     }

@@ -15,6 +15,21 @@ import type { AppContext, AppEnv } from './app-env';
 
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 
+/** A client may ask for a shorter deadline than REQUEST_TIMEOUT_MS (never a longer one). */
+export const REQUEST_TIMEOUT_HEADER = 'x-request-timeout-ms';
+
+/** The request's time budget: the client's header when valid and shorter, else the configured one. */
+export function requestBudgetMs(header: string | undefined, configuredMs: number): number {
+  if (header === undefined) return configuredMs;
+  const asked = Number(header);
+  if (!Number.isInteger(asked) || asked < 1) {
+    throw new FrontDoorError(400, ErrorCode.invalidRequest,
+      `${REQUEST_TIMEOUT_HEADER}=${JSON.stringify(header)} is not valid: send a whole number of milliseconds, at least 1`,
+      { param: REQUEST_TIMEOUT_HEADER });
+  }
+  return Math.min(asked, configuredMs);
+}
+
 export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
   const { config, embedder, clock, models } = ctx;
   const limits = config.limits;
@@ -32,7 +47,7 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     return embedder.embed({
       texts,
       requestId: c.get('requestId'),
-      deadline: clock.now() + config.timeouts.requestMs,
+      deadline: clock.now() + requestBudgetMs(c.req.header(REQUEST_TIMEOUT_HEADER), config.timeouts.requestMs),
       signal: c.req.raw.signal,
     });
   }

@@ -1,0 +1,167 @@
+/**
+ * The dispatch engine end to end: the real front door over simulated DJL CPU instances (the
+ * calibrated cost model), under concurrent load, with instances failing.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { post, startFrontDoor, type TestFrontDoor } from '../helpers/front-door';
+import { DJL_PROFILES, type DjlSimulator, simulatedEmbedding, startDjlSimulator } from '../sim/djl-simulator';
+
+const DIM = 384;
+
+async function withCluster(
+  count: number,
+  simOptions: Parameters<typeof startDjlSimulator>[0],
+  env: Record<string, string>,
+  run: (door: TestFrontDoor, sims: DjlSimulator[]) => Promise<void>,
+): Promise<void> {
+  const sims = await Promise.all(Array.from({ length: count }, () => startDjlSimulator(simOptions)));
+  const door = await startFrontDoor({ CPU_BACKENDS: sims.map((sim) => sim.predictionsUrl).join(','), ...env });
+  try {
+    await run(door, sims);
+  } finally {
+    await door.close();
+    await Promise.all(sims.map((sim) => sim.close()));
+  }
+}
+
+interface Outcome {
+  status: number;
+  ok: boolean;
+}
+
+/**
+ * `clients` closed-loop clients, each sending `textsPerRequest` distinct texts per request until
+ * `durationMs` has passed, checking every vector. Returns every outcome.
+ */
+async function load(door: TestFrontDoor, clients: number, durationMs: number, textsPerRequest = 1): Promise<Outcome[]> {
+  const outcomes: Outcome[] = [];
+  const stopAt = performance.now() + durationMs;
+  await Promise.all(Array.from({ length: clients }, async (_, client) => {
+    for (let n = 0; performance.now() < stopAt; n++) {
+      const texts = Array.from({ length: textsPerRequest }, (_, i) => `client ${client} request ${n} text ${i}`);
+      const { status, body } = await post(`${door.url}/embed`, { inputs: texts });
+      const ok = status === 200 && texts.every((text, i) => body[i]?.[0] === simulatedEmbedding(text, DIM)[0]);
+      outcomes.push({ status, ok });
+    }
+  }));
+  return outcomes;
+}
+
+const summary = (outcomes: Outcome[]) =>
+  outcomes.reduce<Record<string, number>>((counts, { status }) => ({ ...counts, [status]: (counts[status] ?? 0) + 1 }), {});
+
+describe('dispatch engine over simulated DJL instances', () => {
+  test('coalescing packs concurrent one-text requests into batches, every vector back to its own client', async () => {
+    await withCluster(3, { ...DJL_PROFILES.cpu }, {}, async (door, sims) => {
+      const outcomes = await load(door, 48, 1_000);
+      assert.ok(outcomes.length > 100, `served ${outcomes.length}`);
+      assert.ok(outcomes.every((o) => o.ok), JSON.stringify(summary(outcomes)));
+      const texts = sims.reduce((sum, sim) => sum + sim.stats.texts, 0);
+      const requests = sims.reduce((sum, sim) => sum + sim.stats.requests, 0);
+      // Without coalescing every upstream request would carry exactly one text.
+      assert.ok(texts / requests >= 2, `upstream batches average ${(texts / requests).toFixed(1)} texts`);
+    });
+  });
+
+  test('one bad text fails only its own request, even inside a shared batch', async () => {
+    await withCluster(1, { ...DJL_PROFILES.zero }, { COALESCE_WINDOW_MS: '20' }, async (door) => {
+      const texts = ['alpha', 'beta', 'gamma', 'delta'];
+      const [bad, ...good] = await Promise.all([
+        post(`${door.url}/v1/embeddings`, { input: ['fine', 'poison \u0000bad here', 'also fine'], model: 'm' }),
+        ...texts.map((text) => post(`${door.url}/embed`, { inputs: [text] })),
+      ]);
+      assert.equal(bad!.status, 400);
+      assert.equal(bad!.body.error.code, 'input_rejected');
+      assert.match(bad!.body.error.message, /index 1/);
+      good.forEach((response, i) => {
+        assert.equal(response.status, 200);
+        assert.deepEqual(response.body, [simulatedEmbedding(texts[i] as string, DIM)]);
+      });
+    });
+  });
+
+  test("DJL's server-side batches fail together; the front door still isolates the bad text", async () => {
+    await withCluster(1, { ...DJL_PROFILES.zero, serverBatchSize: 8, maxBatchDelayMs: 20 }, { CPU_MAX_INFLIGHT: '4', CPU_BATCH_SIZE: '2' }, async (door) => {
+      const responses = await Promise.all([
+        post(`${door.url}/embed`, { inputs: ['x \u0000bad'] }),
+        ...['p', 'q', 'r', 's', 't', 'u'].map((text) => post(`${door.url}/embed`, { inputs: [text] })),
+      ]);
+      assert.equal(responses[0]!.status, 422);
+      assert.deepEqual(responses.slice(1).map((r) => r.status), [200, 200, 200, 200, 200, 200]);
+    });
+  });
+
+  test('one instance killed under load: zero client errors', async () => {
+    await withCluster(3, { ...DJL_PROFILES.cpu }, {}, async (door, sims) => {
+      const running = load(door, 32, 1_500);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      sims[1]!.crash();
+      const outcomes = await running;
+      assert.ok(outcomes.length > 100);
+      assert.deepEqual(summary(outcomes), { 200: outcomes.length });
+      assert.ok(outcomes.every((o) => o.ok));
+      const info = await (await fetch(`${door.url}/info`)).json() as { tiers: { cpu: { healthy: number } } };
+      assert.equal(info.tiers.cpu.healthy, 2, 'the killed instance is out');
+    });
+  });
+
+  test('one instance answering 20% 503s: zero client errors', async () => {
+    await withCluster(3, { ...DJL_PROFILES.cpu }, {}, async (door, sims) => {
+      sims[0]!.setFaults({ errorRate: 0.2 });
+      const outcomes = await load(door, 32, 1_500);
+      assert.deepEqual(summary(outcomes), { 200: outcomes.length });
+      assert.ok((sims[0]!.stats.errorsByStatus[503] ?? 0) > 0, 'the faulty instance did answer 503s');
+    });
+  });
+
+  test('all instances down: fast 503s', async () => {
+    await withCluster(3, { ...DJL_PROFILES.zero }, {}, async (door, sims) => {
+      for (const sim of sims) sim.crash();
+      const started = performance.now();
+      const responses = await Promise.all(Array.from({ length: 10 }, () => post(`${door.url}/v1/embeddings`, { input: 'x', model: 'm' })));
+      const elapsed = performance.now() - started;
+      assert.deepEqual(responses.map((r) => r.status), Array(10).fill(503));
+      assert.ok(elapsed < 1_000, `answered in ${elapsed.toFixed(0)} ms`);
+      assert.ok(responses.every((r) => r.body.error.code === 'backend_unavailable'));
+    });
+  });
+
+  test('overload: 429 with Retry-After in each dialect, at once, while admitted work completes', async () => {
+    await withCluster(1, { ...DJL_PROFILES.cpu, workers: 1 }, { QUEUE_MAX_TEXTS: '64', CPU_MAX_INFLIGHT: '1' }, async (door) => {
+      const texts = (tag: string) => Array.from({ length: 40 }, (_, i) => `${tag} ${i}`);
+      const admitted = post(`${door.url}/embed`, { inputs: texts('first') });
+      const queued = post(`${door.url}/embed`, { inputs: texts('second') });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const started = performance.now();
+      const openai = await post(`${door.url}/v1/embeddings`, { input: texts('third'), model: 'm' });
+      const tei = await post(`${door.url}/embed`, { inputs: texts('third') });
+      const djl = await post(`${door.url}/predictions/all_MiniLM_L6_v2`, texts('third'));
+      assert.ok(performance.now() - started < 100, '429s are immediate');
+      for (const response of [openai, tei, djl]) {
+        assert.equal(response.status, 429);
+        assert.ok(Number(response.headers.get('retry-after')) >= 1);
+      }
+      assert.equal(openai.body.error.type, 'rate_limit_error');
+      assert.equal(tei.body.error_type, 'Overloaded');
+      assert.equal(djl.body.type, 'WlmCapacityException');
+      assert.equal((await admitted).status, 200);
+      assert.equal((await queued).status, 200);
+    });
+  });
+
+  test('a client deadline shorter than the queue wait gets a fast 429, a bad header a 400', async () => {
+    await withCluster(1, { ...DJL_PROFILES.cpu, workers: 1 }, { CPU_MAX_INFLIGHT: '1' }, async (door) => {
+      // Teach the front door the instance's speed, then queue ~1 s of work.
+      for (let i = 0; i < 3; i++) await post(`${door.url}/embed`, { inputs: Array.from({ length: 32 }, (_, j) => `warm ${i} ${j}`) });
+      const backlog = Array.from({ length: 8 }, (_, i) => post(`${door.url}/embed`, { inputs: Array.from({ length: 32 }, (_, j) => `b ${i} ${j}`) }));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      const hurried = await post(`${door.url}/embed`, { inputs: ['now'] }, { 'x-request-timeout-ms': '100' });
+      assert.equal(hurried.status, 429);
+      const invalid = await post(`${door.url}/embed`, { inputs: ['now'] }, { 'x-request-timeout-ms': 'soon' });
+      assert.equal(invalid.status, 422);
+      assert.match(invalid.body.error, /x-request-timeout-ms/);
+      assert.deepEqual((await Promise.all(backlog)).map((r) => r.status), Array(8).fill(200));
+    });
+  });
+});

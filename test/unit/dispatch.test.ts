@@ -1,0 +1,263 @@
+/** The dispatch engine's core with a fake clock and hand-answered upstreams. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { TierDispatcher, type TierPolicy } from '../../shared/dispatch/tier-dispatcher';
+import type { EmbedResult } from '../../shared/embed/embedder';
+import { FrontDoorError } from '../../shared/errors';
+import { silentLogger } from '../../shared/logger';
+import { UpstreamError, UpstreamFailure } from '../../shared/upstream/upstream-error';
+import { FakeScheduler, settle } from '../helpers/fake-scheduler';
+import { fakeVector, FakeUpstream } from '../helpers/fake-upstream';
+
+const POLICY: TierPolicy = {
+  batchSize: 4,
+  batchMaxChars: 0,
+  coalesceWindowMs: 2,
+  queueMaxTexts: 100,
+  upstreamTimeoutMs: 5_000,
+  maxAttempts: 3,
+  retryBudgetRatio: 0.2,
+  retryMinPerSecond: 10,
+  maxInFlight: 1,
+  ejectAfterFailures: 3,
+  ejectBaseMs: 1_000,
+  ejectMaxMs: 8_000,
+  slowStartMs: 0,
+};
+
+function setup(endpoints = 1, policy: Partial<TierPolicy> = {}) {
+  const scheduler = new FakeScheduler();
+  const upstreams = Array.from({ length: endpoints }, (_, index) => new FakeUpstream(`cpu-${index}`));
+  let seed = 1;
+  const dispatcher = new TierDispatcher({
+    tier: 'cpu',
+    upstreams,
+    policy: { ...POLICY, ...policy },
+    scheduler,
+    // Deterministic "random" for the balancer.
+    random: () => ((seed = (seed * 16807) % 2147483647) / 2147483647),
+    logger: silentLogger,
+  });
+  const embed = (texts: string[], deadlineMs = 10_000) =>
+    dispatcher.embed({ texts, requestId: `r-${texts[0]}`, deadline: scheduler.now() + deadlineMs });
+  return { scheduler, upstreams, dispatcher, embed };
+}
+
+/** Records how a promise settles without letting a rejection go unhandled. */
+function track(promise: Promise<EmbedResult>) {
+  const state: { result?: EmbedResult; error?: unknown } = {};
+  promise.then((result) => (state.result = result), (error: unknown) => (state.error = error));
+  return state;
+}
+
+const vectorsOf = (texts: string[]) => texts.map(fakeVector);
+
+describe('batching', () => {
+  test('requests arriving in the same tick share one batch; each gets its own vectors in order', async () => {
+    const { upstreams: [up], embed } = setup(1, { batchSize: 8 });
+    const a = track(embed(['a1', 'a22']));
+    const b = track(embed(['b333']));
+    const c = track(embed(['c4444', 'c55555']));
+    await settle();
+    assert.equal(up!.calls.length, 1);
+    assert.deepEqual(up!.calls[0]!.texts, ['a1', 'a22', 'b333', 'c4444', 'c55555']);
+    up!.calls[0]!.resolve();
+    await settle();
+    assert.deepEqual(a.result?.vectors, vectorsOf(['a1', 'a22']));
+    assert.deepEqual(b.result?.vectors, vectorsOf(['b333']));
+    assert.deepEqual(c.result?.vectors, vectorsOf(['c4444', 'c55555']));
+  });
+
+  test('a large request is split into batches over several endpoints and put back in order', async () => {
+    const { upstreams, embed } = setup(3, { batchSize: 4 });
+    const texts = Array.from({ length: 10 }, (_, i) => `t${i}`.padEnd(i + 2, 'x'));
+    const request = track(embed(texts));
+    await settle();
+    assert.deepEqual(upstreams.map((up) => up.calls.length), [1, 1, 1]);
+    assert.deepEqual(upstreams.flatMap((up) => up.calls[0]!.texts).sort(), [...texts].sort());
+    // Answer in reverse order: the result is still in input order.
+    for (const up of [...upstreams].reverse()) up.calls[0]!.resolve();
+    await settle();
+    assert.deepEqual(request.result?.vectors, vectorsOf(texts));
+  });
+
+  test('identical texts are embedded once, within and across requests', async () => {
+    const { upstreams: [up], embed } = setup(1, { batchSize: 8 });
+    const a = track(embed(['same', 'other', 'same']));
+    const b = track(embed(['same']));
+    await settle();
+    assert.deepEqual(up!.calls[0]!.texts, ['same', 'other']);
+    up!.calls[0]!.resolve();
+    await settle();
+    assert.deepEqual(a.result?.vectors, vectorsOf(['same', 'other', 'same']));
+    assert.deepEqual(b.result?.vectors, vectorsOf(['same']));
+  });
+
+  test('while a batch is in flight, a partial batch waits at most the coalescing window', async () => {
+    const { scheduler, upstreams: [up], embed } = setup(1, { batchSize: 4, maxInFlight: 2 });
+    track(embed(['first']));
+    await settle();
+    assert.equal(up!.calls.length, 1, 'an idle tier sends at once');
+    track(embed(['second']));
+    await settle();
+    assert.equal(up!.calls.length, 1, 'the second waits for company');
+    track(embed(['third']));
+    await scheduler.advance(1);
+    assert.equal(up!.calls.length, 1);
+    await scheduler.advance(1);
+    assert.equal(up!.calls.length, 2, 'sent when the window closes');
+    assert.deepEqual(up!.calls[1]!.texts, ['second', 'third']);
+  });
+
+  test('a character budget closes a batch early', async () => {
+    const { upstreams: [up], embed } = setup(1, { batchSize: 10, batchMaxChars: 10, maxInFlight: 3 });
+    track(embed(['aaaa', 'bbbb', 'cccc', 'dddddddddddddddd']));
+    await settle();
+    assert.deepEqual(up!.calls.map((call) => call.texts), [['aaaa', 'bbbb'], ['cccc'], ['dddddddddddddddd']]);
+  });
+});
+
+describe('failures', () => {
+  test('one bad text is isolated: its request fails with 400 naming it, the others succeed', async () => {
+    const { upstreams: [up], embed } = setup(1, { batchSize: 8, maxInFlight: 4 });
+    up!.auto = (texts) => texts.includes('bad')
+      ? new UpstreamError(UpstreamFailure.status, 'the backend answered 400 TranslateException', { upstreamStatus: 400, upstreamType: 'TranslateException' })
+      : texts.map(fakeVector);
+    const good = track(embed(['g1', 'g2']));
+    const bad = track(embed(['ok', 'bad', 'fine']));
+    const other = track(embed(['g3']));
+    await settle();
+    await settle();
+    assert.deepEqual(good.result?.vectors, vectorsOf(['g1', 'g2']));
+    assert.deepEqual(other.result?.vectors, vectorsOf(['g3']));
+    assert.ok(bad.error instanceof FrontDoorError);
+    assert.equal(bad.error.status, 400);
+    assert.equal(bad.error.code, 'input_rejected');
+    assert.match(bad.error.message, /index 1 \(400 TranslateException\)/);
+  });
+
+  test('a failed batch is retried on another endpoint; a refused connection ejects at once', async () => {
+    const { scheduler, upstreams: [a, b], embed, dispatcher } = setup(2);
+    const refused = new UpstreamError(UpstreamFailure.connect, 'could not connect (ECONNREFUSED)');
+    a!.auto = () => refused;
+    b!.auto = (texts) => texts.map(fakeVector);
+    const results = [track(embed(['x'])), track(embed(['y'])), track(embed(['z']))];
+    await scheduler.advance(10);
+    for (const result of results) assert.ok(result.result, String(result.error));
+    assert.equal(dispatcher.endpoints[0]!.status(scheduler.now()), 'ejected');
+    assert.ok(dispatcher.counters.retries >= 1);
+    assert.equal(a!.calls.length, 1, 'no more traffic to the ejected endpoint');
+  });
+
+  test('ejection backs off exponentially while failing, and never ejects the last endpoint', async () => {
+    const { scheduler, upstreams: [a, b], embed, dispatcher } = setup(2, { ejectAfterFailures: 1, maxAttempts: 1 });
+    const down = new UpstreamError(UpstreamFailure.connect, 'refused');
+    a!.auto = () => down;
+    b!.auto = () => down;
+    const first = track(embed(['1']));
+    await scheduler.advance(0);
+    assert.ok(first.error);
+    const [ea, eb] = dispatcher.endpoints as [typeof dispatcher.endpoints[0] & object, typeof dispatcher.endpoints[0] & object];
+    const ejectedCount = () => [ea, eb].filter((e) => e.status(scheduler.now()) === 'ejected').length;
+    assert.equal(ejectedCount(), 1, 'one ejected, the other kept: never all at once');
+    const ejected = ea.status(scheduler.now()) === 'ejected' ? ea : eb;
+    assert.equal(ejected.ejectedUntil - scheduler.now(), 1_000);
+    // Back after 1 s, fails again: 2 s this time, then 4 s.
+    await scheduler.advance(1_000);
+    b!.auto = (texts) => texts.map(fakeVector);
+    a!.auto = () => down;
+    for (const backoff of [2_000, 4_000]) {
+      const other = ea === ejected ? eb : ea;
+      other.inFlight = 1; // busy: the next batch goes to the recovered endpoint
+      track(embed([`again-${backoff}`]));
+      await scheduler.advance(0);
+      other.inFlight = 0;
+      assert.equal(ejected.ejectedUntil - scheduler.now(), backoff);
+      await scheduler.advance(backoff);
+    }
+  });
+
+  test('a recovered endpoint ramps up over the slow-start period', () => {
+    const { scheduler, dispatcher } = setup(1, { maxInFlight: 10, slowStartMs: 10_000 });
+    const endpoint = dispatcher.endpoints[0]!;
+    endpoint.eject(scheduler.now());
+    const back = endpoint.ejectedUntil;
+    assert.equal(endpoint.capacity(back), 1);
+    assert.equal(endpoint.capacity(back + 5_000), 5);
+    assert.equal(endpoint.capacity(back + 10_000), 10);
+  });
+
+  test('the retry budget stops retry storms: at most ~20% extra plus a small floor', async () => {
+    const { scheduler, upstreams: [a, b], embed, dispatcher } = setup(2, { ejectAfterFailures: 1_000, retryMinPerSecond: 1, maxInFlight: 100 });
+    const overloaded = new UpstreamError(UpstreamFailure.overloaded, '503', { upstreamStatus: 503 });
+    a!.auto = () => overloaded;
+    b!.auto = () => overloaded;
+    const results = Array.from({ length: 100 }, (_, i) => track(embed([`t${i}`])));
+    await scheduler.advance(0);
+    for (let i = 0; i < 20; i++) await scheduler.advance(5);
+    assert.equal(results.filter((r) => r.error).length, 100);
+    const calls = a!.calls.length + b!.calls.length;
+    assert.ok(dispatcher.counters.retries <= 1 + Math.ceil(0.2 * dispatcher.counters.batches), `retries ${dispatcher.counters.retries}`);
+    assert.ok(calls < 150, `calls ${calls} stay near the first attempts`);
+  });
+
+  test('the request deadline fails a queued request with 504 and drops its texts before dispatch', async () => {
+    const { scheduler, upstreams: [up], embed } = setup(1);
+    track(embed(['busy']));
+    await settle();
+    const late = track(embed(['late'], 50));
+    await scheduler.advance(50);
+    assert.ok(late.error instanceof FrontDoorError);
+    assert.equal(late.error.status, 504);
+    up!.calls[0]!.resolve();
+    await scheduler.advance(10);
+    assert.equal(up!.calls.length, 1, 'the expired text was never sent');
+  });
+
+  test('no serving endpoint: a fast 503 with Retry-After', async () => {
+    const { scheduler, embed, dispatcher } = setup(2);
+    for (const endpoint of dispatcher.endpoints) endpoint.ejectedUntil = scheduler.now() + 3_000;
+    assert.throws(() => embed(['x']), (error: unknown) => {
+      assert.ok(error instanceof FrontDoorError);
+      assert.equal(error.status, 503);
+      assert.equal(error.retryAfterSeconds, 3);
+      return true;
+    });
+  });
+});
+
+describe('backpressure', () => {
+  test('a full queue answers 429 with Retry-After at once', async () => {
+    const { embed } = setup(1, { queueMaxTexts: 5 });
+    track(embed(['in flight']));
+    await settle();
+    track(embed(['a', 'b', 'c']));
+    assert.throws(() => embed(['d', 'e', 'f']), (error: unknown) => {
+      assert.ok(error instanceof FrontDoorError);
+      assert.equal(error.status, 429);
+      assert.equal(error.code, 'overloaded');
+      assert.ok((error.retryAfterSeconds ?? 0) >= 1);
+      return true;
+    });
+  });
+
+  test('work that cannot finish before its deadline is refused with 429, from the measured speed', async () => {
+    const { scheduler, upstreams: [up], embed, dispatcher } = setup(1, { batchSize: 10 });
+    // Teach the endpoint its speed: 100 ms per batch of 10.
+    for (let i = 0; i < 3; i++) {
+      const r = track(embed(Array.from({ length: 10 }, (_, j) => `warm-${i}-${j}`)));
+      await settle();
+      await scheduler.advance(100);
+      up!.calls.at(-1)!.resolve();
+      await settle();
+      assert.ok(r.result);
+    }
+    track(embed(['busy']));
+    await settle();
+    for (let i = 0; i < 5; i++) track(embed(Array.from({ length: 10 }, (_, j) => `q-${i}-${j}`)));
+    const wait = dispatcher.estimatedWaitMs(10) ?? 0;
+    assert.ok(wait >= 500 && wait <= 700, `~600 ms of queued work, estimated ${wait}`);
+    assert.throws(() => embed(['hurry'], 200), (error: unknown) => error instanceof FrontDoorError && error.status === 429);
+    assert.doesNotThrow(() => track(embed(['patient'], 5_000)));
+  });
+});
