@@ -5,45 +5,54 @@
 import { parseConfig } from '../../shared/config/config';
 import { ConfigError } from '../../shared/config/env-reader';
 import { createApp } from '../../shared/http/create-app';
+import { createLogger } from '../../shared/logger';
 import { createDependencies } from '../../shared/runtime/create-dependencies';
+import { hasNoBackends, prepareLocalModels, withLocalEngineDefault } from '../../shared/runtime/local-engine-startup';
 import { startNodeServer } from '../../shared/runtime/node-server';
+import { createDownloadProgress } from '../../shared/upstream/local/download-progress';
+import { isLocalModelError } from '../../shared/upstream/local/local-model-error';
 import { createUndiciTransport } from '../../shared/upstream/undici-transport';
 
 async function main(): Promise<void> {
-  const config = parseConfig(process.env);
+  const parsed = parseConfig(process.env);
+  const logger = createLogger(parsed.logLevel);
+  // With no backend configured, the in-process engine serves: `npm start` works out of the box.
+  const defaulted = hasNoBackends(parsed);
+  const config = withLocalEngineDefault(parsed);
+  if (defaulted) {
+    logger.info('local_engine_default', {
+      message: 'CPU_BACKENDS and GPU_BACKENDS are unset: embedding in-process with all-MiniLM-L6-v2 (see the README)',
+    });
+  }
+  await prepareLocalModels(config, { defaulted, logger, progress: createDownloadProgress(process.stderr) });
   const deps = createDependencies(config, {
     transport: createUndiciTransport({ connectionsPerOrigin: config.upstream.connectionsPerOrigin }),
     runtime: 'node',
+    logger,
   });
-  if (config.tiers.cpu.length === 0 && config.tiers.gpu.length === 0) {
-    deps.logger.warn('no_backends', {
-      message: 'CPU_BACKENDS is not set: embed requests will get 503 until it is. ' +
-        'Try `npm run demo`, or set CPU_BACKENDS=http://host:8080/predictions/all_MiniLM_L6_v2',
-    });
-  }
   const server = await startNodeServer(createApp(deps), {
     host: config.host,
     port: config.port,
     shutdownGraceMs: config.timeouts.shutdownGraceMs,
     logger: deps.logger,
   });
+  const stop = (signal: string): void => {
+    deps.logger.info('signal', { signal });
+    void server.shutdown().then(() => deps.close()).then(() => process.exit(0));
+  };
+  // Installed before `listening` is announced, so a SIGTERM right after it still drains.
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
   deps.logger.info('listening', {
     url: server.url,
     cpuBackends: config.tiers.cpu.length,
     gpuBackends: config.tiers.gpu.length,
   });
-
-  const stop = (signal: string): void => {
-    deps.logger.info('signal', { signal });
-    void server.shutdown().then(() => deps.close()).then(() => process.exit(0));
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
 }
 
 main().catch((error: unknown) => {
-  // A bad configuration is the operator's to fix: say what, without a stack trace.
-  if (error instanceof ConfigError) {
+  // A bad configuration or a missing model is the operator's to fix: say what, without a stack trace.
+  if (error instanceof ConfigError || isLocalModelError(error)) {
     process.stderr.write(`${error.message}\n`);
   } else {
     process.stderr.write(`embed-front-door failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);

@@ -3,11 +3,14 @@
  * source: `http(s)://` is a static endpoint whose path names its dialect. Later sources (`ecs://`,
  * `cloudrun://`, `dns://`, `local:`) register one parser each in `SOURCE_PARSERS`.
  */
+import { isAbsolute } from 'node:path';
 
 export const UpstreamDialect = {
   djl: 'djl',
   tei: 'tei',
   openai: 'openai',
+  /** The in-process ONNX Runtime engine (`local:`), no HTTP involved. */
+  local: 'local',
 } as const;
 export type UpstreamDialect = (typeof UpstreamDialect)[keyof typeof UpstreamDialect];
 
@@ -17,13 +20,23 @@ export type Tier = (typeof Tier)[keyof typeof Tier];
 /** One fixed upstream endpoint. `url` is the full inference URL the front door posts to. */
 export interface StaticBackendSpec {
   readonly source: 'static';
-  readonly dialect: UpstreamDialect;
+  readonly dialect: Exclude<UpstreamDialect, 'local'>;
   readonly url: string;
   /** For DJL: the model name the backend really serves (from the URL path). */
   readonly modelName?: string;
 }
 
-export type BackendSpec = StaticBackendSpec;
+/**
+ * The in-process engine (`local:` or `local:/abs/model-dir`). Without a directory the model comes
+ * from EMBED_MODEL_DIR, else the cache, else a download (shared/upstream/local/model-source.ts).
+ */
+export interface LocalBackendSpec {
+  readonly source: 'local';
+  readonly dialect: 'local';
+  readonly modelDir?: string;
+}
+
+export type BackendSpec = StaticBackendSpec | LocalBackendSpec;
 
 type SourceParser = (uri: URL, entry: string) => BackendSpec;
 
@@ -55,10 +68,23 @@ function parseHttpEntry(uri: URL, entry: string): StaticBackendSpec {
   );
 }
 
+const LOCAL_SCHEME = 'local:';
+
+// The path is taken verbatim from the entry (not from URL parsing, which would percent-encode it).
+function parseLocalEntry(_uri: URL, entry: string): LocalBackendSpec {
+  const modelDir = entry.slice(LOCAL_SCHEME.length);
+  if (modelDir === '') return { source: 'local', dialect: UpstreamDialect.local };
+  if (!isAbsolute(modelDir) || modelDir.startsWith('//')) {
+    throw new Error(`${entry}: the model directory must be an absolute path, e.g. local:/srv/models/all-MiniLM-L6-v2 (or just local:)`);
+  }
+  return { source: 'local', dialect: UpstreamDialect.local, modelDir };
+}
+
 /** Parsers by URI scheme (with the trailing colon, as `URL.protocol` gives it). */
 const SOURCE_PARSERS: Readonly<Record<string, SourceParser>> = {
   'http:': parseHttpEntry,
   'https:': parseHttpEntry,
+  [LOCAL_SCHEME]: parseLocalEntry,
 };
 
 /**

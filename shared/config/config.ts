@@ -6,6 +6,7 @@
 import { type BackendSpec, parseBackendList } from './backends';
 import { type DispatchConfig, readDispatchConfig } from './dispatch-config';
 import { type Env, EnvReader } from './env-reader';
+import { type LocalEngineConfig, readLocalEngineConfig } from './local-engine-config';
 
 export const LogLevel = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LogLevel)[number];
@@ -47,6 +48,8 @@ export interface Config {
     readonly connectionsPerOrigin: number;
   };
   readonly dispatch: DispatchConfig;
+  /** The in-process engine (`local:` backends; `npm start`'s default with no backend). */
+  readonly local: LocalEngineConfig;
   readonly logLevel: LogLevel;
 }
 
@@ -116,6 +119,7 @@ export function parseConfig(env: Env): Config {
       connectionsPerOrigin: read.int('UPSTREAM_CONNECTIONS', DEFAULTS.connectionsPerOrigin, { min: 1, max: 4096 }),
     },
     dispatch: readDispatchConfig(read),
+    local: readLocalEngineConfig(read),
     logLevel: read.oneOf('LOG_LEVEL', LogLevel, 'info'),
   };
   read.finish();

@@ -21,7 +21,7 @@ export interface ModelNames {
 export function createModelNames(config: Config): ModelNames {
   const id = config.model.id;
   const shortName = id.slice(id.lastIndexOf('/') + 1);
-  const backendNames = [...config.tiers.cpu, ...config.tiers.gpu].flatMap((spec) => spec.modelName ?? []);
+  const backendNames = [...config.tiers.cpu, ...config.tiers.gpu].flatMap((spec) => (spec.source === 'static' ? spec.modelName ?? [] : []));
   const accepted = [...new Set([id, shortName, toDjlName(shortName), ...config.model.aliases, ...backendNames])];
   const normalised = new Set(accepted.map(toDjlName));
   return {

@@ -12,6 +12,7 @@ import type { AppDependencies } from '../http/app-env';
 import { createLogger, type Logger } from '../logger';
 import { createTierUpstreams } from '../upstream/create-upstreams';
 import type { HttpTransport } from '../upstream/transport';
+import type { Upstream } from '../upstream/upstream';
 
 export interface DependencyOptions {
   readonly transport: HttpTransport;
@@ -37,9 +38,15 @@ export function createDependencies(config: Config, options: DependencyOptions): 
   const concurrent = options.concurrentRequests ?? true;
   const dispatch = config.dispatch;
 
+  // Built here, not inside each dispatcher, so shutdown can release what upstreams hold
+  // themselves (the in-process engine's worker threads).
+  const upstreams: Record<Tier, Upstream[]> = {
+    cpu: createTierUpstreams('cpu', config, options.transport, logger),
+    gpu: createTierUpstreams('gpu', config, options.transport, logger),
+  };
   const tier = (name: Tier): TierDispatcher => new TierDispatcher({
     tier: name,
-    upstreams: createTierUpstreams(name, config, options.transport),
+    upstreams: upstreams[name],
     policy: {
       ...dispatch.tiers[name],
       batchMaxChars: dispatch.batchMaxChars,
@@ -73,6 +80,7 @@ export function createDependencies(config: Config, options: DependencyOptions): 
     runtime: options.runtime,
     close: async () => {
       await embedder.close();
+      await Promise.all([...upstreams.cpu, ...upstreams.gpu].map((upstream) => upstream.close?.()));
       await options.transport.close();
     },
   };

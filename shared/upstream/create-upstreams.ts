@@ -1,13 +1,24 @@
 /** Builds one Upstream per configured backend, picking the client by the backend's dialect. */
 import type { BackendSpec, Tier } from '../config/backends';
 import type { Config } from '../config/config';
+import { type Logger, silentLogger } from '../logger';
 import { createDjlUpstream } from './djl-upstream';
+import { createLocalUpstream } from './local/local-upstream';
+import { modelSourceFor } from './local/model-source';
 import { createOpenAiUpstream } from './openai-upstream';
 import { createTeiUpstream } from './tei-upstream';
 import type { HttpTransport } from './transport';
 import type { Upstream } from './upstream';
 
-export function createUpstream(spec: BackendSpec, id: string, tier: Tier, config: Config, transport: HttpTransport): Upstream {
+export function createUpstream(spec: BackendSpec, id: string, tier: Tier, config: Config, transport: HttpTransport, logger: Logger = silentLogger): Upstream {
+  if (spec.source === 'local') {
+    // Light to construct: ONNX Runtime loads in worker threads on first use, never on this path.
+    const { workers, maxTokens, batchSize } = config.local;
+    return createLocalUpstream({
+      id, tier, dimension: config.model.dimension, workers, maxTokens, batchSize, logger,
+      modelDir: modelSourceFor(spec, config.local).dir,
+    });
+  }
   const common = { id, tier, url: spec.url, dimension: config.model.dimension, transport };
   switch (spec.dialect) {
     case 'djl':
@@ -20,6 +31,6 @@ export function createUpstream(spec: BackendSpec, id: string, tier: Tier, config
 }
 
 /** The upstreams of one tier, with ids `cpu-0`, `cpu-1`, ... */
-export function createTierUpstreams(tier: Tier, config: Config, transport: HttpTransport): Upstream[] {
-  return config.tiers[tier].map((spec, index) => createUpstream(spec, `${tier}-${index}`, tier, config, transport));
+export function createTierUpstreams(tier: Tier, config: Config, transport: HttpTransport, logger: Logger = silentLogger): Upstream[] {
+  return config.tiers[tier].map((spec, index) => createUpstream(spec, `${tier}-${index}`, tier, config, transport, logger));
 }

@@ -1,6 +1,6 @@
 /**
  * The one interface every backend speaks through, whatever its API (DJL Serving, TEI,
- * OpenAI-compatible, and later the in-process engine).
+ * OpenAI-compatible, or the in-process engine).
  */
 import type { Tier, UpstreamDialect } from '../config/backends';
 
@@ -41,4 +41,6 @@ export interface Upstream {
   embed(texts: readonly string[], call: UpstreamCall): Promise<number[][]>;
   /** Asks the backend how it is, the way that backend reports it. Never rejects. */
   ping(call: Omit<UpstreamCall, 'requestId'>): Promise<EndpointHealth>;
+  /** Releases what the upstream holds itself (the in-process engine's worker threads). */
+  close?(): Promise<void>;
 }

@@ -1,9 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { BackendSpec, StaticBackendSpec } from '../../shared/config/backends';
 import { DEFAULTS, parseConfig } from '../../shared/config/config';
 import { ConfigError } from '../../shared/config/env-reader';
 
 const DJL = 'http://10.0.0.5:8080/predictions/all_MiniLM_L6_v2';
+
+/** The spec at `index`, checked to be an http(s) one. */
+function staticSpec(specs: readonly BackendSpec[], index: number): StaticBackendSpec {
+  const spec = specs[index];
+  assert.equal(spec?.source, 'static');
+  return spec as StaticBackendSpec;
+}
 
 describe('parseConfig', () => {
   test('defaults when nothing is set', () => {
@@ -23,13 +31,13 @@ describe('parseConfig', () => {
       CPU_BACKENDS: `${DJL}, http://tei:8080/embed ,https://api.example/v1/embeddings,http://djl:8080/invocations?model_name=m`,
     });
     assert.deepEqual(config.tiers.cpu.map((spec) => spec.dialect), ['djl', 'tei', 'openai', 'djl']);
-    assert.equal(config.tiers.cpu[0]?.modelName, 'all_MiniLM_L6_v2');
-    assert.equal(config.tiers.cpu[3]?.modelName, 'm');
+    assert.equal(staticSpec(config.tiers.cpu, 0).modelName, 'all_MiniLM_L6_v2');
+    assert.equal(staticSpec(config.tiers.cpu, 3).modelName, 'm');
   });
 
   test('DJL_URLS and DJL_URL are aliases of CPU_BACKENDS', () => {
     assert.equal(parseConfig({ DJL_URLS: `${DJL},${DJL.replace('.5', '.6')}` }).tiers.cpu.length, 2);
-    assert.equal(parseConfig({ DJL_URL: DJL }).tiers.cpu[0]?.url, DJL);
+    assert.equal(staticSpec(parseConfig({ DJL_URL: DJL }).tiers.cpu, 0).url, DJL);
     assert.throws(() => parseConfig({ DJL_URL: DJL, CPU_BACKENDS: DJL }), /set only CPU_BACKENDS/);
   });
 
