@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { DispatchEmbedder } from '../../shared/dispatch/dispatch-embedder';
 import { post, startFrontDoor, type TestFrontDoor } from '../helpers/front-door';
 import { DJL_PROFILES, type DjlSimulator, simulatedEmbedding, startDjlSimulator } from '../sim/djl-simulator';
 
@@ -46,6 +47,13 @@ async function load(door: TestFrontDoor, clients: number, durationMs: number, te
     }
   }));
   return outcomes;
+}
+
+/** Waits until the front door's CPU queue holds at least `texts` texts (requests have arrived). */
+async function untilQueued(door: TestFrontDoor, texts: number): Promise<void> {
+  const cpu = (door.deps.embedder as DispatchEmbedder).tiers.cpu;
+  for (let i = 0; i < 500 && cpu.queuedTexts < texts; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.ok(cpu.queuedTexts >= texts, `queue holds ${cpu.queuedTexts} texts`);
 }
 
 const summary = (outcomes: Outcome[]) =>
@@ -132,7 +140,7 @@ describe('dispatch engine over simulated DJL instances', () => {
       const texts = (tag: string) => Array.from({ length: 40 }, (_, i) => `${tag} ${i}`);
       const admitted = post(`${door.url}/embed`, { inputs: texts('first') });
       const queued = post(`${door.url}/embed`, { inputs: texts('second') });
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await untilQueued(door, 40);
       const started = performance.now();
       const openai = await post(`${door.url}/v1/embeddings`, { input: texts('third'), model: 'm' });
       const tei = await post(`${door.url}/embed`, { inputs: texts('third') });
@@ -155,7 +163,7 @@ describe('dispatch engine over simulated DJL instances', () => {
       // Teach the front door the instance's speed, then queue ~1 s of work.
       for (let i = 0; i < 3; i++) await post(`${door.url}/embed`, { inputs: Array.from({ length: 32 }, (_, j) => `warm ${i} ${j}`) });
       const backlog = Array.from({ length: 8 }, (_, i) => post(`${door.url}/embed`, { inputs: Array.from({ length: 32 }, (_, j) => `b ${i} ${j}`) }));
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await untilQueued(door, 6 * 32);
       const hurried = await post(`${door.url}/embed`, { inputs: ['now'] }, { 'x-request-timeout-ms': '100' });
       assert.equal(hurried.status, 429);
       const invalid = await post(`${door.url}/embed`, { inputs: ['now'] }, { 'x-request-timeout-ms': 'soon' });
