@@ -1,0 +1,44 @@
+/**
+ * The front door exactly as `npm start` runs it (functions/server/main.ts), in its own process,
+ * configured only through its environment. Whatever embedder that entry point builds is what gets
+ * measured.
+ */
+import type { ProcessRegistry, TrackedProcess } from './child-processes';
+import { ENTRY_POINTS, REPO_ROOT, tsxCommand } from './repo-paths';
+
+/** A running front door. */
+export interface FrontDoorProcess {
+  readonly process: TrackedProcess;
+  /** `http://127.0.0.1:PORT` */
+  readonly url: string;
+}
+
+const READY_TIMEOUT_MS = 30_000;
+/** Backend keys from the caller's shell that must not reach the measured front door. */
+const OTHER_BACKEND_KEYS = ['DJL_URLS', 'DJL_URL', 'GPU_BACKENDS'] as const;
+
+/** The URL of the `{"event":"listening","url":...}` log line; undefined for any other line. */
+export function parseListeningLine(line: string): string | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    const entry = JSON.parse(line) as { event?: unknown; url?: unknown };
+    return entry.event === 'listening' && typeof entry.url === 'string' ? entry.url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts the front door over `backends` (its CPU tier) on a free 127.0.0.1 port. The caller's
+ * environment is passed on, so `UPSTREAM_CONNECTIONS=...` and the like can be tried from the
+ * shell; where it listens and what it serves are set here.
+ */
+export async function startFrontDoor(registry: ProcessRegistry, backends: readonly string[]): Promise<FrontDoorProcess> {
+  const [command, args] = tsxCommand(ENTRY_POINTS.frontDoor);
+  const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', CPU_BACKENDS: backends.join(',') };
+  // The config refuses CPU_BACKENDS next to its aliases, and a GPU tier would change what is measured.
+  for (const key of OTHER_BACKEND_KEYS) delete env[key];
+  const started = registry.start('front door', command, args, { cwd: REPO_ROOT, env });
+  const url = await started.waitForLine(parseListeningLine, READY_TIMEOUT_MS);
+  return { process: started, url };
+}

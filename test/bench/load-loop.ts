@@ -1,0 +1,192 @@
+/**
+ * The load itself: N clients over undici keep-alive pools (one connection per client per origin),
+ * each sending a DJL request, waiting for the whole answer, checking its vector count, and sending
+ * the next. Only requests that finish inside the measuring window are counted.
+ */
+import { setMaxListeners } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pool } from 'undici';
+import { summarizeLatencies, type LatencySummary } from './latency-stats';
+import type { LoadPlan } from './load-plan';
+import { requestBody } from './texts';
+import { TopLevelItemCounter } from './vector-count';
+
+/** What one load-generator run measured. */
+export interface LoadResult {
+  readonly clients: number;
+  readonly textsPerRequest: number;
+  readonly intervalMs: number;
+  /** How many URLs the requests were spread over (more than one: the client pool). */
+  readonly targets: number;
+  /** Length of the measuring window, seconds. */
+  readonly windowS: number;
+  /** Requests that finished in the window, answered well or not. */
+  readonly requests: number;
+  /** Of those, answered 200 with one vector per text. */
+  readonly okRequests: number;
+  /** Texts embedded by the good answers. */
+  readonly chunks: number;
+  readonly chunksPerS: number;
+  readonly requestsPerS: number;
+  /** Latency of the good answers, from sending to the last byte read. */
+  readonly latencyMs: LatencySummary;
+  /** Bad answers and failures in the window, by kind (`status 503`, `wrong vector count`, an error code). */
+  readonly errors: Readonly<Record<string, number>>;
+  readonly errorCount: number;
+  /** Requests still unanswered when the drain time ran out (cut off, counted nowhere else). */
+  readonly unfinished: number;
+  /** CPU the load generator itself used during the window; 100 = one core busy. */
+  readonly cpuPercent: number;
+}
+
+/** Moments the load generator announces, so the runner can sample other processes' CPU. */
+export interface LoadHooks {
+  onWindowStart?(): void;
+  onWindowEnd?(): void;
+}
+
+interface Target {
+  readonly pool: Pool;
+  readonly path: string;
+}
+
+type Outcome = { readonly ok: true } | { readonly ok: false; readonly kind: string };
+
+/**
+ * After a failed request a client pauses this long: a target answering errors at once would
+ * otherwise turn the closed loop into a busy loop starving the other processes on the machine.
+ */
+const ERROR_PAUSE_MS = 10;
+const HEADERS = { 'content-type': 'application/json', accept: 'application/json' } as const;
+const MS_PER_S = 1_000;
+const MICROS_PER_MS = 1_000;
+const PERCENT = 100;
+
+function errorKind(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' ? code : error.name;
+  }
+  return String(error);
+}
+
+async function send(target: Target, body: string, expected: number, signal: AbortSignal): Promise<Outcome> {
+  try {
+    const response = await target.pool.request({ path: target.path, method: 'POST', headers: HEADERS, body, signal });
+    const counter = new TopLevelItemCounter();
+    for await (const chunk of response.body) counter.push(chunk as Buffer);
+    if (response.statusCode !== 200) return { ok: false, kind: `status ${response.statusCode}` };
+    return counter.count() === expected ? { ok: true } : { ok: false, kind: 'wrong vector count' };
+  } catch (error) {
+    return { ok: false, kind: errorKind(error) };
+  }
+}
+
+/** Runs `plan` to the end (warm-up, window, drain) and reports what the window saw. */
+export async function runLoad(plan: LoadPlan, hooks: LoadHooks = {}): Promise<LoadResult> {
+  const pools = new Map<string, Pool>();
+  const targets: Target[] = plan.urls.map((raw) => {
+    const url = new URL(raw);
+    let pool = pools.get(url.origin);
+    if (pool === undefined) {
+      // One connection per client: any client may be talking to any origin at a given moment.
+      pool = new Pool(url.origin, {
+        connections: plan.clients,
+        headersTimeout: plan.timeoutMs,
+        bodyTimeout: plan.timeoutMs,
+      });
+      pools.set(url.origin, pool);
+    }
+    return { pool, path: `${url.pathname}${url.search}` };
+  });
+
+  const startedAt = performance.now();
+  const windowStart = startedAt + plan.warmupS * MS_PER_S;
+  const windowEnd = windowStart + plan.durationS * MS_PER_S;
+  const latencies: number[] = [];
+  const errors: Record<string, number> = {};
+  let okRequests = 0;
+  let failed = 0;
+  let sent = 0;
+  let inFlight = 0;
+  const cutOff = new AbortController();
+  // Every outstanding request listens to the one cut-off signal: one listener per client.
+  setMaxListeners(plan.clients + 1, cutOff.signal);
+
+  let cpuAtStart = process.cpuUsage();
+  const windowTimers = [
+    setTimeout(() => {
+      cpuAtStart = process.cpuUsage();
+      hooks.onWindowStart?.();
+    }, windowStart - startedAt),
+    setTimeout(() => hooks.onWindowEnd?.(), windowEnd - startedAt),
+  ];
+  let cpuInWindow: NodeJS.CpuUsage | undefined;
+  const cpuTimer = setTimeout(() => {
+    cpuInWindow = process.cpuUsage(cpuAtStart);
+  }, windowEnd - startedAt);
+
+  async function client(index: number): Promise<void> {
+    // Paced clients start spread over one interval, so their requests do not arrive in bursts.
+    let nextAt = startedAt + (plan.intervalMs > 0 ? (index * plan.intervalMs) / plan.clients : 0);
+    for (let sequence = 0; ; sequence++) {
+      const wait = nextAt - performance.now();
+      if (wait > 0) await sleep(wait);
+      const sentAt = performance.now();
+      if (sentAt >= windowEnd || sent >= plan.maxRequests || cutOff.signal.aborted) return;
+      sent++;
+      // Keeps the schedule's phase (timers fire up to 1 ms early or late); a client more than an
+      // interval behind drops the slots it missed instead of catching up in a burst.
+      nextAt = Math.max(nextAt + plan.intervalMs, sentAt);
+      // Option B: each client's own round-robin; clients start at different URLs, as pipelines
+      // started at different times would, instead of all hitting the first one together.
+      const target = targets[(index + sequence) % targets.length] as Target;
+      inFlight++;
+      const outcome = await send(target, requestBody(index, sequence, plan.textsPerRequest), plan.textsPerRequest, cutOff.signal);
+      inFlight--;
+      const doneAt = performance.now();
+      if (doneAt >= windowStart && doneAt < windowEnd) {
+        if (outcome.ok) {
+          okRequests++;
+          latencies.push(doneAt - sentAt);
+        } else {
+          failed++;
+          errors[outcome.kind] = (errors[outcome.kind] ?? 0) + 1;
+        }
+      }
+      if (!outcome.ok) await sleep(ERROR_PAUSE_MS);
+    }
+  }
+
+  const clients = Promise.all(Array.from({ length: plan.clients }, (_, index) => client(index)));
+  const drainDeadline = setTimeout(() => cutOff.abort(), windowEnd - startedAt + plan.drainMs);
+  const unfinishedAtCutOff = new Promise<number>((resolve) => {
+    cutOff.signal.addEventListener('abort', () => resolve(inFlight), { once: true });
+  });
+  await clients;
+  clearTimeout(drainDeadline);
+  const unfinished = cutOff.signal.aborted ? await unfinishedAtCutOff : 0;
+  for (const timer of [...windowTimers, cpuTimer]) clearTimeout(timer);
+  await Promise.all([...pools.values()].map((pool) => pool.destroy()));
+
+  const windowS = plan.durationS;
+  const cpu = cpuInWindow ?? process.cpuUsage(cpuAtStart);
+  const chunks = okRequests * plan.textsPerRequest;
+  return {
+    clients: plan.clients,
+    textsPerRequest: plan.textsPerRequest,
+    intervalMs: plan.intervalMs,
+    targets: plan.urls.length,
+    windowS,
+    requests: okRequests + failed,
+    okRequests,
+    chunks,
+    chunksPerS: chunks / windowS,
+    requestsPerS: (okRequests + failed) / windowS,
+    latencyMs: summarizeLatencies(latencies),
+    errors,
+    errorCount: failed,
+    unfinished,
+    cpuPercent: (((cpu.user + cpu.system) / MICROS_PER_MS) / (windowS * MS_PER_S)) * PERCENT,
+  };
+}

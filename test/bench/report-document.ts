@@ -1,0 +1,197 @@
+/**
+ * The results file (test/bench/results/dispatch.md): where and how it was measured, the table, the
+ * front door's own overhead, the target verdicts, and the notes needed to read them. Pure: a
+ * {@link BenchReport} in, Markdown out.
+ */
+import type { MachineInfo } from './machine-info';
+import { NGINX_UPSTREAM_KEEPALIVE } from './nginx-config';
+import { QUIET_PERCENT } from './quiet-machine';
+import { formatCpu, formatMs, formatNumber, formatSigned, markdownTable, resultsTable } from './report-table';
+import { DJL_PROFILES } from '../sim/options';
+import { THRESHOLDS, type Overhead, type TargetCheck } from './target-checks';
+import {
+  findResult, INSTANCES, jobMs, MODERATE_RATE_PER_S, PACED_OFFERED_FRACTION, SETUPS, WORKLOADS, type Cell, type Workload,
+} from './workloads';
+
+/** Everything a run produced; written as JSON next to the Markdown. */
+export interface BenchReport {
+  /** ISO date-time the run started. */
+  readonly date: string;
+  /** The commit measured (and whether the work tree had uncommitted changes). */
+  readonly revision: string;
+  readonly machine: MachineInfo;
+  readonly settings: { readonly durationS: number; readonly warmupS: number; readonly quietWaitS: number };
+  /** The three CPU instances' chunks/s limit. */
+  readonly physicalLimit: number;
+  readonly workloads: readonly Workload[];
+  readonly cells: readonly Cell[];
+  /** Setups against direct in (d-moderate). */
+  readonly overhead: readonly Overhead[];
+  readonly targets: readonly TargetCheck[];
+  /** nginx worker processes used. */
+  readonly nginxWorkers: number;
+  /** CPU the machine used in the second before the run (100 = one core): work that was not ours. */
+  readonly machineBusyBefore: number | undefined;
+  /** Wall-clock seconds of the whole run. */
+  readonly runSeconds: number;
+}
+
+/** A process group at or above this share of one core was the likely limit of its cell. */
+export const BUSY_CORE_PERCENT = 90;
+
+const MS_PER_S = 1_000;
+const PERCENT = 100;
+/** An extrapolated ceiling is no more precise than this. */
+const ROUND_TO = 100;
+
+const verdict = (pass: boolean | undefined): string => (pass === undefined ? 'n/a' : pass ? 'PASS' : 'FAIL');
+
+/** The target verdicts as a table. */
+export function targetsTable(targets: readonly TargetCheck[]): string {
+  return markdownTable(
+    ['target', 'measured', 'result'],
+    targets.map((check) => [check.target, check.measured, `${verdict(check.pass)}${check.note === undefined ? '' : ` (${check.note})`}`]),
+  );
+}
+
+/** Added latency against direct, plus each setup's ceiling with zero-cost backends. */
+export function overheadTable(report: Pick<BenchReport, 'cells' | 'overhead'>): string {
+  const rows = report.overhead.map((overhead) => [
+    SETUPS[overhead.setup],
+    formatSigned(overhead.addedP50Ms),
+    formatSigned(overhead.addedP99Ms),
+    formatNumber(findResult(report.cells, 'd', overhead.setup)?.requestsPerS),
+  ]);
+  const direct = findResult(report.cells, 'd', 'direct');
+  rows.unshift([SETUPS.direct, '0', '0', formatNumber(direct?.requestsPerS)]);
+  return markdownTable(
+    ['setup', `added p50 ms at ${MODERATE_RATE_PER_S} req/s`, `added p99 ms at ${MODERATE_RATE_PER_S} req/s`, 'req/s, 64 clients (d)'],
+    rows,
+  );
+}
+
+/**
+ * Cells where one process group kept a core (nearly) busy, or the machine had (nearly) no core
+ * left: what limited them was the machine, not the setup.
+ */
+export function busyCells(cells: readonly Cell[], cores: number): string[] {
+  return cells.flatMap((cell) => {
+    const { machine, ...groups } = cell.cpu;
+    const busyGroup = Object.values(groups).some((percent) => percent !== undefined && percent >= BUSY_CORE_PERCENT);
+    const busyMachine = machine !== undefined && machine >= BUSY_CORE_PERCENT * cores;
+    return busyGroup || busyMachine ? [`${cell.workload} / ${SETUPS[cell.setup]}: ${formatCpu(cell.cpu)}`] : [];
+  });
+}
+
+/**
+ * The load generator's own ceiling: its best req/s without a proxy in between (direct or the
+ * client pool, zero-cost backends), and the CPU it needed for it.
+ */
+function loadGeneratorCeiling(cells: readonly Cell[]): string {
+  const unproxied = cells.filter((cell) => cell.workload === 'd' && (cell.setup === 'direct' || cell.setup === 'pool') && cell.result !== undefined);
+  const best = unproxied.sort((a, b) => (b.result?.requestsPerS ?? 0) - (a.result?.requestsPerS ?? 0))[0];
+  if (best?.result === undefined) return 'not measured in this run (needs workload d).';
+  const proxied = cells.filter((cell) => cell.workload === 'd' && (cell.setup === 'nginx' || cell.setup === 'frontDoor') && cell.result !== undefined);
+  const fastestProxy = Math.max(...proxied.map((cell) => cell.result?.requestsPerS ?? 0));
+  const lgPercent = best.cpu.loadGenerator;
+  const perCoreCeiling = lgPercent === undefined || lgPercent <= 0 ? undefined : (best.result.requestsPerS * PERCENT) / lgPercent;
+  return `With no proxy in between (${SETUPS[best.setup]}, zero-cost backends, 64 clients) the load generator ` +
+    `drove ${formatNumber(best.result.requestsPerS)} req/s using ${formatNumber(lgPercent)}% of a core ` +
+    `(${perCoreCeiling === undefined ? 'its own ceiling unknown' : `about ${formatNumber(Math.round(perCoreCeiling / ROUND_TO) * ROUND_TO)} req/s for a whole core`}; ` +
+    `CPU ${formatCpu(best.cpu)}). ${proxied.length === 0 ? '' : fastestProxy < best.result.requestsPerS
+      ? 'The proxies in (d) stayed below that, so the load generator did not limit them.'
+      : 'A proxy in (d) reached that rate: there the load generator may be the limit.'}`;
+}
+
+/** Little's law on (c): why 0.45x cannot be reached closed loop, and what (c-paced) does instead. */
+function pacedNote(report: Pick<BenchReport, 'physicalLimit' | 'settings'>): string {
+  const closed = WORKLOADS.find((workload) => workload.id === 'c');
+  const paced = WORKLOADS.find((workload) => workload.id === 'c-paced');
+  if (closed === undefined || paced === undefined) return '';
+  const outstanding = closed.clients * closed.textsPerRequest;
+  const floorMs = (outstanding / report.physicalLimit) * MS_PER_S;
+  const wholeJobMs = jobMs(closed.profile, closed.textsPerRequest);
+  const { baseMs, perItemMs } = DJL_PROFILES[closed.profile];
+  const requests = (report.settings.durationS * MS_PER_S * paced.clients) / paced.intervalMs;
+  return `With ${closed.clients} closed-loop clients of ${closed.textsPerRequest} texts, ` +
+    `${formatNumber(outstanding)} texts are always outstanding, so by Little's law the front door's latency is at least ` +
+    `${formatNumber(outstanding)} / ${formatNumber(report.physicalLimit)} per second, about ${formatNumber(floorMs)} ms, however well it ` +
+    `fans out; nginx sends each request whole to one worker, ${baseMs} + ${perItemMs} x ${closed.textsPerRequest}, about ` +
+    `${formatNumber(wholeJobMs)} ms. The ratio cannot go below about ${formatNumber(floorMs / wholeJobMs, 2)}x closed loop, so ` +
+    `${THRESHOLDS.cP50VsNginx}x is not reachable there. The target's intent (a big request fanned out over three instances ` +
+    'comes back sooner) is about instances that are not all saturated: in (c-paced) the same ' +
+    `${paced.clients} clients each start a ${paced.textsPerRequest}-text request every ${formatNumber(paced.intervalMs)} ms, ` +
+    `an offered load of ${formatNumber(PACED_OFFERED_FRACTION * 100)}% of capacity, and the target is judged there; ` +
+    '(c) closed loop is reported for information. ' +
+    `Paced cells have few samples (about ${formatNumber(requests)} requests each), so their p99 is close to their maximum.`;
+}
+
+/** The whole results document. */
+export function renderReport(report: BenchReport): string {
+  const { machine, settings } = report;
+  const met = report.targets.filter((check) => check.pass === true && check.note === undefined).length;
+  const judged = report.targets.filter((check) => check.pass !== undefined && check.note === undefined).length;
+  const busy = busyCells(report.cells, machine.nproc);
+  const cpu = DJL_PROFILES.cpu;
+  return `# Dispatch benchmark
+
+Measured by \`npm run bench\` (test/bench/run.ts) on ${report.date}, in ${formatNumber(report.runSeconds)} s, at ${report.revision}.
+
+- Machine: ${machine.nproc} cores (\`nproc\`), ${machine.cpuModel}, ${machine.os}
+- Node ${machine.node}; nginx: ${machine.nginx}
+- The machine was ${formatNumber(report.machineBusyBefore)}% busy (100 = one core) in the second before the run.
+- Each cell: up to ${settings.quietWaitS} s waiting for other work on the machine to finish (below ${QUIET_PERCENT}% of a core),
+  ${settings.warmupS} s warm-up, then ${settings.durationS} s measured; fresh simulators for every workload.
+- Backends: ${INSTANCES} simulated DJL Serving instances (test/sim), \`cpu\` profile (${cpu.workers} workers, ${cpu.baseMs} ms a job + ${cpu.perItemMs} ms a text;
+  the three together top out at about ${formatNumber(report.physicalLimit)} chunks/s) or \`zero\` (no model cost) for (d).
+
+## Results
+
+chunks/s and req/s count requests that finished inside the measured window; latencies are those of
+good answers (200 and one vector per text), from sending to the last byte read. CPU is percent of
+one core over the window (the machine has ${machine.nproc * 100} in all): the load generator (lg), the
+simulator process (sim), nginx (master and worker) or the front door (proxy), and everything else
+the machine did meanwhile (other: processes outside the benchmark, kernel network work). A high
+"other" means the cell competed for cores with work that is not part of it.
+
+${resultsTable(report.cells)}
+
+## The front door's own overhead (d)
+
+Zero-cost backends. Added latency is against going direct to one instance at the same moderate rate
+(4 clients paced to ${MODERATE_RATE_PER_S} req/s in all: no queueing, so the difference is the hop itself).
+
+${overheadTable(report)}
+
+## Targets
+
+${met} of ${judged} targets met.
+
+${targetsTable(report.targets)}
+
+## Notes
+
+- **Setups.** *direct*: every request to the first instance. *nginx least_conn*: the seed's
+  Option A config (least_conn, \`max_fails=3 fail_timeout=30s\`, \`proxy_next_upstream error timeout
+  http_502 http_503\`, 5 s connect and 60 s read timeouts) **plus upstream keep-alive**, which any real
+  deployment adds and without which nginx opens a new DJL connection per request:
+  \`keepalive ${NGINX_UPSTREAM_KEEPALIVE}\` in the upstream, \`proxy_http_version 1.1\` and \`proxy_set_header Connection ""\`.
+  \`worker_processes ${report.nginxWorkers}\` rather than \`auto\`: the load generator, the simulators and the proxy share
+  ${machine.nproc} cores, the front door is one Node process (one event loop), so one nginx worker gives both proxies
+  the same one-core budget; and without a shared \`zone\`, least_conn counts connections per worker, so
+  several workers would each balance on part of the picture. \`access_log off\`: the front door logs no
+  line per request either. *round-robin pool*: the seed's Option B (\`DJLEmbedderPool\`), each client
+  sending its requests to the three instances in turn, clients starting at different instances.
+  *front door*: \`functions/server/main.ts\` as \`npm start\` runs it, \`CPU_BACKENDS\` = the three instances,
+  default settings otherwise; whatever embedder that entry point builds is what is measured.
+- **Load.** The same load generator (its own process, undici keep-alive pools, one connection per
+  client) sends the same DJL request (\`POST /predictions/all_MiniLM_L6_v2\`, a JSON list of distinct
+  ~300-character texts) to every setup. Closed loop: each client sends its next request as soon as
+  the last one answers. Paced variants start a request at most once per interval per client.
+- **Why (c) has a paced variant.** ${pacedNote(report)}
+- **Load generator ceiling.** ${loadGeneratorCeiling(report.cells)}
+- **CPU contention.** ${busy.length === 0
+    ? `No process group reached ${BUSY_CORE_PERCENT}% of a core in any cell.`
+    : `Cells where a process group reached ${BUSY_CORE_PERCENT}% of a core, or the machine ${BUSY_CORE_PERCENT}% of all its cores (the machine's limit, not the setup's):\n${busy.map((line) => `  - ${line}`).join('\n')}`}
+`;
+}

@@ -1,0 +1,140 @@
+/**
+ * `npm run bench`: direct vs nginx least_conn vs a round-robin client pool vs the front door, on
+ * the same machine, the same load generator and the same simulated backends. Prints a Markdown
+ * table and writes test/bench/results/dispatch.{json,md}. Every process it starts is stopped at
+ * the end, on failure and on Ctrl-C. Not part of `npm test`.
+ */
+import { rmSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { join, relative } from 'node:path';
+import { ProcessRegistry } from './child-processes';
+import { readMachineInfo, readRevision } from './machine-info';
+import { ensureNginx, NGINX_WORKER_PROCESSES } from './nginx-process';
+import { renderReport, type BenchReport } from './report-document';
+import { RESULTS_DIR, REPO_ROOT } from './repo-paths';
+import { parseRunOptions, RUN_USAGE, RunUsageError } from './run-options';
+import { runWorkload } from './run-workload';
+import { checkTargets, overheadVsDirect } from './target-checks';
+import { CpuMeter } from './process-cpu';
+import { INSTANCES, physicalLimit, SETUP_IDS, type Cell } from './workloads';
+
+const EXIT_USAGE = 2;
+const EXIT_FAILURE = 1;
+/** Exit codes after a signal, as shells report them (128 + signal number). */
+const EXIT_ON_SIGNAL = { SIGINT: 130, SIGTERM: 143 } as const;
+/** nginx's workers (user nobody when run as root) must reach their prefix under the temp dir. */
+const TEMP_DIR_MODE = 0o755;
+const MS_PER_S = 1_000;
+/** How long the machine's own load is sampled before the run. */
+const IDLE_CHECK_MS = 1_000;
+/** Other work using a quarter of a core or more makes the numbers noisy: say so. */
+const BUSY_BEFORE_WARNING_PERCENT = 25;
+
+const log = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+async function main(registry: ProcessRegistry, tempDir: string): Promise<void> {
+  let options;
+  try {
+    options = parseRunOptions(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof RunUsageError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(EXIT_USAGE);
+  }
+  if (options.help) {
+    process.stdout.write(RUN_USAGE);
+    return;
+  }
+
+  const startedAt = performance.now();
+  const date = new Date().toISOString();
+  try {
+    await chmod(tempDir, TEMP_DIR_MODE);
+    const nginx = await ensureNginx(log);
+    if (!nginx.available) log(`nginx column skipped: ${nginx.reason}`);
+    const machine = readMachineInfo(nginx.available ? nginx.version : `not used (${nginx.reason})`);
+    const idleCheck = CpuMeter.ofMachine();
+    idleCheck.start();
+    await sleep(IDLE_CHECK_MS);
+    idleCheck.stop();
+    const busyBefore = idleCheck.percent();
+    if (busyBefore !== undefined && busyBefore >= BUSY_BEFORE_WARNING_PERCENT) {
+      log(`Warning: the machine was already ${Math.round(busyBefore)}% busy (100 = one core) before the run; ` +
+        'other work competes with every cell (see the "other" CPU figures).');
+    }
+    const cellCount = options.workloads.length * SETUP_IDS.length;
+    const estimateS = cellCount * (options.durationS + options.warmupS + 1);
+    log(`Benchmark: ${options.workloads.map((workload) => workload.id).join(', ')}; ${options.durationS} s per cell after ` +
+      `${options.warmupS} s warm-up (about ${Math.ceil(estimateS / 60)} min). ${machine.nproc} cores, ${machine.cpuModel}, ` +
+      `Node ${machine.node}, nginx ${machine.nginx}.`);
+
+    const cells: Cell[] = [];
+    for (const workload of options.workloads) {
+      log(`\n${workload.title}`);
+      cells.push(...await runWorkload(workload, {
+        registry, nginx, tempDir, durationS: options.durationS, warmupS: options.warmupS,
+        quietWaitMs: options.quietWaitS * MS_PER_S, log,
+      }));
+    }
+
+    const limit = physicalLimit('cpu', INSTANCES);
+    const report: BenchReport = {
+      date,
+      revision: readRevision(REPO_ROOT),
+      machine,
+      settings: { durationS: options.durationS, warmupS: options.warmupS, quietWaitS: options.quietWaitS },
+      physicalLimit: limit,
+      workloads: options.workloads,
+      cells,
+      overhead: overheadVsDirect(cells, 'd-moderate'),
+      targets: checkTargets({ cells, physicalLimit: limit }),
+      nginxWorkers: NGINX_WORKER_PROCESSES,
+      machineBusyBefore: busyBefore,
+      runSeconds: (performance.now() - startedAt) / MS_PER_S,
+    };
+    const markdown = renderReport(report);
+    log(`\n${markdown}`);
+    if (options.writeResults) {
+      await mkdir(RESULTS_DIR, { recursive: true });
+      const jsonPath = join(RESULTS_DIR, 'dispatch.json');
+      const markdownPath = join(RESULTS_DIR, 'dispatch.md');
+      await writeFile(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+      await writeFile(markdownPath, markdown);
+      log(`Results written to ${relative(REPO_ROOT, markdownPath)} and ${relative(REPO_ROOT, jsonPath)}.`);
+    } else {
+      log('Results not written (a --quick or --only run; add --write to write them).');
+    }
+  } finally {
+    await cleanUp();
+  }
+}
+
+const registry = new ProcessRegistry();
+/** This run's temporary directory (nginx prefixes and logs), removed however the run ends. */
+const tempDir = await mkdtemp(join(tmpdir(), 'embed-bench-'));
+
+async function cleanUp(): Promise<void> {
+  await registry.stopAll();
+  await rm(tempDir, { recursive: true, force: true });
+}
+
+// Nothing can be awaited in 'exit': signal every child so none outlives the run.
+process.on('exit', () => {
+  registry.signalAllNow();
+  rmSync(tempDir, { recursive: true, force: true });
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`\n${signal}: stopping every benchmark process...`);
+    void cleanUp().finally(() => process.exit(EXIT_ON_SIGNAL[signal]));
+  });
+}
+
+main(registry, tempDir).catch((error: unknown) => {
+  process.stderr.write(`benchmark failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  void cleanUp().finally(() => process.exit(EXIT_FAILURE));
+});

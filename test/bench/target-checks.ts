@@ -1,0 +1,178 @@
+/**
+ * The issue's targets, checked against the measured numbers. Pure: cells in, verdicts out. A
+ * target that needs a cell that was not measured (nginx missing, `--only`) is "n/a", not a pass.
+ */
+import type { LoadResult } from './load-loop';
+import { findResult, type Cell, type SetupId, type WorkloadId } from './workloads';
+
+/** One target's verdict. */
+export interface TargetCheck {
+  readonly id: string;
+  readonly workload: WorkloadId;
+  /** The target as the issue words it. */
+  readonly target: string;
+  /** The numbers behind the verdict, or why there is none. */
+  readonly measured: string;
+  /** The ratio (or difference, for overhead) that was compared. */
+  readonly value: number | undefined;
+  /** true: met; false: missed; undefined: could not be checked. */
+  readonly pass: boolean | undefined;
+  /** Why a verdict is only informational, when it is. */
+  readonly note?: string;
+}
+
+/** The figures a target reads from. */
+export interface TargetInputs {
+  readonly cells: readonly Cell[];
+  /** The three CPU instances' chunks/s limit (about 2,400). */
+  readonly physicalLimit: number;
+}
+
+/** Target thresholds, as the issue states them. */
+export const THRESHOLDS = {
+  aThroughputVsNginx: 3,
+  bThroughputVsNginx: 4,
+  bShareOfLimit: 0.8,
+  cP50VsNginx: 0.45,
+  dOverheadP50Ms: 1,
+  dRequestsVsNginx: 0.5,
+} as const;
+
+const fixed = (value: number, digits = 2): string => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+const whole = (value: number): string => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a');
+
+/** A front-door figure only passes when the front door answered every request well. */
+function errorsOf(result: LoadResult): string {
+  return result.errorCount === 0 ? '' : `; the front door had ${result.errorCount} errors`;
+}
+
+function missing(id: string, workload: WorkloadId, target: string, setups: readonly SetupId[]): TargetCheck {
+  return { id, workload, target, measured: `not measured (needs ${setups.join(' and ')} in ${workload})`, value: undefined, pass: undefined };
+}
+
+type Metric = (result: LoadResult) => number;
+
+/** `front door / baseline` of a metric, compared with `threshold` in the given direction. */
+function ratioCheck(
+  inputs: TargetInputs,
+  spec: {
+    id: string;
+    workload: WorkloadId;
+    target: string;
+    baseline: SetupId;
+    metric: Metric;
+    unit: string;
+    atLeast: boolean;
+    threshold: number;
+    note?: string;
+  },
+): TargetCheck {
+  const frontDoor = findResult(inputs.cells, spec.workload, 'frontDoor');
+  const baseline = findResult(inputs.cells, spec.workload, spec.baseline);
+  if (frontDoor === undefined || baseline === undefined) {
+    return missing(spec.id, spec.workload, spec.target, ['frontDoor', spec.baseline]);
+  }
+  const ratio = spec.metric(frontDoor) / spec.metric(baseline);
+  const met = spec.atLeast ? ratio >= spec.threshold : ratio <= spec.threshold;
+  const show = spec.unit === 'ms' ? (value: number): string => fixed(value, 1) : whole;
+  const measured = `${show(spec.metric(frontDoor))} vs ${show(spec.metric(baseline))} ${spec.unit}: ` +
+    `${fixed(ratio)}x (needs ${spec.atLeast ? '>=' : '<='} ${spec.threshold}x)${errorsOf(frontDoor)}`;
+  return {
+    id: spec.id,
+    workload: spec.workload,
+    target: spec.target,
+    measured,
+    value: ratio,
+    pass: Number.isFinite(ratio) ? met && frontDoor.errorCount === 0 : undefined,
+    ...(spec.note === undefined ? {} : { note: spec.note }),
+  };
+}
+
+const chunksPerS: Metric = (result) => result.chunksPerS;
+const requestsPerS: Metric = (result) => result.requestsPerS;
+const p50: Metric = (result) => result.latencyMs.p50;
+const p99: Metric = (result) => result.latencyMs.p99;
+
+/** Every target of the issue, in its order. */
+export function checkTargets(inputs: TargetInputs): TargetCheck[] {
+  const checks: TargetCheck[] = [
+    ratioCheck(inputs, {
+      id: 'a-throughput', workload: 'a', target: '(a) front door chunks/s >= 3x nginx',
+      baseline: 'nginx', metric: chunksPerS, unit: 'chunks/s', atLeast: true, threshold: THRESHOLDS.aThroughputVsNginx,
+    }),
+    ratioCheck(inputs, {
+      id: 'a-p99', workload: 'a', target: "(a) front door p99 no worse than nginx's",
+      baseline: 'nginx', metric: p99, unit: 'ms', atLeast: false, threshold: 1,
+    }),
+    ratioCheck(inputs, {
+      id: 'b-throughput', workload: 'b', target: '(b) front door chunks/s >= 4x nginx',
+      baseline: 'nginx', metric: chunksPerS, unit: 'chunks/s', atLeast: true, threshold: THRESHOLDS.bThroughputVsNginx,
+    }),
+  ];
+
+  const b = findResult(inputs.cells, 'b', 'frontDoor');
+  const bTarget = `(b) front door above ${THRESHOLDS.bShareOfLimit * 100}% of the three instances' limit`;
+  if (b === undefined) {
+    checks.push(missing('b-limit', 'b', bTarget, ['frontDoor']));
+  } else {
+    const share = b.chunksPerS / inputs.physicalLimit;
+    checks.push({
+      id: 'b-limit', workload: 'b', target: bTarget, value: share,
+      measured: `${whole(b.chunksPerS)} of ${whole(inputs.physicalLimit)} chunks/s: ${fixed(share * 100, 1)}%${errorsOf(b)}`,
+      pass: share > THRESHOLDS.bShareOfLimit && b.errorCount === 0,
+    });
+  }
+
+  checks.push(
+    ratioCheck(inputs, {
+      id: 'c-p50', workload: 'c', target: "(c) front door p50 <= 0.45x nginx's (closed loop)",
+      baseline: 'nginx', metric: p50, unit: 'ms', atLeast: false, threshold: THRESHOLDS.cP50VsNginx,
+      note: 'informational: unreachable closed loop by Little\'s law, see the notes',
+    }),
+    ratioCheck(inputs, {
+      id: 'c-paced-p50', workload: 'c-paced', target: "(c) front door p50 <= 0.45x nginx's (paced: the target's intent)",
+      baseline: 'nginx', metric: p50, unit: 'ms', atLeast: false, threshold: THRESHOLDS.cP50VsNginx,
+    }),
+  );
+
+  const moderateFrontDoor = findResult(inputs.cells, 'd-moderate', 'frontDoor');
+  const moderateDirect = findResult(inputs.cells, 'd-moderate', 'direct');
+  const overheadTarget = `(d) front door overhead p50 < ${THRESHOLDS.dOverheadP50Ms} ms at a moderate rate`;
+  if (moderateFrontDoor === undefined || moderateDirect === undefined) {
+    checks.push(missing('d-overhead', 'd-moderate', overheadTarget, ['frontDoor', 'direct']));
+  } else {
+    const added = moderateFrontDoor.latencyMs.p50 - moderateDirect.latencyMs.p50;
+    checks.push({
+      id: 'd-overhead', workload: 'd-moderate', target: overheadTarget, value: added,
+      measured: `p50 ${fixed(moderateFrontDoor.latencyMs.p50)} ms vs ${fixed(moderateDirect.latencyMs.p50)} ms direct: ` +
+        `+${fixed(added)} ms${errorsOf(moderateFrontDoor)}`,
+      pass: Number.isFinite(added) ? added < THRESHOLDS.dOverheadP50Ms && moderateFrontDoor.errorCount === 0 : undefined,
+    });
+  }
+
+  checks.push(ratioCheck(inputs, {
+    id: 'd-requests', workload: 'd', target: "(d) front door req/s >= half of nginx's, zero-cost backends",
+    baseline: 'nginx', metric: requestsPerS, unit: 'req/s', atLeast: true, threshold: THRESHOLDS.dRequestsVsNginx,
+  }));
+  return checks;
+}
+
+/** Latency a setup adds over going direct, at the same load. */
+export interface Overhead {
+  readonly setup: SetupId;
+  readonly addedP50Ms: number;
+  readonly addedP99Ms: number;
+}
+
+/** Added p50/p99 of every measured setup but direct, against direct, in `workload`. */
+export function overheadVsDirect(cells: readonly Cell[], workload: WorkloadId): Overhead[] {
+  const direct = findResult(cells, workload, 'direct');
+  if (direct === undefined) return [];
+  return cells
+    .filter((cell) => cell.workload === workload && cell.setup !== 'direct' && cell.result !== undefined)
+    .map((cell) => ({
+      setup: cell.setup,
+      addedP50Ms: (cell.result as LoadResult).latencyMs.p50 - direct.latencyMs.p50,
+      addedP99Ms: (cell.result as LoadResult).latencyMs.p99 - direct.latencyMs.p99,
+    }));
+}

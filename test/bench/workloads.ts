@@ -1,0 +1,114 @@
+/**
+ * What the benchmark compares: the workloads of the issue (and the two variants that make its
+ * latency targets measurable), the four setups each one runs against, and the shape of a result.
+ */
+import { DJL_PROFILES, type DjlProfileName } from '../sim/options';
+import type { LoadResult } from './load-loop';
+
+/** Simulated instances behind nginx, the client pool and the front door. */
+export const INSTANCES = 3;
+/** Fraction of the three instances' capacity that (c-paced) offers: busy, but not saturated. */
+export const PACED_OFFERED_FRACTION = 0.55;
+/** The "moderate rate" at which (d-moderate) measures added latency, requests per second. */
+export const MODERATE_RATE_PER_S = 400;
+/** Texts in one request of (c). */
+const BIG_REQUEST_TEXTS = 256;
+const PACED_CLIENTS = 4;
+const MS_PER_S = 1_000;
+
+/**
+ * The most chunks per second `instances` simulated instances can embed: every worker busy on
+ * per-text cost alone (big batches make the fixed cost per job negligible). About 2,400 for three
+ * CPU instances (3 x 2 workers / 2.52 ms).
+ */
+export function physicalLimit(profile: DjlProfileName, instances: number): number {
+  const { workers, perItemMs } = DJL_PROFILES[profile];
+  return perItemMs === 0 ? Number.POSITIVE_INFINITY : (instances * workers * MS_PER_S) / perItemMs;
+}
+
+/** How long one job of `texts` texts holds a worker: what a whole request costs sent to one instance. */
+export function jobMs(profile: DjlProfileName, texts: number): number {
+  const { baseMs, perItemMs } = DJL_PROFILES[profile];
+  return baseMs + perItemMs * texts;
+}
+
+/** The workloads of the issue, by id. */
+export const WORKLOAD_IDS = ['a', 'b', 'c', 'c-paced', 'd', 'd-moderate'] as const;
+/** One of {@link WORKLOAD_IDS}. */
+export type WorkloadId = (typeof WORKLOAD_IDS)[number];
+
+/** One row group of the table: a load shape against one simulator profile. */
+export interface Workload {
+  readonly id: WorkloadId;
+  /** The issue's letter; `--only c` selects (c) and (c-paced). */
+  readonly group: 'a' | 'b' | 'c' | 'd';
+  readonly title: string;
+  readonly profile: DjlProfileName;
+  readonly clients: number;
+  readonly textsPerRequest: number;
+  /** 0: closed loop; otherwise each client starts a request at most once per interval. */
+  readonly intervalMs: number;
+}
+
+const pacedIntervalMs = (): number => {
+  const offeredChunksPerS = PACED_OFFERED_FRACTION * physicalLimit('cpu', INSTANCES);
+  return (PACED_CLIENTS * BIG_REQUEST_TEXTS * MS_PER_S) / offeredChunksPerS;
+};
+
+/** Every workload, in the order they run. */
+export const WORKLOADS: readonly Workload[] = [
+  { id: 'a', group: 'a', title: '(a) 1 text/request, 64 clients', profile: 'cpu', clients: 64, textsPerRequest: 1, intervalMs: 0 },
+  { id: 'b', group: 'b', title: '(b) 1 text/request, 256 clients', profile: 'cpu', clients: 256, textsPerRequest: 1, intervalMs: 0 },
+  {
+    id: 'c', group: 'c', title: '(c) 256 texts/request, 4 clients, closed loop',
+    profile: 'cpu', clients: PACED_CLIENTS, textsPerRequest: BIG_REQUEST_TEXTS, intervalMs: 0,
+  },
+  {
+    id: 'c-paced', group: 'c', title: `(c-paced) 256 texts/request, 4 clients at ${Math.round(PACED_OFFERED_FRACTION * 100)}% of capacity`,
+    profile: 'cpu', clients: PACED_CLIENTS, textsPerRequest: BIG_REQUEST_TEXTS, intervalMs: pacedIntervalMs(),
+  },
+  { id: 'd', group: 'd', title: '(d) zero-cost backends, 1 text/request, 64 clients', profile: 'zero', clients: 64, textsPerRequest: 1, intervalMs: 0 },
+  {
+    id: 'd-moderate', group: 'd', title: `(d-moderate) zero-cost backends, 4 clients at ${MODERATE_RATE_PER_S} req/s in all`,
+    profile: 'zero', clients: PACED_CLIENTS, textsPerRequest: 1, intervalMs: (PACED_CLIENTS * MS_PER_S) / MODERATE_RATE_PER_S,
+  },
+];
+
+/** The four ways of reaching the instances that are compared. */
+export const SETUPS = {
+  direct: 'direct, 1 instance',
+  nginx: 'nginx least_conn, 3',
+  pool: 'round-robin pool, 3',
+  frontDoor: 'front door, 3',
+} as const;
+/** One of {@link SETUPS}. */
+export type SetupId = keyof typeof SETUPS;
+/** Every setup, in the order they run (and appear in the table). */
+export const SETUP_IDS = Object.keys(SETUPS) as SetupId[];
+
+/** CPU use during a cell's window; 100 = one core busy. */
+export interface CellCpu {
+  readonly loadGenerator: number | undefined;
+  readonly simulators: number | undefined;
+  /** nginx (master and workers) or the front door; absent for direct and pool. */
+  readonly proxy: number | undefined;
+  /** The whole machine, every process on it (other people's included); up to nproc x 100. */
+  readonly machine: number | undefined;
+}
+
+/** A cell's CPU when nothing was measured. */
+export const NO_CPU: CellCpu = Object.freeze({ loadGenerator: undefined, simulators: undefined, proxy: undefined, machine: undefined });
+
+/** One workload against one setup: measured, or skipped with the reason. */
+export interface Cell {
+  readonly workload: WorkloadId;
+  readonly setup: SetupId;
+  readonly result: LoadResult | undefined;
+  readonly skipped: string | undefined;
+  readonly cpu: CellCpu;
+}
+
+/** The result of one workload and setup, when it was measured. */
+export function findResult(cells: readonly Cell[], workload: WorkloadId, setup: SetupId): LoadResult | undefined {
+  return cells.find((cell) => cell.workload === workload && cell.setup === setup)?.result;
+}
