@@ -81,4 +81,6 @@ export interface WorkItem {
   tries: number;
   /** Endpoints where its batch failed; a retry goes elsewhere while it can. */
   avoid: Set<string> | undefined;
+  /** Set once a backend refused a batch holding it: it now travels in isolation batches. */
+  isolating?: boolean;
 }

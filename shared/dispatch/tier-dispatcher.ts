@@ -51,6 +51,8 @@ export interface TierCounters {
 
 /** Statuses a backend gives a batch it cannot embed because of its input. */
 const INPUT_REJECTION_STATUSES = new Set([400, 413, 422]);
+/** Waiting for company pays when a batch's fixed cost is at least this many windows. */
+const WAIT_PAYS_FACTOR = 2;
 /** Retry-After when nothing better is known. */
 const DEFAULT_RETRY_AFTER_S = 1;
 
@@ -60,6 +62,8 @@ export class TierDispatcher {
   private readonly queue = new WorkQueue();
   private readonly budget: RetryBudget;
   private batchesInFlight = 0;
+  /** Isolation batches go one at a time, so a backend's server-side batching cannot merge them. */
+  private isolationInFlight = false;
   private pumpScheduled = false;
   private windowTimer: CancelTimer | undefined;
   private readonly pump = (): void => this.runPump();
@@ -175,26 +179,37 @@ export class TierDispatcher {
         this.queue.failAll(this.unavailableError(now));
         return;
       }
-      const isolated = this.queue.peekIsolated();
+      const isolated = this.isolationInFlight ? undefined : this.queue.peekIsolated();
       const avoid = isolated === undefined ? this.queue.peekRetry()?.avoid : undefined;
       const endpoint = pickEndpoint(this.endpoints, now, random, avoid);
       if (endpoint === undefined) return; // a finishing batch or a probe pumps again
-      if (isolated === undefined && this.shouldWaitForCompany(now)) return;
+      if (isolated === undefined && this.shouldWaitForCompany(endpoint, now)) return;
       const items = isolated !== undefined
         ? this.queue.takeIsolated()
         : this.queue.takeBatch(endpoint.id, avoid?.has(endpoint.id) === true, policy.batchSize, policy.batchMaxChars);
-      if (items.length > 0) void this.send(endpoint, items);
+      if (items.length === 0) {
+        // An isolation batch whose requests all gave up: look again. Otherwise only isolation
+        // work waits behind the one isolation batch out, which pumps again when it returns.
+        if (isolated !== undefined) continue;
+        return;
+      }
+      void this.send(endpoint, items, isolated !== undefined);
     }
   }
 
   /**
    * A partial batch of new arrivals waits up to the coalescing window for more texts, but only
-   * while other batches are in flight: an idle tier sends at once, so a lone request never waits.
+   * when waiting pays: other batches are in flight (an idle tier sends at once, so a lone request
+   * never waits), and the endpoint's measured fixed cost per batch is large against the window
+   * (sharing 11 ms of DJL overhead is worth 2 ms; with a backend that has no fixed cost, waiting
+   * would only add latency).
    */
-  private shouldWaitForCompany(now: number): boolean {
+  private shouldWaitForCompany(endpoint: Endpoint, now: number): boolean {
     const { coalesceWindowMs, batchSize } = this.options.policy;
     if (coalesceWindowMs <= 0 || this.batchesInFlight === 0 || this.queue.hasRetries) return false;
     if (this.queue.texts >= batchSize) return false;
+    const fixedCostMs = endpoint.cost.estimate()?.baseMs;
+    if (fixedCostMs === undefined || fixedCostMs < WAIT_PAYS_FACTOR * coalesceWindowMs) return false;
     const oldest = this.queue.oldestFresh()?.request;
     // The tail of a request already split over several batches goes at once: it is the
     // request's own latency, and no company is coming on a one-request runtime (Lambda).
@@ -209,7 +224,7 @@ export class TierDispatcher {
     return true;
   }
 
-  private async send(endpoint: Endpoint, items: WorkItem[]): Promise<void> {
+  private async send(endpoint: Endpoint, items: WorkItem[], isolation = false): Promise<void> {
     const { scheduler, policy } = this.options;
     // Identical texts from different requests share one slot in the batch.
     const slotOf = new Map<string, number>();
@@ -236,6 +251,7 @@ export class TierDispatcher {
     if (firstAttempt) this.budget.deposit();
 
     const started = scheduler.now();
+    if (isolation) this.isolationInFlight = true;
     endpoint.begin(texts.length);
     this.batchesInFlight++;
     this.counters.batches++;
@@ -252,6 +268,7 @@ export class TierDispatcher {
     }
     endpoint.end(texts.length);
     this.batchesInFlight--;
+    if (isolation) this.isolationInFlight = false;
     if (vectors !== undefined) {
       endpoint.recordSuccess(texts.length, scheduler.now() - started);
       owners.forEach((group, slot) => {
@@ -299,16 +316,22 @@ export class TierDispatcher {
   }
 
   /**
-   * A backend refused a batch for its input (DJL fails a whole batch on one bad text). Split it
-   * and try the halves apart until the text at fault stands alone; only its requests fail.
+   * A backend refused a batch for its input (DJL fails a whole batch on one bad text, and its
+   * server-side batching can merge our batches). Split it and try the halves apart, one isolation
+   * batch at a time, until the text at fault stands alone: a text is blamed only when refused
+   * alone in an isolation batch, and only its requests fail.
    */
   private isolate(owners: WorkItem[][], error: UpstreamError): void {
     const live = owners.filter((group) => group.some((item) => !item.request.settled));
-    if (live.length > 1) {
+    const alreadyAlone = live.length === 1 && live[0]?.every((item) => item.isolating === true);
+    if (!alreadyAlone) {
       this.counters.isolations++;
       const middle = Math.ceil(live.length / 2);
-      this.queue.pushIsolated(live.slice(0, middle).flat());
-      this.queue.pushIsolated(live.slice(middle).flat());
+      for (const half of [live.slice(0, middle), live.slice(middle)]) {
+        const items = half.flat();
+        for (const item of items) item.isolating = true;
+        this.queue.pushIsolated(items);
+      }
       return;
     }
     for (const item of live.flat()) {
