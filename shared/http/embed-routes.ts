@@ -3,7 +3,6 @@
  * and writes the vectors back in its dialect's shape; errors are mapped in one place (create-app).
  */
 import type { Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { Dialect } from '../dialects/dialect';
 import { formatDjlResponse, parseDjlRequest } from '../dialects/djl';
 import { formatOpenAiResponse, parseOpenAiRequest } from '../dialects/openai';
@@ -12,6 +11,7 @@ import { formatTeiResponse, parseTeiRequest } from '../dialects/tei';
 import type { EmbedResult } from '../embed/embedder';
 import { ErrorCode, FrontDoorError } from '../errors';
 import type { AppContext, AppEnv } from './app-env';
+import { limitBody as createBodyLimit } from './limit-body';
 
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 
@@ -34,13 +34,10 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
   const { config, embedder, clock, models } = ctx;
   const limits = config.limits;
 
-  // Checked while the body streams in (or from Content-Length), never buffering past the limit.
-  const limitBody = bodyLimit({
-    maxSize: limits.maxBodyBytes,
-    onError: () => {
-      throw new FrontDoorError(413, ErrorCode.bodyTooLarge,
-        `the request body is larger than ${limits.maxBodyBytes} bytes (MAX_BODY_BYTES): send fewer or shorter texts per request`);
-    },
+  // Checked from Content-Length or while the body streams in, never buffering past the limit.
+  const limitBody = createBodyLimit(limits.maxBodyBytes, () => {
+    throw new FrontDoorError(413, ErrorCode.bodyTooLarge,
+      `the request body is larger than ${limits.maxBodyBytes} bytes (MAX_BODY_BYTES): send fewer or shorter texts per request`);
   });
 
   function embed(c: Context<AppEnv>, texts: readonly string[]): Promise<EmbedResult> {
