@@ -82,7 +82,12 @@ export function createDispatchEmbedder(options: DispatchEmbedderOptions): Dispat
     }
     const now = scheduler.now();
     const tiers = { [Tier.cpu]: report(cpu, now), [Tier.gpu]: report(gpu, now) };
-    return { ready: cpu.isServing(now) || (gpu.endpoints.length > 0 && gpu.isServing(now)), tiers };
+    const activity = (tier: TierDispatcher) => ({ queuedTexts: tier.queuedTexts, inFlightBatches: tier.inFlightBatches, ...tier.counters });
+    return {
+      ready: cpu.isServing(now) || (gpu.endpoints.length > 0 && gpu.isServing(now)),
+      tiers,
+      activity: { [Tier.cpu]: activity(cpu), [Tier.gpu]: activity(gpu) },
+    };
   }
 
   async function close(): Promise<void> {

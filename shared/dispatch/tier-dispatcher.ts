@@ -52,7 +52,7 @@ export interface TierCounters {
 /** Statuses a backend gives a batch it cannot embed because of its input. */
 const INPUT_REJECTION_STATUSES = new Set([400, 413, 422]);
 /** Waiting for company pays when a batch's fixed cost is at least this many windows. */
-const WAIT_PAYS_FACTOR = 2;
+const WAIT_PAYS_FACTOR = 1;
 /** Retry-After when nothing better is known. */
 const DEFAULT_RETRY_AFTER_S = 1;
 
@@ -64,6 +64,8 @@ export class TierDispatcher {
   private batchesInFlight = 0;
   /** Isolation batches go one at a time, so a backend's server-side batching cannot merge them. */
   private isolationInFlight = false;
+  /** When a batch last came back, freeing its slot. */
+  private lastFreedAt = Number.NEGATIVE_INFINITY;
   private pumpScheduled = false;
   private windowTimer: CancelTimer | undefined;
   private readonly pump = (): void => this.runPump();
@@ -198,23 +200,36 @@ export class TierDispatcher {
   }
 
   /**
-   * A partial batch of new arrivals waits up to the coalescing window for more texts, but only
-   * when waiting pays: other batches are in flight (an idle tier sends at once, so a lone request
-   * never waits), and the endpoint's measured fixed cost per batch is large against the window
-   * (sharing 11 ms of DJL overhead is worth 2 ms; with a backend that has no fixed cost, waiting
-   * would only add latency).
+   * A partial batch waits up to the coalescing window for more texts, but only when waiting
+   * pays. Sending whatever is queued the moment a slot frees looks fast but is not: under steady
+   * load it alternates one full batch with many one-text batches, each paying the backend's whole
+   * fixed cost, and the tier's throughput collapses towards one-text-per-request levels. So a
+   * freed slot waits for its fair share of the outstanding texts (outstanding / slots), when:
+   * - other batches are in flight (an idle tier sends at once, so a lone request never waits);
+   * - the endpoint's measured fixed cost per batch is large against the window (sharing 11 ms of
+   *   DJL overhead is worth 5 ms; with a backend that has no fixed cost it would only add
+   *   latency);
+   * - the texts are new arrivals, not the tail of a request already split over several batches.
    */
   private shouldWaitForCompany(endpoint: Endpoint, now: number): boolean {
     const { coalesceWindowMs, batchSize } = this.options.policy;
     if (coalesceWindowMs <= 0 || this.batchesInFlight === 0 || this.queue.hasRetries) return false;
-    if (this.queue.texts >= batchSize) return false;
     const fixedCostMs = endpoint.cost.estimate()?.baseMs;
     if (fixedCostMs === undefined || fixedCostMs < WAIT_PAYS_FACTOR * coalesceWindowMs) return false;
     const oldest = this.queue.oldestFresh()?.request;
-    // The tail of a request already split over several batches goes at once: it is the
-    // request's own latency, and no company is coming on a one-request runtime (Lambda).
     if (oldest === undefined || oldest.attempts > 0) return false;
-    const sendAt = oldest.enqueuedAt + coalesceWindowMs;
+    let slots = 0;
+    let inFlightTexts = 0;
+    for (const candidate of this.endpoints) {
+      if (candidate.status(now) !== EndpointStatus.ready) continue;
+      slots += candidate.capacity(now);
+      inFlightTexts += candidate.outstandingTexts;
+    }
+    const fairShare = Math.min(batchSize, Math.ceil((this.queue.texts + inFlightTexts) / Math.max(1, slots)));
+    if (this.queue.texts >= fairShare) return false;
+    // Counted from the later of the oldest arrival and the last freed slot: the clients a
+    // finished batch just answered are the likeliest company, and they are on their way back.
+    const sendAt = Math.max(oldest.enqueuedAt, this.lastFreedAt) + coalesceWindowMs;
     if (now >= sendAt) return false;
     this.windowTimer?.();
     this.windowTimer = this.options.scheduler.setTimer(() => {
@@ -268,6 +283,7 @@ export class TierDispatcher {
     }
     endpoint.end(texts.length);
     this.batchesInFlight--;
+    this.lastFreedAt = scheduler.now();
     if (isolation) this.isolationInFlight = false;
     if (vectors !== undefined) {
       endpoint.recordSuccess(texts.length, scheduler.now() - started);

@@ -28,10 +28,23 @@ export interface EndpointReport extends EndpointHealth {
   readonly dialect: string;
 }
 
+/** What a tier's dispatcher has done since start, for /info (and later metrics). */
+export interface TierActivity {
+  readonly queuedTexts: number;
+  readonly inFlightBatches: number;
+  readonly batches: number;
+  readonly batchedTexts: number;
+  readonly retries: number;
+  readonly isolations: number;
+  readonly ejections: number;
+  readonly rejectedOverload: number;
+}
+
 export interface HealthReport {
   /** True when at least one endpoint can serve. */
   readonly ready: boolean;
   readonly tiers: Readonly<Record<Tier, readonly EndpointReport[]>>;
+  readonly activity?: Readonly<Record<Tier, TierActivity>>;
 }
 
 export interface Embedder {

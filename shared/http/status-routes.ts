@@ -49,6 +49,7 @@ export function registerStatusRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
       endpoints: report.tiers[name].length,
       healthy: report.tiers[name].filter((endpoint) => endpoint.state === 'healthy').length,
       backends: report.tiers[name].map(({ id, dialect, state }) => ({ id, dialect, state })),
+      ...(report.activity ? { activity: report.activity[name] } : {}),
     });
     return c.json({
       model_id: models.id,

@@ -29,8 +29,9 @@ export async function startSimulators(
   profile: DjlProfileName,
   instances: number,
 ): Promise<SimulatorProcess> {
+  // Floats written the way real DJL (Java) writes them, so bodies have real DJL's size.
   const [command, args] = tsxCommand(ENTRY_POINTS.simulator, [
-    '--profile', profile, '--instances', String(instances), '--port', '0',
+    '--profile', profile, '--instances', String(instances), '--port', '0', '--float-format', 'java',
   ]);
   const started = registry.start(`simulators (${profile})`, command, args, { cwd: REPO_ROOT, env: process.env });
   const urls = await started.waitForLine(parseBackendsLine, READY_TIMEOUT_MS);

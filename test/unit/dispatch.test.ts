@@ -94,10 +94,13 @@ describe('batching', () => {
   });
 
   test('while a batch is in flight, a partial batch waits at most the coalescing window', async () => {
-    const { scheduler, upstreams: [up], embed } = setup(1, { batchSize: 4, maxInFlight: 2 });
-    track(embed(['first']));
+    const { scheduler, upstreams: [up], embed, dispatcher } = setup(1, { batchSize: 4, maxInFlight: 2 });
+    // The endpoint has shown a DJL-like cost: 10 ms a batch plus 2 ms a text.
+    for (const n of [1, 2, 3, 4]) dispatcher.endpoints[0]!.cost.record(n, 10 + 2 * n);
+    track(embed(['f1', 'f2', 'f3', 'f4']));
     await settle();
     assert.equal(up!.calls.length, 1, 'an idle tier sends at once');
+    // Five texts outstanding over two slots: a fair share is three, so one text waits.
     track(embed(['second']));
     await settle();
     assert.equal(up!.calls.length, 1, 'the second waits for company');
@@ -107,6 +110,16 @@ describe('batching', () => {
     await scheduler.advance(1);
     assert.equal(up!.calls.length, 2, 'sent when the window closes');
     assert.deepEqual(up!.calls[1]!.texts, ['second', 'third']);
+  });
+
+  test('no waiting for company when batches have no fixed cost to share', async () => {
+    const { upstreams: [up], embed, dispatcher } = setup(1, { batchSize: 4, maxInFlight: 2 });
+    for (const n of [1, 2, 3, 4]) dispatcher.endpoints[0]!.cost.record(n, 0.05 * n);
+    track(embed(['first', 'f2', 'f3', 'f4']));
+    await settle();
+    track(embed(['second']));
+    await settle();
+    assert.equal(up!.calls.length, 2, 'sent as soon as a slot was free');
   });
 
   test('a character budget closes a batch early', async () => {
