@@ -7,7 +7,7 @@
 import { UpstreamDialect, type Tier } from '../config/backends';
 import type { HttpTransport } from './transport';
 import { type EndpointHealth, HealthState, type Upstream, type UpstreamCall } from './upstream';
-import { assertVectors, errorFromResponse, parseJsonBody, tryParseJson } from './upstream-http';
+import { assertVectors, postEmbedJson, tryParseJson } from './upstream-http';
 import { isUpstreamError, UpstreamFailure } from './upstream-error';
 
 export interface DjlUpstreamOptions {
@@ -20,6 +20,8 @@ export interface DjlUpstreamOptions {
   dimension: number;
   transport: HttpTransport;
 }
+
+const NO_HEADERS: Readonly<Record<string, string>> = {};
 
 /** DJL model states as `/ping` spells them. */
 const DJL_STATES: Readonly<Record<string, HealthState>> = {
@@ -34,20 +36,9 @@ export function createDjlUpstream(options: DjlUpstreamOptions): Upstream {
   const pingUrl = new URL('/ping', options.url).toString();
 
   async function embed(texts: readonly string[], call: UpstreamCall): Promise<number[][]> {
-    const response = await transport.request({
-      url: options.url,
-      method: 'POST',
-      // DJL 0.29 reads a body as plain text when the content type carries a charset suffix.
-      headers: { 'content-type': 'application/json', accept: 'application/json', 'x-request-id': call.requestId },
-      body: JSON.stringify({ inputs: texts }),
-      timeoutMs: call.timeoutMs,
-      ...(call.signal ? { signal: call.signal } : {}),
-    });
-    if (response.status !== 200) {
-      const body = tryParseJson(response.body) as { type?: unknown } | undefined;
-      throw errorFromResponse(response, typeof body?.type === 'string' ? body.type : undefined);
-    }
-    const vectors = parseJsonBody(response);
+    // Exactly `application/json`: DJL 0.29 reads a body as plain text when a charset follows.
+    const vectors = await postEmbedJson(transport, options.url, { inputs: texts }, call, NO_HEADERS,
+      (body) => (body as { type?: unknown } | undefined)?.type);
     assertVectors(vectors, texts.length, dimension);
     return vectors;
   }

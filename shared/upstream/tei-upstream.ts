@@ -4,9 +4,8 @@
  */
 import { UpstreamDialect, type Tier } from '../config/backends';
 import type { HttpTransport } from './transport';
-import { type EndpointHealth, HealthState, type Upstream, type UpstreamCall } from './upstream';
-import { assertVectors, errorFromResponse, parseJsonBody, tryParseJson } from './upstream-http';
-import { isUpstreamError, UpstreamFailure } from './upstream-error';
+import type { EndpointHealth, Upstream, UpstreamCall } from './upstream';
+import { assertVectors, postEmbedJson, probeForOk } from './upstream-http';
 
 export interface TeiUpstreamOptions {
   id: string;
@@ -28,19 +27,8 @@ export function createTeiUpstream(options: TeiUpstreamOptions): Upstream {
   const auth: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
 
   async function embedChunk(texts: readonly string[], call: UpstreamCall): Promise<number[][]> {
-    const response = await transport.request({
-      url: options.url,
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', 'x-request-id': call.requestId, ...auth },
-      body: JSON.stringify({ inputs: texts, truncate: true }),
-      timeoutMs: call.timeoutMs,
-      ...(call.signal ? { signal: call.signal } : {}),
-    });
-    if (response.status !== 200) {
-      const body = tryParseJson(response.body) as { error_type?: unknown } | undefined;
-      throw errorFromResponse(response, typeof body?.error_type === 'string' ? body.error_type : undefined);
-    }
-    const vectors = parseJsonBody(response);
+    const vectors = await postEmbedJson(transport, options.url, { inputs: texts, truncate: true }, call, auth,
+      (body) => (body as { error_type?: unknown } | undefined)?.error_type);
     assertVectors(vectors, texts.length, dimension);
     return vectors;
   }
@@ -54,16 +42,7 @@ export function createTeiUpstream(options: TeiUpstreamOptions): Upstream {
     return (await Promise.all(chunks)).flat();
   }
 
-  async function ping(call: Omit<UpstreamCall, 'requestId'>): Promise<EndpointHealth> {
-    try {
-      const response = await transport.request({ url: healthUrl, method: 'GET', headers: auth, ...call });
-      return response.status === 200
-        ? { state: HealthState.healthy }
-        : { state: HealthState.unhealthy, detail: `/health answered ${response.status}` };
-    } catch (error) {
-      return { state: HealthState.down, detail: `/health failed: ${isUpstreamError(error) ? error.reason : UpstreamFailure.reset}` };
-    }
-  }
+  const ping = (call: Omit<UpstreamCall, 'requestId'>): Promise<EndpointHealth> => probeForOk(transport, healthUrl, auth, call);
 
   return { id: options.id, tier: options.tier, dialect: UpstreamDialect.tei, embed, ping };
 }

@@ -2,8 +2,54 @@
  * Helpers every HTTP upstream client shares: error-status classification and the check that a
  * backend answered with exactly the vectors asked for.
  */
-import type { TransportResponse } from './transport';
-import { UpstreamError, UpstreamFailure } from './upstream-error';
+import type { HttpTransport, TransportResponse } from './transport';
+import { type EndpointHealth, HealthState, type UpstreamCall } from './upstream';
+import { isUpstreamError, UpstreamError, UpstreamFailure } from './upstream-error';
+
+/**
+ * POSTs a JSON payload for one embed call. Resolves with the 200 answer's parsed body; any other
+ * status becomes an UpstreamError carrying the type `errorType` reads from the error body.
+ */
+export async function postEmbedJson(
+  transport: HttpTransport,
+  url: string,
+  payload: unknown,
+  call: UpstreamCall,
+  extraHeaders: Readonly<Record<string, string>>,
+  errorType: (body: unknown) => unknown,
+): Promise<unknown> {
+  const response = await transport.request({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json', 'x-request-id': call.requestId, ...extraHeaders },
+    body: JSON.stringify(payload),
+    timeoutMs: call.timeoutMs,
+    ...(call.signal ? { signal: call.signal } : {}),
+  });
+  if (response.status !== 200) {
+    const type = errorType(tryParseJson(response.body));
+    throw errorFromResponse(response, typeof type === 'string' ? type : undefined);
+  }
+  return parseJsonBody(response);
+}
+
+/** A health probe that only asks for a 200 (TEI's /health, an OpenAI-compatible /models). */
+export async function probeForOk(
+  transport: HttpTransport,
+  url: string,
+  headers: Readonly<Record<string, string>>,
+  call: Omit<UpstreamCall, 'requestId'>,
+): Promise<EndpointHealth> {
+  const route = new URL(url).pathname;
+  try {
+    const response = await transport.request({ url, method: 'GET', headers, ...call });
+    return response.status === 200
+      ? { state: HealthState.healthy }
+      : { state: HealthState.unhealthy, detail: `${route} answered ${response.status}` };
+  } catch (error) {
+    return { state: HealthState.down, detail: `${route} failed: ${isUpstreamError(error) ? error.reason : UpstreamFailure.reset}` };
+  }
+}
 
 /** Statuses that mean "busy or not ready, try elsewhere" rather than "this input is bad". */
 const OVERLOAD_STATUSES = new Set([429, 503]);
