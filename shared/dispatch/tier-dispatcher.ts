@@ -12,7 +12,9 @@ import { ErrorCode, FrontDoorError } from '../errors';
 import type { Logger } from '../logger';
 import type { Upstream } from '../upstream/upstream';
 import { isUpstreamError, UpstreamError, UpstreamFailure } from '../upstream/upstream-error';
+import { admissionRefusal, estimateDrainMs, unavailableError } from './admission';
 import { pickEndpoint } from './balancer';
+import { companyWaitUntil } from './coalescing';
 import { Endpoint, type EndpointPolicy, EndpointStatus } from './endpoint';
 import { PendingRequest, type WorkItem } from './pending-request';
 import { RetryBudget } from './retry-budget';
@@ -51,10 +53,6 @@ export interface TierCounters {
 
 /** Statuses a backend gives a batch it cannot embed because of its input. */
 const INPUT_REJECTION_STATUSES = new Set([400, 413, 422]);
-/** Waiting for company pays when a batch's fixed cost is at least this many windows. */
-const WAIT_PAYS_FACTOR = 1;
-/** Retry-After when nothing better is known. */
-const DEFAULT_RETRY_AFTER_S = 1;
 
 export class TierDispatcher {
   readonly endpoints: Endpoint[];
@@ -121,46 +119,25 @@ export class TierDispatcher {
     return pending.promise;
   }
 
-  /**
-   * Refuses work the queue cannot take or cannot finish in time: a fast 429 with Retry-After
-   * beats a slow timeout, and keeps memory bounded under any load.
-   */
+  /** Refuses, with a 429, work the queue cannot take or cannot finish in time (see admission.ts). */
   private admit(texts: number, deadline: number, now: number): void {
-    const queued = this.queue.texts;
-    if (queued === 0) return;
-    const drainMs = this.estimatedWaitMs(0, now);
-    const retryAfterSeconds = drainMs === undefined ? DEFAULT_RETRY_AFTER_S : Math.max(1, Math.ceil(drainMs / 1000));
-    if (queued + texts > this.options.policy.queueMaxTexts) {
-      this.counters.rejectedOverload++;
-      throw new FrontDoorError(429, ErrorCode.overloaded,
-        `the ${this.options.tier} tier's queue is full (${queued} texts waiting); retry after ${retryAfterSeconds} s`, { retryAfterSeconds });
-    }
-    const waitMs = this.estimatedWaitMs(texts, now);
-    if (waitMs !== undefined && now + waitMs > deadline) {
-      this.counters.rejectedOverload++;
-      throw new FrontDoorError(429, ErrorCode.overloaded,
-        `the ${this.options.tier} tier cannot finish this request before its deadline (about ${Math.ceil(waitMs)} ms of queued work); ` +
-          `retry after ${retryAfterSeconds} s`, { retryAfterSeconds });
-    }
+    const refusal = admissionRefusal({
+      tier: this.options.tier,
+      texts,
+      queuedTexts: this.queue.texts,
+      queueMaxTexts: this.options.policy.queueMaxTexts,
+      deadline,
+      now,
+      drainMs: (extra) => this.estimatedWaitMs(extra, now),
+    });
+    if (refusal === undefined) return;
+    this.counters.rejectedOverload++;
+    throw refusal;
   }
 
-  /**
-   * How long the queue (plus `extraTexts`) takes to drain at the endpoints' measured speed, for
-   * the batch size that queue forms. Undefined until every serving endpoint has been measured.
-   */
+  /** How long the queue (plus `extraTexts`) takes to drain at the endpoints' measured speed. */
   estimatedWaitMs(extraTexts: number, now = this.options.scheduler.now()): number | undefined {
-    const serving = this.endpoints.filter((endpoint) => endpoint.status(now) === EndpointStatus.ready);
-    if (serving.length === 0) return undefined;
-    const work = this.queue.texts + extraTexts;
-    const slots = serving.reduce((sum, endpoint) => sum + endpoint.capacity(now), 0);
-    const batchTexts = Math.min(this.options.policy.batchSize, Math.max(1, Math.ceil(work / slots)));
-    let rate = 0;
-    for (const endpoint of serving) {
-      const endpointRate = endpoint.textsPerSecond(now, batchTexts);
-      if (endpointRate === undefined) return undefined;
-      rate += endpointRate;
-    }
-    return rate > 0 ? (work / rate) * 1000 : undefined;
+    return estimateDrainMs(this.endpoints, this.queue.texts + extraTexts, this.options.policy.batchSize, now);
   }
 
   /** Runs the pump once per tick, however many requests arrived in it (dataloader's trick). */
@@ -199,25 +176,8 @@ export class TierDispatcher {
     }
   }
 
-  /**
-   * A partial batch waits up to the coalescing window for more texts, but only when waiting
-   * pays. Sending whatever is queued the moment a slot frees looks fast but is not: under steady
-   * load it alternates one full batch with many one-text batches, each paying the backend's whole
-   * fixed cost, and the tier's throughput collapses towards one-text-per-request levels. So a
-   * freed slot waits for its fair share of the outstanding texts (outstanding / slots), when:
-   * - other batches are in flight (an idle tier sends at once, so a lone request never waits);
-   * - the endpoint's measured fixed cost per batch is large against the window (sharing 11 ms of
-   *   DJL overhead is worth 5 ms; with a backend that has no fixed cost it would only add
-   *   latency);
-   * - the texts are new arrivals, not the tail of a request already split over several batches.
-   */
+  /** Holds a partial batch back for company when that pays (see coalescing.ts). */
   private shouldWaitForCompany(endpoint: Endpoint, now: number): boolean {
-    const { coalesceWindowMs, batchSize } = this.options.policy;
-    if (coalesceWindowMs <= 0 || this.batchesInFlight === 0 || this.queue.hasRetries) return false;
-    const fixedCostMs = endpoint.cost.estimate()?.baseMs;
-    if (fixedCostMs === undefined || fixedCostMs < WAIT_PAYS_FACTOR * coalesceWindowMs) return false;
-    const oldest = this.queue.oldestFresh()?.request;
-    if (oldest === undefined || oldest.attempts > 0) return false;
     let slots = 0;
     let inFlightTexts = 0;
     for (const candidate of this.endpoints) {
@@ -225,12 +185,20 @@ export class TierDispatcher {
       slots += candidate.capacity(now);
       inFlightTexts += candidate.outstandingTexts;
     }
-    const fairShare = Math.min(batchSize, Math.ceil((this.queue.texts + inFlightTexts) / Math.max(1, slots)));
-    if (this.queue.texts >= fairShare) return false;
-    // Counted from the later of the oldest arrival and the last freed slot: the clients a
-    // finished batch just answered are the likeliest company, and they are on their way back.
-    const sendAt = Math.max(oldest.enqueuedAt, this.lastFreedAt) + coalesceWindowMs;
-    if (now >= sendAt) return false;
+    const sendAt = companyWaitUntil({
+      now,
+      windowMs: this.options.policy.coalesceWindowMs,
+      batchSize: this.options.policy.batchSize,
+      fixedCostMs: endpoint.cost.estimate()?.baseMs,
+      batchesInFlight: this.batchesInFlight,
+      retriesWaiting: this.queue.hasRetries,
+      queuedTexts: this.queue.texts,
+      inFlightTexts,
+      slots,
+      oldest: this.queue.oldestFresh()?.request,
+      lastFreedAt: this.lastFreedAt,
+    });
+    if (sendAt === undefined) return false;
     this.windowTimer?.();
     this.windowTimer = this.options.scheduler.setTimer(() => {
       this.windowTimer = undefined;
@@ -364,13 +332,7 @@ export class TierDispatcher {
   }
 
   private unavailableError(now: number): FrontDoorError {
-    if (this.endpoints.length === 0) {
-      return new FrontDoorError(503, ErrorCode.noBackends, `no ${this.options.tier} backend is configured`);
-    }
-    const ejectedUntil = Math.min(...this.endpoints.map((endpoint) => (endpoint.ejectedUntil > now ? endpoint.ejectedUntil : Infinity)));
-    const retryAfterSeconds = Number.isFinite(ejectedUntil) ? Math.max(1, Math.ceil((ejectedUntil - now) / 1000)) : DEFAULT_RETRY_AFTER_S;
-    return new FrontDoorError(503, ErrorCode.backendUnavailable,
-      `no ${this.options.tier} backend can serve right now (all ${this.endpoints.length} are down, cold or ejected)`, { retryAfterSeconds });
+    return unavailableError(this.options.tier, this.endpoints, now);
   }
 
   /** Fails everything still queued (shutdown). */
