@@ -121,7 +121,7 @@ async function runCell(
       textsPerRequest: workload.textsPerRequest,
       intervalMs: workload.intervalMs,
       durationS: context.durationS,
-      warmupS: context.warmupS,
+      warmupS: Math.max(context.warmupS, workload.minWarmupS ?? 0),
     }, [simulatorMeter, machineMeter, ...(proxyMeter === undefined ? [] : [proxyMeter])]);
     const cpu: CellCpu = {
       loadGenerator: result.cpuPercent,
