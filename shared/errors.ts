@@ -19,6 +19,10 @@ export const ErrorCode = {
   inputRejected: 'input_rejected',
   /** The front door's queue cannot take or finish the request in time: 429 with Retry-After. */
   overloaded: 'overloaded',
+  /** No API key, or one that matches none configured (401; the message never says which). */
+  unauthorized: 'invalid_api_key',
+  /** The caller's key is over its requests/s or texts/s: 429 with Retry-After. */
+  rateLimited: 'rate_limited',
   routeNotFound: 'not_found',
   methodNotAllowed: 'method_not_allowed',
   backendUnavailable: 'backend_unavailable',

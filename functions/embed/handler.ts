@@ -6,6 +6,7 @@ import { handle } from 'hono/aws-lambda';
 import { parseConfig } from '../../shared/config/config';
 import { createApp } from '../../shared/http/create-app';
 import { createDependencies } from '../../shared/runtime/create-dependencies';
+import { announceAccess } from '../../shared/security/announce-access';
 import { createUndiciTransport } from '../../shared/upstream/undici-transport';
 
 const config = parseConfig(process.env);
@@ -15,5 +16,7 @@ const deps = createDependencies(config, {
   // One request per execution environment: nothing to coalesce, and no background probes.
   concurrentRequests: false,
 });
+// Once per execution environment, at init.
+announceAccess(config.security, deps.logger);
 
 export const handler = handle(createApp(deps));

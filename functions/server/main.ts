@@ -9,6 +9,7 @@ import { createLogger } from '../../shared/logger';
 import { createDependencies } from '../../shared/runtime/create-dependencies';
 import { hasNoBackends, prepareLocalModels, withLocalEngineDefault } from '../../shared/runtime/local-engine-startup';
 import { startNodeServer } from '../../shared/runtime/node-server';
+import { announceAccess } from '../../shared/security/announce-access';
 import { createDownloadProgress } from '../../shared/upstream/local/download-progress';
 import { isLocalModelError } from '../../shared/upstream/local/local-model-error';
 import { createUndiciTransport } from '../../shared/upstream/undici-transport';
@@ -30,10 +31,12 @@ async function main(): Promise<void> {
     runtime: 'node',
     logger,
   });
+  announceAccess(config.security, deps.logger);
   const server = await startNodeServer(createApp(deps), {
     host: config.host,
     port: config.port,
     shutdownGraceMs: config.timeouts.shutdownGraceMs,
+    requestTimeoutMs: config.security.clientBodyTimeoutMs,
     logger: deps.logger,
   });
   const stop = (signal: string): void => {

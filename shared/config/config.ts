@@ -7,6 +7,7 @@ import { type BackendSpec, parseBackendList } from './backends';
 import { type DispatchConfig, readDispatchConfig } from './dispatch-config';
 import { type Env, EnvReader } from './env-reader';
 import { type LocalEngineConfig, readLocalEngineConfig } from './local-engine-config';
+import { readSecurityConfig, type SecurityConfig } from './security-config';
 
 export const LogLevel = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LogLevel)[number];
@@ -50,6 +51,8 @@ export interface Config {
   readonly dispatch: DispatchConfig;
   /** The in-process engine (`local:` backends; `npm start`'s default with no backend). */
   readonly local: LocalEngineConfig;
+  /** API keys, per-key limits, CORS, client timeouts (see security-config.ts). */
+  readonly security: SecurityConfig;
   readonly logLevel: LogLevel;
 }
 
@@ -120,6 +123,7 @@ export function parseConfig(env: Env): Config {
     },
     dispatch: readDispatchConfig(read),
     local: readLocalEngineConfig(read),
+    security: readSecurityConfig(read),
     logLevel: read.oneOf('LOG_LEVEL', LogLevel, 'info'),
   };
   read.finish();

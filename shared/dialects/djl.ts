@@ -45,6 +45,8 @@ const DJL_TYPE_BY_CODE: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.backendOverloaded]: 'WlmCapacityException',
   // DJL's own name for "capacity exceeded", so DJL-aware clients recognise it (with status 429).
   [ErrorCode.overloaded]: 'WlmCapacityException',
+  [ErrorCode.rateLimited]: 'WlmCapacityException',
+  [ErrorCode.unauthorized]: 'UnauthorizedException',
   [ErrorCode.backendUnavailable]: 'ServiceUnavailableException',
   [ErrorCode.noBackends]: 'ServiceUnavailableException',
   [ErrorCode.backendTimeout]: 'GatewayTimeoutException',

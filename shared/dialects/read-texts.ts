@@ -3,6 +3,8 @@
  * fail with a 4xx that names the field, the item and what to change.
  */
 import { ErrorCode, FrontDoorError } from '../errors';
+import { jsonDepth, MAX_JSON_DEPTH } from '../security/json-depth';
+import { toWellFormedText } from '../security/well-formed-text';
 
 export interface TextLimits {
   readonly maxItems: number;
@@ -70,6 +72,7 @@ export function readTexts(value: unknown, options: ReadTextsOptions): ReadTexts 
       throw invalid(field, `${where} has ${item.length} characters, more than the ${limits.maxCharsPerItem} allowed per text: ` +
         'split it into chunks', ErrorCode.itemTooLong);
     }
+    items[index] = toWellFormedText(item);
   }
   return { texts: items as string[], single };
 }
@@ -78,6 +81,10 @@ export function readTexts(value: unknown, options: ReadTextsOptions): ReadTexts 
 export function parseJsonBody(body: string): unknown {
   if (body.trim() === '') {
     throw new FrontDoorError(400, ErrorCode.invalidJson, 'the request body is empty: send a JSON object');
+  }
+  if (jsonDepth(body) > MAX_JSON_DEPTH) {
+    throw new FrontDoorError(400, ErrorCode.invalidJson,
+      `the request body nests JSON more than ${MAX_JSON_DEPTH} levels deep: send a JSON object with a list of strings`);
   }
   try {
     return JSON.parse(body);

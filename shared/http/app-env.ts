@@ -5,6 +5,7 @@ import type { Dialect } from '../dialects/dialect';
 import type { ModelNames } from '../dialects/model-names';
 import type { Embedder } from '../embed/embedder';
 import type { Logger } from '../logger';
+import type { KeyCaller } from '../security/key-guard';
 
 export interface AppDependencies {
   readonly config: Config;
@@ -24,5 +25,7 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     dialect: Dialect;
+    /** The caller's API key, when keys are configured (set by the key guard). */
+    caller: KeyCaller | undefined;
   };
 }

@@ -7,6 +7,7 @@ import { requestId } from 'hono/request-id';
 import { createModelNames } from '../dialects/model-names';
 import { ErrorCode, FrontDoorError } from '../errors';
 import type { AppContext, AppDependencies, AppEnv } from './app-env';
+import { applySecurity } from './apply-security';
 import { registerEmbedRoutes } from './embed-routes';
 import { dialectForPath, errorResponse, toFrontDoorError } from './error-response';
 import { ROUTES, registerStatusRoutes } from './status-routes';
@@ -23,6 +24,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     c.set('dialect', dialectForPath(c.req.path));
     await next();
   });
+  applySecurity(app, ctx);
 
   registerEmbedRoutes(app, ctx);
   registerStatusRoutes(app, ctx);

@@ -41,6 +41,8 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
   });
 
   function embed(c: Context<AppEnv>, texts: readonly string[]): Promise<EmbedResult> {
+    // Texts are charged to the caller's key once parsed, before any work is queued.
+    c.get('caller')?.chargeTexts(texts.length);
     return embedder.embed({
       texts,
       requestId: c.get('requestId'),

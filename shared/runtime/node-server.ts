@@ -14,6 +14,8 @@ export interface NodeServerOptions {
   /** How long shutdown waits for in-flight requests before cutting connections. */
   readonly shutdownGraceMs: number;
   readonly logger: Logger;
+  /** Time a client has to send its whole request, headers and body (CLIENT_BODY_TIMEOUT_MS). */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface RunningServer {
@@ -28,6 +30,11 @@ export interface RunningServer {
 
 // Slowloris guard: a client has this long to send its headers.
 const HEADERS_TIMEOUT_MS = 10_000;
+// Node's default (300 s) would let a client trickling its body hold a socket for minutes.
+const REQUEST_TIMEOUT_MS = 30_000;
+// Node checks those timeouts on this interval (30 s by default), so a cut-off comes this late at most.
+const MAX_TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+const TIMEOUT_CHECKS_PER_TIMEOUT = 4;
 // Longer than typical load balancer idle timeouts (60 s on ALB) would race them; shorter wastes sockets.
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
@@ -48,11 +55,19 @@ export async function startNodeServer(app: Hono<any>, options: NodeServerOptions
     }
   };
 
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  // Node refuses a headers timeout longer than the whole request's.
+  const headersTimeout = Math.min(HEADERS_TIMEOUT_MS, requestTimeout);
+  const serverOptions = {
+    requestTimeout,
+    headersTimeout,
+    connectionsCheckingInterval: Math.min(MAX_TIMEOUT_CHECK_INTERVAL_MS, Math.ceil(requestTimeout / TIMEOUT_CHECKS_PER_TIMEOUT)),
+  };
   const server = await new Promise<Server>((resolve, reject) => {
-    const created = serve({ fetch, hostname: options.host, port: options.port }, () => resolve(created as Server)) as Server;
+    const created = serve({ fetch, hostname: options.host, port: options.port, serverOptions }, () => resolve(created as Server)) as Server;
     created.once('error', reject);
   });
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.headersTimeout = headersTimeout;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
 
   const address = server.address() as AddressInfo;

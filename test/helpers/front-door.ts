@@ -4,7 +4,7 @@
  */
 import { parseConfig } from '../../shared/config/config';
 import { createApp } from '../../shared/http/create-app';
-import { silentLogger } from '../../shared/logger';
+import { type Logger, silentLogger } from '../../shared/logger';
 import { createDependencies, type Dependencies } from '../../shared/runtime/create-dependencies';
 import { startNodeServer } from '../../shared/runtime/node-server';
 import { createUndiciTransport } from '../../shared/upstream/undici-transport';
@@ -15,18 +15,19 @@ export interface TestFrontDoor {
   close(): Promise<void>;
 }
 
-export async function startFrontDoor(env: Record<string, string | undefined>): Promise<TestFrontDoor> {
+export async function startFrontDoor(env: Record<string, string | undefined>, logger: Logger = silentLogger): Promise<TestFrontDoor> {
   const config = parseConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', ...env });
   const deps = createDependencies(config, {
     transport: createUndiciTransport({ connectionsPerOrigin: config.upstream.connectionsPerOrigin }),
     runtime: 'node',
-    logger: silentLogger,
+    logger,
   });
   const server = await startNodeServer(createApp(deps), {
     host: config.host,
     port: config.port,
     shutdownGraceMs: 1_000,
-    logger: silentLogger,
+    requestTimeoutMs: config.security.clientBodyTimeoutMs,
+    logger,
   });
   return {
     url: server.url,

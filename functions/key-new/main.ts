@@ -1,0 +1,24 @@
+/**
+ * `npm run key:new [name]`: prints a new API key and the API_KEYS entry that accepts it. The key
+ * is shown once, here; the front door only ever stores its SHA-256.
+ */
+import { randomBytes } from 'node:crypto';
+import { hashApiKey } from '../../shared/security/api-keys';
+
+/** 32 random bytes: 256 bits, beyond any guessing; base64url keeps it header- and shell-safe. */
+const KEY_BYTES = 32;
+/** Makes a leaked key recognisable to secret scanners and to people. */
+const KEY_PREFIX = 'efd_';
+const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+const name = process.argv[2] ?? `key-${new Date().toISOString().slice(0, 10)}`;
+if (!NAME_PATTERN.test(name)) {
+  process.stderr.write('usage: npm run key:new [name]   (name: 1 to 64 letters, digits, ".", "_" or "-")\n');
+  process.exit(2);
+}
+const key = `${KEY_PREFIX}${randomBytes(KEY_BYTES).toString('base64url')}`;
+process.stdout.write([
+  `key (give it to the client; it is not stored anywhere): ${key}`,
+  `API_KEYS entry (add it, comma-separated, or as a line of API_KEYS_FILE): ${name}:${hashApiKey(key)}`,
+  '',
+].join('\n'));

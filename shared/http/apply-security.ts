@@ -1,0 +1,54 @@
+/**
+ * The app's security layer, registered once by createApp: security headers on every answer, CORS
+ * only for configured origins, and the API-key guard on every route but /ping and /health.
+ */
+import type { Hono } from 'hono';
+import { cors } from 'hono/cors';
+import { secureHeaders } from 'hono/secure-headers';
+import { createKeyGuard, KEY_HEADERS } from '../security/key-guard';
+import { REQUEST_TIMEOUT_HEADER } from './embed-routes';
+import type { AppContext, AppEnv } from './app-env';
+
+/** Routes that always need a key when keys are configured (every path under them). */
+export const KEYED_PATHS = ['/v1/*', '/embed', '/predictions/*', '/models/*', '/invocations'] as const;
+/** Operator routes, keyed unless PROTECT_OPERATOR_ROUTES=false (/metrics and /warmup join them). */
+export const OPERATOR_PATHS = ['/info'] as const;
+
+/** Preflight answers are cached by browsers this long. */
+const CORS_MAX_AGE_S = 600;
+
+export function applySecurity(app: Hono<AppEnv>, ctx: AppContext): void {
+  const { security } = ctx.config;
+  const crossOrigin = security.corsOrigins.length > 0;
+
+  // An API answers JSON only: nothing to frame, sniff, cache or run as a page.
+  const headers = secureHeaders({
+    contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+    crossOriginResourcePolicy: crossOrigin ? 'cross-origin' : 'same-origin',
+    referrerPolicy: 'no-referrer',
+  });
+  app.use(async (c, next) => {
+    await headers(c, next);
+    c.res.headers.set('cache-control', 'no-store');
+  });
+
+  if (crossOrigin) {
+    app.use(cors({
+      origin: security.corsOrigins.includes('*') ? '*' : [...security.corsOrigins],
+      allowMethods: ['GET', 'POST', 'OPTIONS'],
+      allowHeaders: ['content-type', ...KEY_HEADERS, 'x-request-id', REQUEST_TIMEOUT_HEADER],
+      exposeHeaders: ['x-request-id', 'retry-after'],
+      maxAge: CORS_MAX_AGE_S,
+    }));
+  }
+
+  if (security.keys.length === 0) return;
+  const guard = createKeyGuard<AppEnv>({
+    keys: security.keys,
+    defaultRps: security.defaultRps,
+    defaultTps: security.defaultTps,
+    clock: ctx.clock,
+  });
+  const paths: readonly string[] = security.protectOperatorRoutes ? [...KEYED_PATHS, ...OPERATOR_PATHS] : KEYED_PATHS;
+  for (const path of paths) app.use(path, guard);
+}

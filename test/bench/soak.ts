@@ -1,0 +1,156 @@
+/**
+ * `npm run bench:soak -- [--duration S] [--warmup S] [--quick] [--write]`: sustained load near
+ * the simulated tier's capacity (three `cpu` DJL simulators in their own process, the front door
+ * as `npm start` runs it, the load generator paced at 80% of capacity), sampling the front door's
+ * RSS every second. Reports requests, errors and RSS at start, after warm-up and at the end;
+ * writes test/bench/results/soak.{md,json} (not for --quick unless --write). Not part of `npm test`.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ProcessRegistry } from './child-processes';
+import { startFrontDoor } from './front-door-process';
+import { runLoadGenerator } from './load-generator-process';
+import { LOAD_PLAN_DEFAULTS, type LoadPlan } from './load-plan';
+import { CpuMeter, cpuSecondsOf } from './process-cpu';
+import { REPO_ROOT, RESULTS_DIR } from './repo-paths';
+import { readRssMiB, renderSoakReport, rssGrowth, type RssSample, type SoakFigures } from './soak-report';
+import { startSimulators } from './simulator-process';
+import { INSTANCES, physicalLimit } from './workloads';
+
+const DEFAULT_DURATION_S = 300;
+const DEFAULT_WARMUP_S = 30;
+const QUICK_DURATION_S = 20;
+const QUICK_WARMUP_S = 5;
+/** Near capacity, but below it: a soak measures leaks, not queueing collapse. */
+const OFFERED_FRACTION = 0.8;
+const CLIENTS = 32;
+const TEXTS_PER_REQUEST = 8;
+const SAMPLE_INTERVAL_MS = 1_000;
+const MS_PER_S = 1_000;
+const EXIT_FAILURE = 1;
+const EXIT_USAGE = 2;
+
+const log = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+/** Calls `onStart` when the load generator opens its measuring window, and meters CPU over it. */
+class WindowMeter extends CpuMeter {
+  constructor(pid: number, private readonly onStart: () => void) {
+    super(() => cpuSecondsOf([pid]));
+  }
+
+  override start(): void {
+    super.start();
+    this.onStart();
+  }
+}
+
+function readOptions(): { durationS: number; warmupS: number; write: boolean } {
+  const { values } = parseArgs({
+    options: { duration: { type: 'string' }, warmup: { type: 'string' }, quick: { type: 'boolean' }, write: { type: 'boolean' } },
+    strict: true,
+  });
+  const quick = values.quick === true;
+  const durationS = Number(values.duration ?? (quick ? QUICK_DURATION_S : DEFAULT_DURATION_S));
+  const warmupS = Number(values.warmup ?? (quick ? QUICK_WARMUP_S : DEFAULT_WARMUP_S));
+  if (!(durationS > 0) || !(warmupS >= 0)) {
+    process.stderr.write('usage: npm run bench:soak -- [--duration S] [--warmup S] [--quick] [--write]\n');
+    process.exit(EXIT_USAGE);
+  }
+  return { durationS, warmupS, write: !quick || values.write === true };
+}
+
+async function main(registry: ProcessRegistry): Promise<void> {
+  const options = readOptions();
+  const capacity = physicalLimit('cpu', INSTANCES);
+  const offered = OFFERED_FRACTION * capacity;
+  const intervalMs = (CLIENTS * TEXTS_PER_REQUEST * MS_PER_S) / offered;
+  log(`Soak: ${options.durationS} s after ${options.warmupS} s warm-up, ${CLIENTS} clients x ${TEXTS_PER_REQUEST} texts, ` +
+    `${Math.round(offered)} texts/s offered (${OFFERED_FRACTION * 100}% of ${Math.round(capacity)}).`);
+
+  const simulators = await startSimulators(registry, 'cpu', INSTANCES);
+  const frontDoor = await startFrontDoor(registry, simulators.urls);
+  const pid = frontDoor.process.pid;
+  const rssAtStartMiB = readRssMiB(pid);
+  const startedAt = performance.now();
+  const samples: RssSample[] = [];
+  let windowStartS: number | undefined;
+  const sample = (): void => {
+    const rssMiB = readRssMiB(pid);
+    if (rssMiB !== undefined) samples.push({ atS: (performance.now() - startedAt) / MS_PER_S, rssMiB });
+  };
+  const sampler = setInterval(sample, SAMPLE_INTERVAL_MS);
+  const progress = setInterval(() => {
+    const last = samples.at(-1);
+    if (last !== undefined) log(`  ${Math.round(last.atS)} s: RSS ${last.rssMiB.toFixed(1)} MiB`);
+  }, 15 * SAMPLE_INTERVAL_MS);
+
+  const meter = new WindowMeter(pid, () => {
+    windowStartS = (performance.now() - startedAt) / MS_PER_S;
+  });
+  const plan: LoadPlan = {
+    ...LOAD_PLAN_DEFAULTS,
+    urls: [`${frontDoor.url}${new URL(simulators.urls[0] ?? '').pathname}`],
+    clients: CLIENTS,
+    textsPerRequest: TEXTS_PER_REQUEST,
+    warmupS: options.warmupS,
+    durationS: options.durationS,
+    intervalMs,
+  };
+  let result;
+  try {
+    result = await runLoadGenerator(registry, plan, [meter]);
+  } finally {
+    clearInterval(sampler);
+    clearInterval(progress);
+  }
+  sample();
+  const growth = rssGrowth(samples, windowStartS ?? options.warmupS);
+  const figures: SoakFigures = {
+    date: new Date().toISOString(),
+    durationS: options.durationS,
+    warmupS: options.warmupS,
+    clients: CLIENTS,
+    textsPerRequest: TEXTS_PER_REQUEST,
+    offeredTextsPerS: offered,
+    capacityTextsPerS: capacity,
+    requests: result.requests,
+    okRequests: result.okRequests,
+    textsPerS: result.chunksPerS,
+    errors: result.errors,
+    errorCount: result.errorCount,
+    unfinished: result.unfinished,
+    p50Ms: result.latencyMs.p50,
+    p99Ms: result.latencyMs.p99,
+    frontDoorCpuPercent: meter.percent(),
+    rssAtStartMiB,
+    rssAfterWarmupMiB: growth.from,
+    rssAtEndMiB: growth.to,
+    rssMaxMiB: samples.length === 0 ? undefined : Math.max(...samples.map((s) => s.rssMiB)),
+    rssGrowthPercent: growth.percent,
+    samples,
+  };
+  const markdown = renderSoakReport(figures);
+  log(`\n${markdown}`);
+  if (options.write) {
+    await mkdir(RESULTS_DIR, { recursive: true });
+    const markdownPath = join(RESULTS_DIR, 'soak.md');
+    await writeFile(markdownPath, markdown);
+    await writeFile(join(RESULTS_DIR, 'soak.json'), `${JSON.stringify(figures, null, 2)}\n`);
+    log(`Results written to ${relative(REPO_ROOT, markdownPath)} and soak.json.`);
+  }
+}
+
+const registry = new ProcessRegistry();
+process.on('exit', () => registry.signalAllNow());
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void registry.stopAll().finally(() => process.exit(EXIT_FAILURE)));
+}
+main(registry)
+  .then(() => registry.stopAll())
+  .catch((error: unknown) => {
+    process.stderr.write(`soak failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    void registry.stopAll().finally(() => process.exit(EXIT_FAILURE));
+  });
