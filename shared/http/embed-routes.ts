@@ -3,7 +3,6 @@
  * and writes the vectors back in its dialect's shape; errors are mapped in one place (create-app).
  */
 import type { Context, Hono } from 'hono';
-import { Dialect } from '../dialects/dialect';
 import { formatDjlResponse, parseDjlRequest } from '../dialects/djl';
 import { formatOpenAiResponse, parseOpenAiRequest } from '../dialects/openai';
 import { parseJsonBody } from '../dialects/read-texts';

@@ -6,7 +6,7 @@
 import type { MachineInfo } from './machine-info';
 import { NGINX_UPSTREAM_KEEPALIVE } from './nginx-config';
 import { QUIET_PERCENT } from './quiet-machine';
-import { formatCpu, formatMs, formatNumber, formatSigned, markdownTable, resultsTable } from './report-table';
+import { formatCpu, formatNumber, formatSigned, markdownTable, resultsTable } from './report-table';
 import { DJL_PROFILES } from '../sim/options';
 import { THRESHOLDS, type Overhead, type TargetCheck } from './target-checks';
 import {

@@ -7,14 +7,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
 import { post } from '../helpers/front-door';
 import { expectedVector, TINY_DIMENSION, writeTinyModel } from '../helpers/tiny-model';
+import { deadPort } from '../helpers/dead-port';
 
 const SERVER_ENTRY = new URL('../../functions/server/main.ts', import.meta.url).pathname;
 const BACKEND_KEYS = ['CPU_BACKENDS', 'GPU_BACKENDS', 'DJL_URLS', 'DJL_URL', 'EMBED_MODEL_DIR'];
@@ -26,14 +25,6 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return env;
 }
 
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('npm start with no backend configured', () => {
   test('offline, no model: exits 1 with what is missing and the two ways to fix it, no stack trace', async () => {

@@ -3,17 +3,12 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
+import { deadPort } from '../helpers/dead-port';
 import { post, readJson, startFrontDoor } from '../helpers/front-door';
 import { DJL_PROFILES, simulatedEmbedding, startDjlSimulator } from '../sim/djl-simulator';
 
-/** A URL nothing listens on: bind an ephemeral port, then free it. */
-async function deadUrl(path = '/predictions/all_MiniLM_L6_v2'): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}${path}`;
-}
+/** A DJL URL nothing listens on. */
+const deadUrl = async (): Promise<string> => `http://127.0.0.1:${await deadPort()}/predictions/all_MiniLM_L6_v2`;
 
 /** A backend that reports itself healthy on /ping but answers every embed with the given status and body. */
 async function fixedBackend(status: number, body: string): Promise<{ url: string; server: Server }> {

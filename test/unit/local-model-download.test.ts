@@ -19,6 +19,7 @@ import { downloadModel } from '../../shared/upstream/local/model-download';
 import type { ModelManifest } from '../../shared/upstream/local/model-manifest';
 import { ensureModel } from '../../shared/upstream/local/ensure-model';
 import { ModelOrigin, type ModelSource } from '../../shared/upstream/local/model-source';
+import { deadPort } from '../helpers/dead-port';
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
@@ -73,15 +74,6 @@ async function startFakeHub(): Promise<FakeHub> {
   };
 }
 
-/** A port nothing listens on: bound, then released. */
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('model download', () => {
   let hub: FakeHub;
