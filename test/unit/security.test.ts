@@ -144,6 +144,9 @@ describe('hostile input helpers', () => {
     assert.equal(jsonDepth('{"input": "[[[[[[\\"{{{{"}'), 1);
     assert.equal(jsonDepth('['.repeat(100_000)), MAX_JSON_DEPTH + 1, 'stops counting past the limit');
     assert.equal(jsonDepth('"unterminated [[['), 0);
+    // Valid JSON or not, the count matches the structure (JSON.parse rejects what is malformed).
+    assert.equal(jsonDepth('[\\[\\[1]]]'), 3);
+    assert.equal(jsonDepth(JSON.stringify({ input: ['quote " and backslash \\ [{', 'x'] })), 2);
   });
 
   test('lone surrogates become U+FFFD; pairs, NUL, RTL marks and long words pass untouched', () => {
