@@ -7,7 +7,11 @@ import { parseConfig } from '../../shared/config/config';
 import { createApp } from '../../shared/http/create-app';
 import { createDependencies } from '../../shared/runtime/create-dependencies';
 import { announceAccess } from '../../shared/security/announce-access';
+import { createEmfTelemetry } from '../../shared/telemetry/emf-telemetry';
 import { createUndiciTransport } from '../../shared/upstream/undici-transport';
+
+/** The Service dimension of the EMF metrics. */
+const EMF_SERVICE = 'embed-front-door';
 
 const config = parseConfig(process.env);
 const deps = createDependencies(config, {
@@ -15,6 +19,17 @@ const deps = createDependencies(config, {
   runtime: 'aws-lambda',
   // One request per execution environment: nothing to coalesce, and no background probes.
   concurrentRequests: false,
+  // Each environment counts alone and is never scraped: metrics leave as EMF log lines. Written
+  // straight to stdout: console.log's Lambda prefix would break the JSON.
+  ...(config.runtime.emfMetrics ? {
+    telemetry: () => createEmfTelemetry({
+      namespace: config.runtime.metricsNamespace,
+      service: EMF_SERVICE,
+      ...(config.runtime.functionName === undefined ? {} : { functionName: config.runtime.functionName }),
+      write: (line) => process.stdout.write(`${line}\n`),
+      now: Date.now,
+    }),
+  } : {}),
 });
 // Once per execution environment, at init.
 announceAccess(config.security, deps.logger);

@@ -10,6 +10,7 @@ import { createDependencies } from '../../shared/runtime/create-dependencies';
 import { hasNoBackends, prepareLocalModels, withLocalEngineDefault } from '../../shared/runtime/local-engine-startup';
 import { startNodeServer } from '../../shared/runtime/node-server';
 import { announceAccess } from '../../shared/security/announce-access';
+import { createPrometheusTelemetry } from '../../shared/telemetry/prometheus-telemetry';
 import { createDownloadProgress } from '../../shared/upstream/local/download-progress';
 import { isLocalModelError } from '../../shared/upstream/local/local-model-error';
 import { createUndiciTransport } from '../../shared/upstream/undici-transport';
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
     transport: createUndiciTransport({ connectionsPerOrigin: config.upstream.connectionsPerOrigin }),
     runtime: 'node',
     logger,
+    telemetry: createPrometheusTelemetry,
   });
   announceAccess(config.security, deps.logger);
   const server = await startNodeServer(createApp(deps), {

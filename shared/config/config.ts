@@ -7,6 +7,7 @@ import { type BackendSpec, parseBackendList } from './backends';
 import { type DispatchConfig, readDispatchConfig } from './dispatch-config';
 import { type Env, EnvReader } from './env-reader';
 import { type LocalEngineConfig, readLocalEngineConfig } from './local-engine-config';
+import { readRuntimeConfig, type RuntimeConfig } from './runtime-config';
 import { readSecurityConfig, type SecurityConfig } from './security-config';
 
 export const LogLevel = ['debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -53,6 +54,8 @@ export interface Config {
   readonly local: LocalEngineConfig;
   /** API keys, per-key limits, CORS, client timeouts (see security-config.ts). */
   readonly security: SecurityConfig;
+  /** What the hosting runtime says about itself (Lambda's init type) and where metrics go. */
+  readonly runtime: RuntimeConfig;
   readonly logLevel: LogLevel;
 }
 
@@ -124,6 +127,7 @@ export function parseConfig(env: Env): Config {
     dispatch: readDispatchConfig(read),
     local: readLocalEngineConfig(read),
     security: readSecurityConfig(read),
+    runtime: readRuntimeConfig(read),
     logLevel: read.oneOf('LOG_LEVEL', LogLevel, 'info'),
   };
   read.finish();

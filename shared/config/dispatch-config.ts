@@ -5,12 +5,15 @@
  */
 import type { Tier } from './backends';
 import type { EnvReader } from './env-reader';
+import { type OverflowConfig, readOverflowConfig } from './overflow-config';
 
 export interface TierDispatchConfig {
   /** Texts per upstream batch. */
   readonly batchSize: number;
   /** Batches one endpoint may hold at once. */
   readonly maxInFlight: number;
+  /** One upstream call's time limit on this tier (0: UPSTREAM_TIMEOUT_MS). */
+  readonly upstreamTimeoutMs: number;
 }
 
 export interface DispatchConfig {
@@ -31,6 +34,9 @@ export interface DispatchConfig {
   readonly slowStartMs: number;
   /** Active /ping period per endpoint (0: passive checks only, as on Lambda). */
   readonly healthIntervalMs: number;
+  /** /ping period for endpoints that are cold or unhealthy, so their cold start is timed closely. */
+  readonly coldProbeIntervalMs: number;
+  readonly overflow: OverflowConfig;
 }
 
 export const DISPATCH_DEFAULTS = {
@@ -55,6 +61,9 @@ export const DISPATCH_DEFAULTS = {
   ejectMaxMs: 30_000,
   slowStartMs: 10_000,
   healthIntervalMs: 5_000,
+  // A DJL container loads its model in 30-60 s: probing a cold one every second times its cold
+  // start to within a second and sends it traffic about a second after it is ready.
+  coldProbeIntervalMs: 1_000,
 } as const;
 
 const ONE_HOUR_MS = 3_600_000;
@@ -62,10 +71,19 @@ const ONE_HOUR_MS = 3_600_000;
 export function readDispatchConfig(read: EnvReader): DispatchConfig {
   const batch = (key: string, fallback: number) => read.int(key, fallback, { min: 1, max: 4096 });
   const inFlight = (key: string, fallback: number) => read.int(key, fallback, { min: 1, max: 1024 });
+  const timeout = (key: string) => read.int(key, 0, { min: 0, max: ONE_HOUR_MS });
   return {
     tiers: {
-      cpu: { batchSize: batch('CPU_BATCH_SIZE', DISPATCH_DEFAULTS.cpuBatchSize), maxInFlight: inFlight('CPU_MAX_INFLIGHT', DISPATCH_DEFAULTS.cpuMaxInFlight) },
-      gpu: { batchSize: batch('GPU_BATCH_SIZE', DISPATCH_DEFAULTS.gpuBatchSize), maxInFlight: inFlight('GPU_MAX_INFLIGHT', DISPATCH_DEFAULTS.gpuMaxInFlight) },
+      cpu: {
+        batchSize: batch('CPU_BATCH_SIZE', DISPATCH_DEFAULTS.cpuBatchSize),
+        maxInFlight: inFlight('CPU_MAX_INFLIGHT', DISPATCH_DEFAULTS.cpuMaxInFlight),
+        upstreamTimeoutMs: timeout('CPU_UPSTREAM_TIMEOUT_MS'),
+      },
+      gpu: {
+        batchSize: batch('GPU_BATCH_SIZE', DISPATCH_DEFAULTS.gpuBatchSize),
+        maxInFlight: inFlight('GPU_MAX_INFLIGHT', DISPATCH_DEFAULTS.gpuMaxInFlight),
+        upstreamTimeoutMs: timeout('GPU_UPSTREAM_TIMEOUT_MS'),
+      },
     },
     batchMaxChars: read.int('BATCH_MAX_CHARS', 0, { min: 0 }),
     coalesceWindowMs: read.int('COALESCE_WINDOW_MS', DISPATCH_DEFAULTS.coalesceWindowMs, { min: 0, max: 1_000 }),
@@ -78,5 +96,7 @@ export function readDispatchConfig(read: EnvReader): DispatchConfig {
     ejectMaxMs: read.int('EJECT_MAX_MS', DISPATCH_DEFAULTS.ejectMaxMs, { min: 1, max: ONE_HOUR_MS }),
     slowStartMs: read.int('SLOW_START_MS', DISPATCH_DEFAULTS.slowStartMs, { min: 0, max: ONE_HOUR_MS }),
     healthIntervalMs: read.int('HEALTH_INTERVAL_MS', DISPATCH_DEFAULTS.healthIntervalMs, { min: 0, max: ONE_HOUR_MS }),
+    coldProbeIntervalMs: read.int('COLD_PROBE_INTERVAL_MS', DISPATCH_DEFAULTS.coldProbeIntervalMs, { min: 100, max: ONE_HOUR_MS }),
+    overflow: readOverflowConfig(read),
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { Tier } from '../config/backends';
 import { ErrorCode, FrontDoorError } from '../errors';
+import { RejectReason } from '../telemetry/telemetry';
 import { type Endpoint, EndpointStatus } from './endpoint';
 
 /** Retry-After when nothing better is known. */
@@ -43,20 +44,31 @@ export interface AdmissionInput {
   readonly drainMs: (extra: number) => number | undefined;
 }
 
+export interface Refusal {
+  readonly error: FrontDoorError;
+  readonly reason: RejectReason;
+}
+
 /** The 429 to answer, or undefined to admit. An empty queue admits anything. */
-export function admissionRefusal(input: AdmissionInput): FrontDoorError | undefined {
+export function admissionRefusal(input: AdmissionInput): Refusal | undefined {
   const { tier, texts, queuedTexts, now } = input;
   if (queuedTexts === 0) return undefined;
   const retryAfterSeconds = retryAfterFrom(input.drainMs(0));
   if (queuedTexts + texts > input.queueMaxTexts) {
-    return new FrontDoorError(429, ErrorCode.overloaded,
-      `the ${tier} tier's queue is full (${queuedTexts} texts waiting); retry after ${retryAfterSeconds} s`, { retryAfterSeconds });
+    return {
+      reason: RejectReason.queueFull,
+      error: new FrontDoorError(429, ErrorCode.overloaded,
+        `the ${tier} tier's queue is full (${queuedTexts} texts waiting); retry after ${retryAfterSeconds} s`, { retryAfterSeconds }),
+    };
   }
   const waitMs = input.drainMs(texts);
   if (waitMs !== undefined && now + waitMs > input.deadline) {
-    return new FrontDoorError(429, ErrorCode.overloaded,
-      `the ${tier} tier cannot finish this request before its deadline (about ${Math.ceil(waitMs)} ms of queued work); ` +
-        `retry after ${retryAfterSeconds} s`, { retryAfterSeconds });
+    return {
+      reason: RejectReason.deadline,
+      error: new FrontDoorError(429, ErrorCode.overloaded,
+        `the ${tier} tier cannot finish this request before its deadline (about ${Math.ceil(waitMs)} ms of queued work); ` +
+          `retry after ${retryAfterSeconds} s`, { retryAfterSeconds }),
+    };
   }
   return undefined;
 }

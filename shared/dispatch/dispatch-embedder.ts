@@ -1,14 +1,20 @@
 /**
- * The Embedder the routes use, over the dispatch engine: the CPU tier serves, and the GPU tier
- * (when configured) takes what the CPU tier cannot serve at all. The tiers issue replaces this
- * fallback with a measured overflow policy.
+ * The Embedder the routes use, over the dispatch engine: the CPU tier is primary, and the GPU tier
+ * (when configured) takes overflow as the overflow policy decides: while the CPU tier's wait is too
+ * long, while it has no warm endpoint, and for requests large enough that the GPU finishes them
+ * sooner. Either tier's failure as a whole falls back to the other, so an overflow can only ever
+ * end in what the CPU tier alone would have answered (its queue, or a fast 429).
  */
 import { Tier } from '../config/backends';
+import type { OverflowConfig } from '../config/overflow-config';
 import type { EmbedRequest, EmbedResult, Embedder, EndpointReport, HealthReport } from '../embed/embedder';
 import { ErrorCode, FrontDoorError, isFrontDoorError } from '../errors';
+import type { DispatchSnapshot } from '../telemetry/dispatch-snapshot';
+import { type DispatchEvents, noTelemetry, OverflowReason } from '../telemetry/telemetry';
 import { HealthState } from '../upstream/upstream';
 import { EndpointStatus } from './endpoint';
 import { HealthChecker } from './health-checker';
+import { OverflowPolicy, type TierChoice } from './overflow-policy';
 import type { Scheduler } from './scheduler';
 import type { TierDispatcher } from './tier-dispatcher';
 
@@ -18,7 +24,11 @@ export interface DispatchEmbedderOptions {
   readonly scheduler: Scheduler;
   /** Active /ping period (0: probe only when asked for health, as on Lambda). */
   readonly healthIntervalMs: number;
+  /** Active /ping period for endpoints that are cold or unhealthy. */
+  readonly coldProbeIntervalMs?: number;
   readonly pingTimeoutMs?: number;
+  readonly overflow: OverflowConfig;
+  readonly events?: DispatchEvents;
 }
 
 const DEFAULT_PING_TIMEOUT_MS = 2_000;
@@ -32,6 +42,7 @@ const TIER_FAILURES = new Set<string>([
 
 export interface DispatchEmbedder extends Embedder {
   readonly tiers: Readonly<Record<Tier, TierDispatcher>>;
+  snapshot(): DispatchSnapshot;
 }
 
 export function createDispatchEmbedder(options: DispatchEmbedderOptions): DispatchEmbedder {
@@ -41,6 +52,7 @@ export function createDispatchEmbedder(options: DispatchEmbedderOptions): Dispat
     const checker = new HealthChecker({
       endpoints: tier.endpoints,
       intervalMs: options.healthIntervalMs,
+      ...(options.coldProbeIntervalMs === undefined ? {} : { coldIntervalMs: options.coldProbeIntervalMs }),
       timeoutMs: pingTimeoutMs,
       scheduler,
       onRound: () => tier.schedulePump(),
@@ -52,26 +64,72 @@ export function createDispatchEmbedder(options: DispatchEmbedderOptions): Dispat
   });
   if (options.healthIntervalMs > 0) for (const checker of checkers) checker.start();
   let lastOnDemandProbe = Number.NEGATIVE_INFINITY;
+  const policy = new OverflowPolicy(options.overflow);
+  const events = options.events ?? noTelemetry;
+
+  /** The tier for a request, from both tiers' measured state now. */
+  function choose(request: EmbedRequest, now: number): TierChoice {
+    const texts = request.texts.length;
+    return policy.choose(now, texts, {
+      warmEndpoints: cpu.servingEndpoints(now),
+      queueWaitMs: cpu.estimatedWaitMs(0, now),
+      backendWaitMs: cpu.backendLoad.inferredWaitMs(now),
+      recentCapacityErrors: cpu.backendLoad.recentCapacityErrors(now),
+      finishMs: cpu.estimatedWaitMs(texts, now),
+    }, {
+      warmEndpoints: gpu.servingEndpoints(now),
+      finishMs: gpu.estimatedWaitMs(texts, now),
+    });
+  }
+
+  /** Whether the other tier may still serve a request this tier failed. */
+  const mayFallBack = (error: unknown, request: EmbedRequest, other: TierDispatcher): boolean =>
+    isFrontDoorError(error) && TIER_FAILURES.has(error.code) && other.endpoints.length > 0 &&
+    scheduler.now() < request.deadline && request.signal?.aborted !== true;
 
   async function embed(request: EmbedRequest): Promise<EmbedResult> {
     if (cpu.endpoints.length === 0 && gpu.endpoints.length === 0) {
       throw new FrontDoorError(503, ErrorCode.noBackends, 'no embedding backend is configured; set CPU_BACKENDS (see the README)');
     }
     if (cpu.endpoints.length === 0) return gpu.embed(request);
+    const now = scheduler.now();
+    const choice = gpu.endpoints.length === 0 ? undefined : choose(request, now);
+    if (choice?.tier === Tier.gpu && choice.reason !== undefined) {
+      events.overflow(Tier.gpu, choice.reason);
+      // While the CPU tier can serve, the GPU attempt gets only part of the budget, so a GPU
+      // failure still leaves the CPU tier time to answer.
+      const cpuCanServe = choice.reason !== OverflowReason.noWarmEndpoint;
+      const deadline = cpuCanServe ? now + (request.deadline - now) * options.overflow.gpuBudgetRatio : request.deadline;
+      try {
+        return { ...await gpu.embed({ ...request, deadline }), overflowReason: choice.reason };
+      } catch (error) {
+        if (!mayFallBack(error, request, cpu)) throw error;
+        events.overflow(Tier.cpu, OverflowReason.fallback);
+        return cpu.embed(request);
+      }
+    }
     try {
       return await cpu.embed(request);
     } catch (error) {
-      const tierFailure = isFrontDoorError(error) && TIER_FAILURES.has(error.code);
-      if (!tierFailure || gpu.endpoints.length === 0 || scheduler.now() >= request.deadline || request.signal?.aborted) throw error;
-      return gpu.embed(request);
+      if (!mayFallBack(error, request, gpu)) throw error;
+      events.overflow(Tier.gpu, OverflowReason.fallback);
+      return { ...await gpu.embed(request), overflowReason: OverflowReason.fallback };
     }
+  }
+
+  function snapshot(): DispatchSnapshot {
+    const now = scheduler.now();
+    return {
+      tiers: { [Tier.cpu]: cpu.snapshot(now), [Tier.gpu]: gpu.snapshot(now) },
+      overflowActive: gpu.endpoints.length > 0 && policy.isSpilling(now),
+    };
   }
 
   const report = (tier: TierDispatcher, now: number): EndpointReport[] => tier.endpoints.map((endpoint) => {
     const status = endpoint.status(now);
     const state = status === EndpointStatus.ready ? HealthState.healthy
       : status === EndpointStatus.ejected ? HealthState.unhealthy : endpoint.probed ?? HealthState.unhealthy;
-    return { id: endpoint.id, dialect: endpoint.upstream.dialect, state, detail: status };
+    return { id: endpoint.id, dialect: endpoint.upstream.dialect, state, detail: endpoint.warmth(now) };
   });
 
   async function health(): Promise<HealthReport> {
@@ -96,5 +154,5 @@ export function createDispatchEmbedder(options: DispatchEmbedderOptions): Dispat
     gpu.close();
   }
 
-  return { embed, health, close, tiers: { [Tier.cpu]: cpu, [Tier.gpu]: gpu } };
+  return { embed, health, snapshot, close, tiers: { [Tier.cpu]: cpu, [Tier.gpu]: gpu } };
 }

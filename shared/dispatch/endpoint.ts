@@ -1,12 +1,13 @@
 /**
  * One backend endpoint as the dispatcher sees it: how much work it holds, whether it is ejected
- * or reported unhealthy, how fast it has been, and how far it has ramped up since it recovered.
- * Pure bookkeeping: the dispatcher and the health checker feed it events with times.
+ * or reported unhealthy, how fast it has been, how far it has ramped up since it recovered, and
+ * its cold starts. Pure bookkeeping: the dispatcher and the health checker feed it events with times.
  */
-import { CostModelEstimator } from './cost-model';
+import { Warmth } from '../telemetry/dispatch-snapshot';
 import type { Upstream } from '../upstream/upstream';
 import { HealthState } from '../upstream/upstream';
 import { UpstreamFailure, type UpstreamError } from '../upstream/upstream-error';
+import { CostModelEstimator } from './cost-model';
 
 export interface EndpointPolicy {
   /** Batches an endpoint may hold at once (its DJL worker count is the natural value). */
@@ -49,8 +50,21 @@ export class Endpoint {
   readonly cost = new CostModelEstimator();
   succeeded = 0;
   failed = 0;
+  /** Since when it has been seen cold (refusing connections, model loading), if it is now. */
+  private coldSince: number | undefined;
+  private hasAnswered = false;
 
-  constructor(readonly upstream: Upstream, readonly policy: EndpointPolicy) {}
+  /**
+   * @param seenAt when the front door first learnt of it (start-up, or discovery); a cold start
+   *   seen at the first look is timed from here.
+   * @param onColdStartEnd told when it answers for the first time after being cold.
+   */
+  constructor(
+    readonly upstream: Upstream,
+    readonly policy: EndpointPolicy,
+    private readonly seenAt = 0,
+    private readonly onColdStartEnd: (endpoint: Endpoint, durationMs: number) => void = () => {},
+  ) {}
 
   get id(): string {
     return this.upstream.id;
@@ -95,7 +109,8 @@ export class Endpoint {
     this.outstandingTexts -= texts;
   }
 
-  recordSuccess(texts: number, latencyMs: number): void {
+  recordSuccess(texts: number, latencyMs: number, now: number): void {
+    this.observeGood(now);
     this.succeeded++;
     this.consecutiveFailures = 0;
     this.ejections = 0;
@@ -106,7 +121,8 @@ export class Endpoint {
    * Counts a failure that says something about the endpoint (not about the input). Returns true
    * when it should now be ejected; the caller decides whether ejecting is allowed.
    */
-  recordFailure(error: UpstreamError): boolean {
+  recordFailure(error: UpstreamError, now: number): boolean {
+    if (isColdSign(error)) this.observeCold(now);
     this.failed++;
     this.consecutiveFailures++;
     // A refused connection is conclusive (nothing listens: a dead or cold container); other
@@ -127,11 +143,39 @@ export class Endpoint {
   recordProbe(state: HealthState, now: number): void {
     const wasServing = this.status(now) === EndpointStatus.ready;
     this.probed = state;
+    if (state === HealthState.healthy) this.observeGood(now);
+    else if (COLD_STATES.has(state)) this.observeCold(now);
     if (state === HealthState.healthy && !wasServing) {
       // Back from ejection or from being cold: serve again at once, but ramp up.
       this.ejectedUntil = 0;
       this.recoveredAt = now;
     }
+  }
+
+  /** How ready it is for client traffic, for metrics and /info. */
+  warmth(now: number): Warmth {
+    const status = this.status(now);
+    if (status === EndpointStatus.ejected) return Warmth.ejected;
+    if (status === EndpointStatus.unhealthy) return COLD_STATES.has(this.probed as HealthState) ? Warmth.cold : Warmth.unhealthy;
+    return this.rampFraction(now) < 1 ? Warmth.warming : Warmth.warm;
+  }
+
+  /** True while it has been seen cold and has not answered since. */
+  get isCold(): boolean {
+    return this.coldSince !== undefined;
+  }
+
+  private observeCold(now: number): void {
+    // Cold at the first look: it has been starting since before we knew of it, at least since then.
+    this.coldSince ??= this.hasAnswered ? now : Math.min(this.seenAt, now);
+  }
+
+  private observeGood(now: number): void {
+    this.hasAnswered = true;
+    if (this.coldSince === undefined) return;
+    const durationMs = now - this.coldSince;
+    this.coldSince = undefined;
+    this.onColdStartEnd(this, durationMs);
   }
 
   /**
@@ -144,4 +188,22 @@ export class Endpoint {
     if (latencyMs === undefined) return undefined;
     return (this.capacity(now) * batchTexts * 1000) / Math.max(latencyMs, 0.001);
   }
+}
+
+/** Probe answers of an endpoint that is starting: nothing listens yet, or its model is loading. */
+const COLD_STATES = new Set<HealthState>([HealthState.down, HealthState.pending]);
+
+/**
+ * Failures that say the endpoint is not up yet: a refused connection, or a 503 that is not a
+ * capacity refusal (DJL answers 503 while its model loads; a full queue is WlmCapacityException).
+ */
+function isColdSign(error: UpstreamError): boolean {
+  if (error.reason === UpstreamFailure.connect) return true;
+  return error.reason === UpstreamFailure.overloaded && error.upstreamStatus === 503 && !isCapacityRefusal(error);
+}
+
+/** A backend saying it is full rather than not ready: 429, or DJL's WlmCapacityException. */
+export function isCapacityRefusal(error: UpstreamError): boolean {
+  return error.reason === UpstreamFailure.overloaded &&
+    (error.upstreamStatus === 429 || /capacity|overloaded/i.test(error.upstreamType ?? ''));
 }

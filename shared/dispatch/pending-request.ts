@@ -17,6 +17,10 @@ export class PendingRequest {
   settled = false;
   /** Upstream calls that carried some of its texts. */
   attempts = 0;
+  /** Upstream calls that carried some of its texts again, after a failure. */
+  retries = 0;
+  /** When its first batch left the queue. */
+  firstSentAt: number | undefined;
   readonly promise: Promise<EmbedResult>;
   private resolvePromise!: (result: EmbedResult) => void;
   private rejectPromise!: (error: FrontDoorError) => void;
@@ -54,14 +58,22 @@ export class PendingRequest {
     return this.positions.indexOf(index);
   }
 
-  fill(index: number, vector: number[]): void {
+  fill(index: number, vector: number[], now: number): void {
     if (this.settled || this.vectors[index] !== undefined) return;
     this.vectors[index] = vector;
     if (--this.missing > 0) return;
     this.settled = true;
     const ordered = Array.from(this.positions, (unique) => this.vectors[unique] as number[]);
     this.onSettle(this);
-    this.resolvePromise({ vectors: ordered, tier: this.tier, attempts: this.attempts });
+    const sentAt = this.firstSentAt ?? now;
+    this.resolvePromise({
+      vectors: ordered,
+      tier: this.tier,
+      attempts: this.attempts,
+      retries: this.retries,
+      queueMs: sentAt - this.enqueuedAt,
+      upstreamMs: now - sentAt,
+    });
   }
 
   fail(error: FrontDoorError): void {

@@ -10,12 +10,17 @@ import type { Tier } from '../config/backends';
 import type { EmbedRequest, EmbedResult } from '../embed/embedder';
 import { ErrorCode, FrontDoorError } from '../errors';
 import type { Logger } from '../logger';
+import type { TierSnapshot } from '../telemetry/dispatch-snapshot';
+import { type DispatchEvents, noTelemetry, RejectReason } from '../telemetry/telemetry';
 import type { Upstream } from '../upstream/upstream';
 import { isUpstreamError, UpstreamError, UpstreamFailure } from '../upstream/upstream-error';
 import { admissionRefusal, estimateDrainMs, unavailableError } from './admission';
+import { BackendLoad } from './backend-load';
 import { pickEndpoint } from './balancer';
+import { groupBySlot } from './batch-slots';
 import { companyWaitUntil } from './coalescing';
-import { Endpoint, type EndpointPolicy, EndpointStatus } from './endpoint';
+import { ColdStartRecord } from './cold-start-record';
+import { Endpoint, type EndpointPolicy, EndpointStatus, isCapacityRefusal } from './endpoint';
 import { PendingRequest, type WorkItem } from './pending-request';
 import { RetryBudget } from './retry-budget';
 import type { CancelTimer, Scheduler } from './scheduler';
@@ -31,6 +36,8 @@ export interface TierPolicy extends EndpointPolicy {
   readonly maxAttempts: number;
   readonly retryBudgetRatio: number;
   readonly retryMinPerSecond: number;
+  /** How long a backend's capacity refusal counts as a sign of load (the overflow hold time). */
+  readonly loadWindowMs: number;
 }
 
 export interface TierDispatcherOptions {
@@ -40,6 +47,7 @@ export interface TierDispatcherOptions {
   readonly scheduler: Scheduler;
   readonly random: () => number;
   readonly logger: Logger;
+  readonly events?: DispatchEvents;
 }
 
 export interface TierCounters {
@@ -57,6 +65,10 @@ const INPUT_REJECTION_STATUSES = new Set([400, 413, 422]);
 export class TierDispatcher {
   readonly endpoints: Endpoint[];
   readonly counters: TierCounters = { batches: 0, batchedTexts: 0, retries: 0, isolations: 0, ejections: 0, rejectedOverload: 0 };
+  /** What the upstreams' latency and refusals say about the backends' own queues. */
+  readonly backendLoad: BackendLoad;
+  readonly coldStarts = new ColdStartRecord();
+  private readonly events: DispatchEvents;
   private readonly queue = new WorkQueue();
   private readonly budget: RetryBudget;
   private batchesInFlight = 0;
@@ -71,7 +83,15 @@ export class TierDispatcher {
   onEjected: ((endpoint: Endpoint) => void) | undefined;
 
   constructor(private readonly options: TierDispatcherOptions) {
-    this.endpoints = options.upstreams.map((upstream) => new Endpoint(upstream, options.policy));
+    this.events = options.events ?? noTelemetry;
+    this.backendLoad = new BackendLoad(options.policy.loadWindowMs);
+    const seenAt = options.scheduler.now();
+    const onColdStartEnd = (endpoint: Endpoint, durationMs: number): void => {
+      this.coldStarts.add(durationMs);
+      this.events.backendColdStart(options.tier, endpoint.id, durationMs);
+      options.logger.info('backend_cold_start', { tier: options.tier, endpoint: endpoint.id, durationMs });
+    };
+    this.endpoints = options.upstreams.map((upstream) => new Endpoint(upstream, options.policy, seenAt, onColdStartEnd));
     this.budget = new RetryBudget({
       ratio: options.policy.retryBudgetRatio,
       minPerSecond: options.policy.retryMinPerSecond,
@@ -97,10 +117,32 @@ export class TierDispatcher {
     return this.endpoints.some((endpoint) => endpoint.status(now) === EndpointStatus.ready);
   }
 
+  /** Endpoints that may take client traffic now. */
+  servingEndpoints(now = this.options.scheduler.now()): number {
+    return this.endpoints.filter((endpoint) => endpoint.status(now) === EndpointStatus.ready).length;
+  }
+
+  snapshot(now = this.options.scheduler.now()): TierSnapshot {
+    return {
+      queuedTexts: this.queue.texts,
+      inFlightBatches: this.batchesInFlight,
+      endpoints: this.endpoints.map((endpoint) => ({
+        id: endpoint.id,
+        dialect: endpoint.upstream.dialect,
+        warmth: endpoint.warmth(now),
+        inFlight: endpoint.inFlight,
+      })),
+      coldStarts: this.coldStarts.stats(),
+    };
+  }
+
   embed(request: EmbedRequest): Promise<EmbedResult> {
     const { scheduler } = this.options;
     const now = scheduler.now();
-    if (!this.isServing(now)) throw this.unavailableError(now);
+    if (!this.isServing(now)) {
+      this.events.rejected(this.options.tier, RejectReason.unavailable);
+      throw this.unavailableError(now);
+    }
     const pending = new PendingRequest(request.texts, request.requestId, request.deadline, now, this.options.tier, () => {
       cancelDeadline();
       request.signal?.removeEventListener('abort', onAbort);
@@ -132,7 +174,8 @@ export class TierDispatcher {
     });
     if (refusal === undefined) return;
     this.counters.rejectedOverload++;
-    throw refusal;
+    this.events.rejected(this.options.tier, refusal.reason);
+    throw refusal.error;
   }
 
   /** How long the queue (plus `extraTexts`) takes to drain at the endpoints' measured speed. */
@@ -208,32 +251,18 @@ export class TierDispatcher {
   }
 
   private async send(endpoint: Endpoint, items: WorkItem[], isolation = false): Promise<void> {
-    const { scheduler, policy } = this.options;
-    // Identical texts from different requests share one slot in the batch.
-    const slotOf = new Map<string, number>();
-    const texts: string[] = [];
-    const owners: WorkItem[][] = [];
-    let deadline = 0;
-    let firstAttempt = true;
-    const requests = new Set<PendingRequest>();
-    for (const item of items) {
-      let slot = slotOf.get(item.text);
-      if (slot === undefined) {
-        slot = texts.length;
-        slotOf.set(item.text, slot);
-        texts.push(item.text);
-        owners.push([]);
-      }
-      owners[slot]?.push(item);
-      if (item.tries > 0) firstAttempt = false;
-      item.tries++;
-      requests.add(item.request);
-      deadline = Math.max(deadline, item.request.deadline);
-    }
-    for (const request of requests) request.attempts++;
+    const { scheduler, policy, tier } = this.options;
+    const { texts, owners, requests, deadline, firstAttempt, retried } = groupBySlot(items);
     if (firstAttempt) this.budget.deposit();
+    for (const request of retried) request.retries++;
 
     const started = scheduler.now();
+    for (const request of requests) {
+      request.attempts++;
+      if (request.firstSentAt !== undefined) continue;
+      request.firstSentAt = started;
+      this.events.queueWait(tier, started - request.enqueuedAt);
+    }
     if (isolation) this.isolationInFlight = true;
     endpoint.begin(texts.length);
     this.batchesInFlight++;
@@ -251,13 +280,16 @@ export class TierDispatcher {
     }
     endpoint.end(texts.length);
     this.batchesInFlight--;
-    this.lastFreedAt = scheduler.now();
+    const finished = scheduler.now();
+    this.lastFreedAt = finished;
     if (isolation) this.isolationInFlight = false;
+    this.events.batchDone({ tier, endpoint: endpoint.id, texts: texts.length, durationMs: finished - started, ok: vectors !== undefined });
     if (vectors !== undefined) {
-      endpoint.recordSuccess(texts.length, scheduler.now() - started);
+      endpoint.recordSuccess(texts.length, finished - started, finished);
+      this.backendLoad.recordSuccess(texts.length, finished - started, finished);
       owners.forEach((group, slot) => {
         const vector = vectors[slot] as number[];
-        for (const item of group) item.request.fill(item.index, vector);
+        for (const item of group) item.request.fill(item.index, vector, finished);
       });
     } else {
       this.handleFailure(endpoint, owners, failure);
@@ -275,9 +307,11 @@ export class TierDispatcher {
       this.isolate(owners, error);
       return;
     }
-    if (error.reason !== UpstreamFailure.aborted && endpoint.recordFailure(error) && this.mayEject(endpoint, now)) {
+    if (isCapacityRefusal(error)) this.backendLoad.recordCapacityError(now);
+    if (error.reason !== UpstreamFailure.aborted && endpoint.recordFailure(error, now) && this.mayEject(endpoint, now)) {
       const backoffMs = endpoint.eject(now);
       this.counters.ejections++;
+      this.events.ejection(this.options.tier, endpoint.id);
       this.options.logger.warn('endpoint_ejected', { tier: this.options.tier, endpoint: endpoint.id, reason: error.reason, backoffMs });
       this.onEjected?.(endpoint);
     }
@@ -293,6 +327,7 @@ export class TierDispatcher {
       return;
     }
     this.counters.retries++;
+    this.events.retry(this.options.tier);
     for (const item of again) {
       (item.avoid ??= new Set()).add(endpoint.id);
       this.queue.pushRetry(item);

@@ -3,6 +3,8 @@
  * neither know nor care how many backends, tiers or batches stand behind it.
  */
 import type { Tier } from '../config/backends';
+import type { DispatchSnapshot } from '../telemetry/dispatch-snapshot';
+import type { OverflowReason } from '../telemetry/telemetry';
 import type { EndpointHealth } from '../upstream/upstream';
 
 export interface EmbedRequest {
@@ -21,6 +23,14 @@ export interface EmbedResult {
   readonly tier: Tier;
   /** Upstream calls made, retries included. */
   readonly attempts: number;
+  /** Of those, calls that retried texts after a failure. */
+  readonly retries: number;
+  /** Admission to the first batch leaving the queue, on the tier that served. */
+  readonly queueMs: number;
+  /** The first batch leaving to the last vector arriving, on the tier that served. */
+  readonly upstreamMs: number;
+  /** Why the GPU tier served instead of the CPU tier, when it did. */
+  readonly overflowReason?: OverflowReason;
 }
 
 export interface EndpointReport extends EndpointHealth {
@@ -50,5 +60,7 @@ export interface HealthReport {
 export interface Embedder {
   embed(request: EmbedRequest): Promise<EmbedResult>;
   health(): Promise<HealthReport>;
+  /** Queues, endpoint warmth and cold starts right now, without touching a backend (metrics). */
+  snapshot?(): DispatchSnapshot;
   close(): Promise<void>;
 }

@@ -3,8 +3,9 @@ import type { Clock } from '../clock';
 import type { Config } from '../config/config';
 import type { Dialect } from '../dialects/dialect';
 import type { ModelNames } from '../dialects/model-names';
-import type { Embedder } from '../embed/embedder';
+import type { EmbedResult, Embedder } from '../embed/embedder';
 import type { Logger } from '../logger';
+import type { Telemetry } from '../telemetry/telemetry';
 import type { KeyCaller } from '../security/key-guard';
 
 export interface AppDependencies {
@@ -14,6 +15,12 @@ export interface AppDependencies {
   readonly logger: Logger;
   /** Where the app runs (`node`, `aws-lambda`, ...), reported by /info. */
   readonly runtime: string;
+  /** Told of every request, to report the front door's own cold start at the first. */
+  readonly coldStart?: { onRequest(): void };
+  /** Where request and dispatch events go (metrics); none when absent. */
+  readonly telemetry?: Telemetry;
+  /** The Prometheus exposition behind GET /metrics; absent where metrics leave as EMF log lines (Lambda). */
+  readonly metrics?: { readonly contentType: string; render(): Promise<string> };
 }
 
 /** Built once per app from the dependencies. */
@@ -27,5 +34,9 @@ export interface AppEnv {
     dialect: Dialect;
     /** The caller's API key, when keys are configured (set by the key guard). */
     caller: KeyCaller | undefined;
+    /** Texts in the request, once parsed. */
+    items: number | undefined;
+    /** How the embedder served the request, for the tier and timing headers and the access log. */
+    embedResult: EmbedResult | undefined;
   };
 }

@@ -6,9 +6,12 @@ import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import { createModelNames } from '../dialects/model-names';
 import { ErrorCode, FrontDoorError } from '../errors';
+import { noTelemetry } from '../telemetry/telemetry';
 import type { AppContext, AppDependencies, AppEnv } from './app-env';
 import { applySecurity } from './apply-security';
 import { registerEmbedRoutes } from './embed-routes';
+import { registerMetricsRoute } from './metrics-route';
+import { requestTelemetry } from './request-telemetry';
 import { dialectForPath, errorResponse, toFrontDoorError } from './error-response';
 import { ROUTES, registerStatusRoutes } from './status-routes';
 
@@ -20,6 +23,12 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.use(requestId({ limitLength: MAX_REQUEST_ID_LENGTH }));
+  app.use(requestTelemetry({
+    telemetry: deps.telemetry ?? noTelemetry,
+    logger: deps.logger,
+    ...(deps.coldStart ? { coldStart: deps.coldStart } : {}),
+    now: () => performance.now(),
+  }));
   app.use(async (c, next) => {
     c.set('dialect', dialectForPath(c.req.path));
     await next();
@@ -28,6 +37,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
 
   registerEmbedRoutes(app, ctx);
   registerStatusRoutes(app, ctx);
+  registerMetricsRoute(app, deps.metrics);
 
   // A known path with the wrong method: 405 naming the right one.
   const allowed = new Map<string, string[]>();

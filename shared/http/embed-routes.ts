@@ -39,15 +39,18 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
       `the request body is larger than ${limits.maxBodyBytes} bytes (MAX_BODY_BYTES): send fewer or shorter texts per request`);
   });
 
-  function embed(c: Context<AppEnv>, texts: readonly string[]): Promise<EmbedResult> {
+  async function embed(c: Context<AppEnv>, texts: readonly string[]): Promise<EmbedResult> {
+    c.set('items', texts.length);
     // Texts are charged to the caller's key once parsed, before any work is queued.
     c.get('caller')?.chargeTexts(texts.length);
-    return embedder.embed({
+    const result = await embedder.embed({
       texts,
       requestId: c.get('requestId'),
       deadline: clock.now() + requestBudgetMs(c.req.header(REQUEST_TIMEOUT_HEADER), config.timeouts.requestMs),
       signal: c.req.raw.signal,
     });
+    c.set('embedResult', result);
+    return result;
   }
 
   app.post('/v1/embeddings', limitBody, async (c) => {

@@ -15,6 +15,7 @@ export const ROUTES = [
   'GET /health',
   'GET /info',
   'GET /v1/models',
+  'GET /metrics',
 ] as const;
 
 /** The `created` time reported for the model by /v1/models (fixed: the model does not change). */

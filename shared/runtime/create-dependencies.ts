@@ -9,8 +9,12 @@ import { createDispatchEmbedder } from '../dispatch/dispatch-embedder';
 import { systemScheduler, type Scheduler } from '../dispatch/scheduler';
 import { TierDispatcher } from '../dispatch/tier-dispatcher';
 import type { AppDependencies } from '../http/app-env';
+import type { MetricsSource } from '../http/metrics-route';
 import { createLogger, type Logger } from '../logger';
+import { createFrontDoorColdStart } from '../telemetry/front-door-cold-start';
+import { noTelemetry, type Telemetry } from '../telemetry/telemetry';
 import { createTierUpstreams } from '../upstream/create-upstreams';
+import type { DispatchSnapshot } from '../telemetry/dispatch-snapshot';
 import type { HttpTransport } from '../upstream/transport';
 import type { Upstream } from '../upstream/upstream';
 
@@ -25,6 +29,16 @@ export interface DependencyOptions {
    * no background health probes (a frozen environment cannot run them; health is probed on demand).
    */
   readonly concurrentRequests?: boolean;
+  /**
+   * Builds the runtime's telemetry sink (Prometheus on a server, EMF on Lambda) once the dispatch
+   * engine exists, since gauges read its snapshot. Default: none.
+   */
+  readonly telemetry?: (source: TelemetrySource) => Telemetry & Partial<MetricsSource>;
+}
+
+/** What a telemetry sink may read when it is built. */
+export interface TelemetrySource {
+  readonly snapshot: () => DispatchSnapshot;
 }
 
 export interface Dependencies extends AppDependencies {
@@ -44,6 +58,9 @@ export function createDependencies(config: Config, options: DependencyOptions): 
     cpu: createTierUpstreams('cpu', config, options.transport, logger),
     gpu: createTierUpstreams('gpu', config, options.transport, logger),
   };
+  // The sink's gauges read the engine's snapshot, at scrape time only, after the engine exists.
+  const sink = options.telemetry?.({ snapshot: () => embedder.snapshot() });
+  const events = sink ?? noTelemetry;
   const tier = (name: Tier): TierDispatcher => new TierDispatcher({
     tier: name,
     upstreams: upstreams[name],
@@ -52,7 +69,7 @@ export function createDependencies(config: Config, options: DependencyOptions): 
       batchMaxChars: dispatch.batchMaxChars,
       coalesceWindowMs: concurrent ? dispatch.coalesceWindowMs : 0,
       queueMaxTexts: dispatch.queueMaxTexts,
-      upstreamTimeoutMs: config.timeouts.upstreamMs,
+      upstreamTimeoutMs: Math.min(dispatch.tiers[name].upstreamTimeoutMs || config.timeouts.upstreamMs, config.timeouts.requestMs),
       maxAttempts: dispatch.maxAttempts,
       retryBudgetRatio: dispatch.retryBudgetRatio,
       retryMinPerSecond: dispatch.retryMinPerSecond,
@@ -60,10 +77,12 @@ export function createDependencies(config: Config, options: DependencyOptions): 
       ejectBaseMs: dispatch.ejectBaseMs,
       ejectMaxMs: dispatch.ejectMaxMs,
       slowStartMs: dispatch.slowStartMs,
+      loadWindowMs: dispatch.overflow.holdMs,
     },
     scheduler,
     random: options.random ?? Math.random,
     logger,
+    events,
   });
 
   const embedder = createDispatchEmbedder({
@@ -71,12 +90,29 @@ export function createDependencies(config: Config, options: DependencyOptions): 
     gpu: tier('gpu'),
     scheduler,
     healthIntervalMs: concurrent ? dispatch.healthIntervalMs : 0,
+    coldProbeIntervalMs: dispatch.coldProbeIntervalMs,
+    overflow: dispatch.overflow,
+    events,
+  });
+  // Dependencies are built at module scope, so their end is the end of the runtime's init.
+  const coldStart = createFrontDoorColdStart({
+    processStartMs: performance.timeOrigin,
+    initDoneMs: performance.timeOrigin + performance.now(),
+    initializationType: config.runtime.initializationType,
+    now: () => performance.timeOrigin + performance.now(),
+    report: (figures) => {
+      events.frontDoorColdStart(figures);
+      logger.info('front_door_cold_start', { ...figures });
+    },
   });
   return {
     config,
     embedder,
+    coldStart,
     clock: scheduler,
     logger,
+    telemetry: events,
+    ...(sink?.render !== undefined && sink.contentType !== undefined ? { metrics: sink as MetricsSource } : {}),
     runtime: options.runtime,
     close: async () => {
       await embedder.close();
@@ -85,3 +121,4 @@ export function createDependencies(config: Config, options: DependencyOptions): 
     },
   };
 }
+

@@ -7,6 +7,7 @@ import { createApp } from '../../shared/http/create-app';
 import { type Logger, silentLogger } from '../../shared/logger';
 import { createDependencies, type Dependencies } from '../../shared/runtime/create-dependencies';
 import { startNodeServer } from '../../shared/runtime/node-server';
+import { createPrometheusTelemetry } from '../../shared/telemetry/prometheus-telemetry';
 import { createUndiciTransport } from '../../shared/upstream/undici-transport';
 
 export interface TestFrontDoor {
@@ -21,6 +22,7 @@ export async function startFrontDoor(env: Record<string, string | undefined>, lo
     transport: createUndiciTransport({ connectionsPerOrigin: config.upstream.connectionsPerOrigin }),
     runtime: 'node',
     logger,
+    telemetry: createPrometheusTelemetry,
   });
   const server = await startNodeServer(createApp(deps), {
     host: config.host,

@@ -7,6 +7,7 @@ import { parseConfig } from '../../shared/config/config';
 import { createApp } from '../../shared/http/create-app';
 import { createDependencies } from '../../shared/runtime/create-dependencies';
 import { startNodeServer } from '../../shared/runtime/node-server';
+import { createPrometheusTelemetry } from '../../shared/telemetry/prometheus-telemetry';
 import { createUndiciTransport } from '../../shared/upstream/undici-transport';
 import { DJL_PROFILES, startDjlSimulator } from './djl-simulator';
 
@@ -17,6 +18,7 @@ const config = parseConfig({ ...process.env, CPU_BACKENDS: sims.map((sim) => sim
 const deps = createDependencies(config, {
   transport: createUndiciTransport({ connectionsPerOrigin: config.upstream.connectionsPerOrigin }),
   runtime: 'node (demo)',
+  telemetry: createPrometheusTelemetry,
 });
 const server = await startNodeServer(createApp(deps), {
   host: config.host,

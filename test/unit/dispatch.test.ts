@@ -23,6 +23,7 @@ const POLICY: TierPolicy = {
   ejectBaseMs: 1_000,
   ejectMaxMs: 8_000,
   slowStartMs: 0,
+  loadWindowMs: 3_000,
 };
 
 function setup(endpoints = 1, policy: Partial<TierPolicy> = {}) {

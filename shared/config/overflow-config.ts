@@ -1,0 +1,51 @@
+/**
+ * Settings of the GPU overflow policy (shared/dispatch/overflow-policy.ts). Read through the same
+ * EnvReader as every other key; defaults are documented in the README's configuration table.
+ */
+import type { EnvReader } from './env-reader';
+
+export interface OverflowConfig {
+  /** Spill new requests to the GPU tier once the CPU tier's estimated wait exceeds this. */
+  readonly spillWaitMs: number;
+  /** While spilling, the CPU tier takes a request only if its wait stays under this (hysteresis). */
+  readonly resumeWaitMs: number;
+  /** Spilling ends once no request has needed to spill for this long. */
+  readonly holdMs: number;
+  /** Requests of at least this many texts go to the GPU tier when it would finish them sooner (0: never). */
+  readonly largeRequestTexts: number;
+  /**
+   * Share of a request's remaining time budget an overflow attempt on the GPU tier may use, so a
+   * GPU failure still leaves the CPU tier time to serve it.
+   */
+  readonly gpuBudgetRatio: number;
+}
+
+export const OVERFLOW_DEFAULTS = {
+  // A CPU batch of 32 takes about 90 ms on DJL; spilling after about one batch of queued wait keeps
+  // a burst's latency within about twice the unloaded latency, the tiers issue's target.
+  spillWaitMs: 100,
+  resumeWaitMs: 50,
+  holdMs: 3_000,
+  // Ten full CPU batches: below that the CPU tier's latency is a few hundred ms at most.
+  largeRequestTexts: 320,
+  gpuBudgetPercent: 50,
+} as const;
+
+const ONE_MINUTE_MS = 60_000;
+
+export function readOverflowConfig(read: EnvReader): OverflowConfig {
+  const spillWaitMs = read.int('OVERFLOW_WAIT_MS', OVERFLOW_DEFAULTS.spillWaitMs, { min: 0, max: ONE_MINUTE_MS });
+  const resumeDefault = Math.min(OVERFLOW_DEFAULTS.resumeWaitMs, spillWaitMs);
+  const resumeWaitMs = read.int('OVERFLOW_RESUME_WAIT_MS', resumeDefault, { min: 0, max: ONE_MINUTE_MS });
+  if (resumeWaitMs > spillWaitMs) {
+    read.problem(`OVERFLOW_RESUME_WAIT_MS=${resumeWaitMs} is above OVERFLOW_WAIT_MS=${spillWaitMs}: ` +
+      'the wait at which traffic returns to the CPU tier must not exceed the wait at which it spills');
+  }
+  return {
+    spillWaitMs,
+    resumeWaitMs,
+    holdMs: read.int('OVERFLOW_HOLD_MS', OVERFLOW_DEFAULTS.holdMs, { min: 0, max: ONE_MINUTE_MS * 10 }),
+    largeRequestTexts: read.int('OVERFLOW_LARGE_REQUEST_TEXTS', OVERFLOW_DEFAULTS.largeRequestTexts, { min: 0 }),
+    gpuBudgetRatio: read.int('GPU_BUDGET_PERCENT', OVERFLOW_DEFAULTS.gpuBudgetPercent, { min: 1, max: 100 }) / 100,
+  };
+}

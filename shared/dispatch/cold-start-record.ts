@@ -1,0 +1,30 @@
+/**
+ * The recent cold starts of one tier's backends: how long endpoints took from first seen cold to
+ * their first good answer. The warm-up planner chooses its lead time from the p95.
+ */
+import type { ColdStartStats } from '../telemetry/dispatch-snapshot';
+
+/** Enough for a stable p95 over a day of scale-outs, bounded in memory. */
+export const COLD_START_HISTORY = 64;
+
+export class ColdStartRecord {
+  private readonly recent: number[] = [];
+  private total = 0;
+
+  add(durationMs: number): void {
+    this.total++;
+    this.recent.push(durationMs);
+    if (this.recent.length > COLD_START_HISTORY) this.recent.shift();
+  }
+
+  stats(): ColdStartStats {
+    return { count: this.total, p50Ms: this.percentile(0.5), p95Ms: this.percentile(0.95) };
+  }
+
+  /** Nearest-rank percentile over the recent history. */
+  private percentile(fraction: number): number | undefined {
+    if (this.recent.length === 0) return undefined;
+    const sorted = [...this.recent].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)];
+  }
+}

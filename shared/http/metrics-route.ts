@@ -1,0 +1,29 @@
+/**
+ * `GET /metrics` in the Prometheus text format, where a long-lived process keeps its counters.
+ * On Lambda each execution environment counts alone and is never scraped, so metrics leave as
+ * CloudWatch EMF log lines instead and this route answers 404 saying so.
+ */
+import type { Hono } from 'hono';
+import { ErrorCode, FrontDoorError } from '../errors';
+import type { AppEnv } from './app-env';
+
+/** The route, in the form `ROUTES` lists them. */
+export const METRICS_ROUTE = 'GET /metrics';
+
+/** Renders the exposition text (a `PrometheusTelemetry` is one). */
+export interface MetricsSource {
+  readonly contentType: string;
+  render(): Promise<string>;
+}
+
+/** Registers `GET /metrics`: the rendered metrics, or a 404 explaining where they go when `metrics` is undefined. */
+export function registerMetricsRoute(app: Hono<AppEnv>, metrics: MetricsSource | undefined): void {
+  if (metrics === undefined) {
+    app.get('/metrics', () => {
+      throw new FrontDoorError(404, ErrorCode.routeNotFound,
+        'no /metrics on this runtime: metrics are published as CloudWatch Embedded Metric Format (EMF) log lines');
+    });
+    return;
+  }
+  app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'content-type': metrics.contentType }));
+}

@@ -1,0 +1,62 @@
+/**
+ * Per-request reporting: tells the client which tier served it and where its time went
+ * (`x-embed-tier`, `Server-Timing`), writes one structured access-log line, and reports the
+ * request to the telemetry sink. Never texts, never keys; the route is its pattern, not the path.
+ */
+import type { MiddlewareHandler } from 'hono';
+import { routePath } from 'hono/route';
+import type { Logger } from '../logger';
+import type { Telemetry } from '../telemetry/telemetry';
+import type { AppEnv } from './app-env';
+
+export const TIER_HEADER = 'x-embed-tier';
+/** Present when the GPU tier served instead of the CPU tier: why (see OverflowReason). */
+export const OVERFLOW_HEADER = 'x-embed-overflow';
+/** Route label for requests no route matched (keeps label cardinality bounded). */
+const UNMATCHED_ROUTE = 'unmatched';
+
+const roundMs = (ms: number): number => Math.round(ms * 10) / 10;
+
+export interface RequestTelemetryOptions {
+  readonly telemetry: Telemetry;
+  readonly logger: Logger;
+  readonly coldStart?: { onRequest(): void };
+  /** Monotonic milliseconds, for durations. */
+  readonly now: () => number;
+}
+
+export function requestTelemetry(options: RequestTelemetryOptions): MiddlewareHandler<AppEnv> {
+  const { telemetry, logger, now } = options;
+  return async (c, next) => {
+    options.coldStart?.onRequest();
+    const started = now();
+    await next();
+    const durationMs = now() - started;
+    const result = c.get('embedResult');
+    const status = c.res.status;
+    const matched = routePath(c);
+    const route = matched === '' || matched.endsWith('*') ? UNMATCHED_ROUTE : matched;
+    if (result !== undefined) {
+      c.header(TIER_HEADER, result.tier);
+      if (result.overflowReason !== undefined) c.header(OVERFLOW_HEADER, result.overflowReason);
+      c.header('server-timing',
+        `queue;dur=${roundMs(result.queueMs)}, upstream;dur=${roundMs(result.upstreamMs)}, total;dur=${roundMs(durationMs)}`);
+    }
+    const items = c.get('items') ?? 0;
+    telemetry.requestDone({ route, method: c.req.method, status, tier: result?.tier, durationMs, items });
+    logger.info('request', {
+      requestId: c.get('requestId'),
+      method: c.req.method,
+      route,
+      status,
+      tier: result?.tier,
+      overflow: result?.overflowReason,
+      items,
+      upstreamCalls: result?.attempts,
+      retries: result?.retries,
+      queueMs: result === undefined ? undefined : roundMs(result.queueMs),
+      upstreamMs: result === undefined ? undefined : roundMs(result.upstreamMs),
+      latencyMs: roundMs(durationMs),
+    });
+  };
+}
