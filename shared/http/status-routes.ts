@@ -46,12 +46,18 @@ export function registerStatusRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
 
   app.get('/info', async (c) => {
     const report = await embedder.health();
-    const tier = (name: 'cpu' | 'gpu') => ({
-      endpoints: report.tiers[name].length,
-      healthy: report.tiers[name].filter((endpoint) => endpoint.state === 'healthy').length,
-      backends: report.tiers[name].map(({ id, dialect, state }) => ({ id, dialect, state })),
-      ...(report.activity ? { activity: report.activity[name] } : {}),
-    });
+    const snapshot = embedder.snapshot?.();
+    const tier = (name: 'cpu' | 'gpu') => {
+      const coldStarts = snapshot?.tiers[name].coldStarts;
+      return {
+        endpoints: report.tiers[name].length,
+        healthy: report.tiers[name].filter((endpoint) => endpoint.state === 'healthy').length,
+        backends: report.tiers[name].map(({ id, dialect, state, detail }) => ({ id, dialect, state, ...(detail ? { warmth: detail } : {}) })),
+        ...(report.activity ? { activity: report.activity[name] } : {}),
+        // Backend cold starts (first seen cold to first good answer): the warm-up planner's lead time.
+        ...(coldStarts ? { cold_starts: { count: coldStarts.count, p50_ms: coldStarts.p50Ms ?? null, p95_ms: coldStarts.p95Ms ?? null } } : {}),
+      };
+    };
     return c.json({
       model_id: models.id,
       model_names: models.accepted,
@@ -66,6 +72,7 @@ export function registerStatusRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
         upstream_timeout_ms: config.timeouts.upstreamMs,
       },
       tiers: { cpu: tier('cpu'), gpu: tier('gpu') },
+      ...(snapshot ? { overflow_active: snapshot.overflowActive } : {}),
       endpoints: ROUTES,
     });
   });

@@ -28,16 +28,31 @@ export function parseListeningLine(line: string): string | undefined {
   }
 }
 
+/** What a benchmark may add to the front door's configuration. */
+export interface FrontDoorOptions {
+  /** The GPU overflow tier (GPU_BACKENDS); none unless given. */
+  readonly gpuBackends?: readonly string[];
+  /** More settings (`OVERFLOW_WAIT_MS`, ...); where it listens and its backends stay as set here. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 /**
  * Starts the front door over `backends` (its CPU tier) on a free 127.0.0.1 port. The caller's
  * environment is passed on, so `UPSTREAM_CONNECTIONS=...` and the like can be tried from the
  * shell; where it listens and what it serves are set here.
  */
-export async function startFrontDoor(registry: ProcessRegistry, backends: readonly string[]): Promise<FrontDoorProcess> {
+export async function startFrontDoor(
+  registry: ProcessRegistry,
+  backends: readonly string[],
+  options: FrontDoorOptions = {},
+): Promise<FrontDoorProcess> {
   const [command, args] = tsxCommand(ENTRY_POINTS.frontDoor);
-  const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', CPU_BACKENDS: backends.join(',') };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env, LOG_LEVEL: 'info', ...options.env, HOST: '127.0.0.1', PORT: '0', CPU_BACKENDS: backends.join(','),
+  };
   // The config refuses CPU_BACKENDS next to its aliases, and a GPU tier would change what is measured.
   for (const key of OTHER_BACKEND_KEYS) delete env[key];
+  if (options.gpuBackends !== undefined) env.GPU_BACKENDS = options.gpuBackends.join(',');
   const started = registry.start('front door', command, args, { cwd: REPO_ROOT, env });
   const url = await started.waitForLine(parseListeningLine, READY_TIMEOUT_MS);
   return { process: started, url };

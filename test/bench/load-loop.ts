@@ -1,13 +1,15 @@
 /**
  * The load itself: N clients over undici keep-alive pools (one connection per client per origin),
  * each sending a DJL request, waiting for the whole answer, checking its vector count, and sending
- * the next. Only requests that finish inside the measuring window are counted.
+ * the next. Or open loop: requests start on a fixed schedule whatever the answers. Only requests
+ * that finish inside the measuring window are counted; records, when asked for, keep every one.
  */
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
+import { headerFields, OK_OUTCOME, type RequestRecord } from './burst-record';
 import { summarizeLatencies, type LatencySummary } from './latency-stats';
-import type { LoadPlan } from './load-plan';
+import { arrivalOffsetsMs, type LoadPlan } from './load-plan';
 import { requestBody } from './texts';
 import { TopLevelItemCounter } from './vector-count';
 
@@ -37,6 +39,10 @@ export interface LoadResult {
   readonly unfinished: number;
   /** CPU the load generator itself used during the window; 100 = one core busy. */
   readonly cpuPercent: number;
+  /** Most requests outstanding at once (open loop: above `clients`, undici queued some). */
+  readonly peakInFlight?: number;
+  /** One per request sent, warm-up included, when the plan asks for them. */
+  readonly records?: readonly RequestRecord[];
 }
 
 /** Moments the load generator announces, so the runner can sample other processes' CPU. */
@@ -50,7 +56,10 @@ interface Target {
   readonly path: string;
 }
 
-type Outcome = { readonly ok: true } | { readonly ok: false; readonly kind: string };
+type Details = ReturnType<typeof headerFields>;
+type Outcome =
+  | { readonly ok: true; readonly details?: Details }
+  | { readonly ok: false; readonly kind: string; readonly details?: Details };
 
 /**
  * After a failed request a client pauses this long: a target answering errors at once would
@@ -70,13 +79,14 @@ function errorKind(error: unknown): string {
   return String(error);
 }
 
-async function send(target: Target, body: string, expected: number, signal: AbortSignal): Promise<Outcome> {
+async function send(target: Target, body: string, expected: number, signal: AbortSignal, record: boolean): Promise<Outcome> {
   try {
     const response = await target.pool.request({ path: target.path, method: 'POST', headers: HEADERS, body, signal });
     const counter = new TopLevelItemCounter();
     for await (const chunk of response.body) counter.push(chunk as Buffer);
-    if (response.statusCode !== 200) return { ok: false, kind: `status ${response.statusCode}` };
-    return counter.count() === expected ? { ok: true } : { ok: false, kind: 'wrong vector count' };
+    const details = record ? headerFields(response.statusCode, response.headers) : undefined;
+    if (response.statusCode !== 200) return { ok: false, kind: `status ${response.statusCode}`, details };
+    return counter.count() === expected ? { ok: true, details } : { ok: false, kind: 'wrong vector count', details };
   } catch (error) {
     return { ok: false, kind: errorKind(error) };
   }
@@ -109,9 +119,42 @@ export async function runLoad(plan: LoadPlan, hooks: LoadHooks = {}): Promise<Lo
   let failed = 0;
   let sent = 0;
   let inFlight = 0;
+  let peakInFlight = 0;
+  const records: RequestRecord[] = [];
+  const openLoop = plan.rateSteps.length > 0;
   const cutOff = new AbortController();
-  // Every outstanding request listens to the one cut-off signal: one listener per client.
-  setMaxListeners(plan.clients + 1, cutOff.signal);
+  // Every outstanding request listens to the one cut-off signal: one listener per client (open
+  // loop: per request in flight, unbounded by design).
+  setMaxListeners(openLoop ? 0 : plan.clients + 1, cutOff.signal);
+  const body = (client: number, sequence: number): string => {
+    const texts = requestBody(client, sequence, plan.textsPerRequest);
+    return plan.dialect === 'tei' ? `{"inputs":${texts}}` : texts;
+  };
+
+  /** Sends one request due at `dueAt` and counts it if it finishes in the window. */
+  async function request(target: Target, client: number, sequence: number, dueAt: number, sentAt: number): Promise<boolean> {
+    inFlight++;
+    peakInFlight = Math.max(peakInFlight, inFlight);
+    const outcome = await send(target, body(client, sequence), plan.textsPerRequest, cutOff.signal, plan.record);
+    inFlight--;
+    const doneAt = performance.now();
+    if (doneAt >= windowStart && doneAt < windowEnd) {
+      if (outcome.ok) {
+        okRequests++;
+        latencies.push(doneAt - dueAt);
+      } else {
+        failed++;
+        errors[outcome.kind] = (errors[outcome.kind] ?? 0) + 1;
+      }
+    }
+    if (plan.record) {
+      records.push({
+        atMs: dueAt - startedAt, lagMs: sentAt - dueAt, latencyMs: doneAt - dueAt,
+        outcome: outcome.ok ? OK_OUTCOME : outcome.kind, ...outcome.details,
+      });
+    }
+    return outcome.ok;
+  }
 
   let cpuAtStart = process.cpuUsage();
   const windowTimers = [
@@ -141,24 +184,35 @@ export async function runLoad(plan: LoadPlan, hooks: LoadHooks = {}): Promise<Lo
       // Option B: each client's own round-robin; clients start at different URLs, as pipelines
       // started at different times would, instead of all hitting the first one together.
       const target = targets[(index + sequence) % targets.length] as Target;
-      inFlight++;
-      const outcome = await send(target, requestBody(index, sequence, plan.textsPerRequest), plan.textsPerRequest, cutOff.signal);
-      inFlight--;
-      const doneAt = performance.now();
-      if (doneAt >= windowStart && doneAt < windowEnd) {
-        if (outcome.ok) {
-          okRequests++;
-          latencies.push(doneAt - sentAt);
-        } else {
-          failed++;
-          errors[outcome.kind] = (errors[outcome.kind] ?? 0) + 1;
-        }
-      }
-      if (!outcome.ok) await sleep(ERROR_PAUSE_MS);
+      const ok = await request(target, index, sequence, sentAt, sentAt);
+      if (!ok) await sleep(ERROR_PAUSE_MS);
     }
   }
 
-  const clients = Promise.all(Array.from({ length: plan.clients }, (_, index) => client(index)));
+  /**
+   * Open loop: each request starts when the schedule says, however long earlier ones take, and its
+   * latency counts from then, so a late start (the generator's own lag) is not hidden.
+   */
+  async function scheduled(): Promise<void> {
+    const outstanding = new Set<Promise<boolean>>();
+    const offsets = arrivalOffsetsMs(plan.rateSteps);
+    for (let sequence = 0; sequence < offsets.length && sequence < plan.maxRequests; sequence++) {
+      const dueAt = startedAt + (offsets[sequence] ?? 0);
+      if (dueAt >= windowEnd || cutOff.signal.aborted) break;
+      const wait = dueAt - performance.now();
+      if (wait > 0) await sleep(wait);
+      sent++;
+      const target = targets[sequence % targets.length] as Target;
+      const pending = request(target, 0, sequence, dueAt, performance.now());
+      outstanding.add(pending);
+      void pending.finally(() => outstanding.delete(pending));
+    }
+    await Promise.all(outstanding);
+  }
+
+  const clients = openLoop
+    ? scheduled()
+    : Promise.all(Array.from({ length: plan.clients }, (_, index) => client(index)));
   const drainDeadline = setTimeout(() => cutOff.abort(), windowEnd - startedAt + plan.drainMs);
   const unfinishedAtCutOff = new Promise<number>((resolve) => {
     cutOff.signal.addEventListener('abort', () => resolve(inFlight), { once: true });
@@ -188,5 +242,7 @@ export async function runLoad(plan: LoadPlan, hooks: LoadHooks = {}): Promise<Lo
     errorCount: failed,
     unfinished,
     cpuPercent: (((cpu.user + cpu.system) / MICROS_PER_MS) / (windowS * MS_PER_S)) * PERCENT,
+    peakInFlight,
+    ...(plan.record ? { records } : {}),
   };
 }

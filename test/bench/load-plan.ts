@@ -32,7 +32,28 @@ export interface LoadPlan {
   readonly timeoutMs: number;
   /** After measuring, how long outstanding requests may finish before they are cut off. */
   readonly drainMs: number;
+  /**
+   * Empty: clients as above. Otherwise open loop: requests start on this schedule (evenly spaced at
+   * each step's rate, steps one after another from the start) whatever the answers, over at most
+   * `clients` connections; sending still stops at the end of the window.
+   */
+  readonly rateSteps: readonly RateStep[];
+  /** Body shape: DJL's JSON list, or TEI's `{"inputs": [...]}` (for `/embed`). */
+  readonly dialect: LoadDialect;
+  /** Add one {@link RequestRecord} per request sent to the result (the burst benchmark's phases). */
+  readonly record: boolean;
 }
+
+/** One step of an open-loop schedule: requests per second for a number of seconds. */
+export interface RateStep {
+  readonly ratePerS: number;
+  readonly durationS: number;
+}
+
+/** The request bodies the load generator can send. */
+export const LOAD_DIALECTS = ['djl', 'tei'] as const;
+/** One of {@link LOAD_DIALECTS}. */
+export type LoadDialect = (typeof LOAD_DIALECTS)[number];
 
 /** Defaults for every field but `urls`. */
 export const LOAD_PLAN_DEFAULTS = {
@@ -44,13 +65,20 @@ export const LOAD_PLAN_DEFAULTS = {
   maxRequests: 10_000_000,
   timeoutMs: 60_000,
   drainMs: 30_000,
+  rateSteps: [],
+  dialect: 'djl',
+  record: false,
 } as const satisfies Omit<LoadPlan, 'urls'>;
+
+const MS_PER_S = 1_000;
 
 /** Bad flags; `message` lists every one. */
 export class LoadPlanError extends Error {
   override readonly name = 'LoadPlanError';
   readonly code = 'BENCH_LOAD_USAGE';
 }
+
+type NonNumericField = 'rateSteps' | 'dialect' | 'record';
 
 /** Flag name of each numeric field, with whether it must be an integer and its lower bound. */
 const NUMERIC_FLAGS = {
@@ -62,7 +90,7 @@ const NUMERIC_FLAGS = {
   maxRequests: { flag: 'max-requests', integer: true, min: 1 },
   timeoutMs: { flag: 'timeout-ms', integer: true, min: 1 },
   drainMs: { flag: 'drain-ms', integer: true, min: 0 },
-} as const satisfies Record<keyof Omit<LoadPlan, 'urls'>, { flag: string; integer: boolean; min: number }>;
+} as const satisfies Record<keyof Omit<LoadPlan, 'urls' | NonNumericField>, { flag: string; integer: boolean; min: number }>;
 
 type NumericField = keyof typeof NUMERIC_FLAGS;
 
@@ -80,7 +108,39 @@ Closed-loop (or paced) load in DJL's dialect; prints one JSON result on stdout.
   --max-requests N     requests sent at most (default ${LOAD_PLAN_DEFAULTS.maxRequests})
   --timeout-ms N       one request's budget (default ${LOAD_PLAN_DEFAULTS.timeoutMs})
   --drain-ms N         time outstanding requests get after measuring (default ${LOAD_PLAN_DEFAULTS.drainMs})
+  --step R:S           open loop: R requests/s for S seconds; repeat for a schedule (--clients
+                       then bounds the connections, not the requests in flight)
+  --body D             request body: ${LOAD_DIALECTS.join(' or ')} (default ${LOAD_PLAN_DEFAULTS.dialect})
+  --record             add one record per request sent to the result
 `;
+
+/** Start times of an open-loop schedule's requests, milliseconds after the load starts. */
+export function arrivalOffsetsMs(steps: readonly RateStep[]): number[] {
+  const offsets: number[] = [];
+  let stepStartMs = 0;
+  for (const { ratePerS, durationS } of steps) {
+    const stepMs = durationS * MS_PER_S;
+    const gapMs = MS_PER_S / ratePerS;
+    // Counted, not accumulated, so rounding never drifts the schedule over a long step.
+    const count = Math.floor((stepMs * ratePerS) / MS_PER_S + ROUNDING_SLACK);
+    for (let index = 0; index < count; index++) offsets.push(stepStartMs + index * gapMs);
+    stepStartMs += stepMs;
+  }
+  return offsets;
+}
+
+/** 10 s at 29.7/s is 296.99999... in floating point: that is 297 requests. */
+const ROUNDING_SLACK = 1e-9;
+const STEP_PATTERN = /^([\d.]+):([\d.]+)$/;
+
+function parseStep(raw: string): RateStep | undefined {
+  const match = STEP_PATTERN.exec(raw.trim());
+  const ratePerS = Number(match?.[1]);
+  const durationS = Number(match?.[2]);
+  return match !== null && ratePerS > 0 && durationS > 0 && Number.isFinite(ratePerS) && Number.isFinite(durationS)
+    ? { ratePerS, durationS }
+    : undefined;
+}
 
 /** The flags that make a child run `plan`. */
 export function loadPlanArgs(plan: LoadPlan): string[] {
@@ -88,6 +148,9 @@ export function loadPlanArgs(plan: LoadPlan): string[] {
   for (const [field, { flag }] of Object.entries(NUMERIC_FLAGS)) {
     args.push(`--${flag}`, String(plan[field as NumericField]));
   }
+  for (const step of plan.rateSteps) args.push('--step', `${step.ratePerS}:${step.durationS}`);
+  if (plan.dialect !== LOAD_PLAN_DEFAULTS.dialect) args.push('--body', plan.dialect);
+  if (plan.record) args.push('--record');
   return args;
 }
 
@@ -95,6 +158,9 @@ export function loadPlanArgs(plan: LoadPlan): string[] {
 export function parseLoadPlan(argv: readonly string[]): LoadPlan {
   const options = {
     url: { type: 'string', multiple: true },
+    step: { type: 'string', multiple: true },
+    body: { type: 'string' },
+    record: { type: 'boolean' },
     ...Object.fromEntries(Object.values(NUMERIC_FLAGS).map(({ flag }) => [flag, { type: 'string' }])),
   } as const;
   let values: Record<string, string | string[] | boolean | undefined>;
@@ -121,6 +187,24 @@ export function parseLoadPlan(argv: readonly string[]): LoadPlan {
     }
     numbers[field as NumericField] = value;
   }
-  if (problems.length > 0) throw new LoadPlanError(`Invalid flags:\n  ${problems.join('\n  ')}\n\n${LOAD_USAGE}`);
-  return Object.freeze({ ...LOAD_PLAN_DEFAULTS, ...numbers, urls: Object.freeze([...urls]) });
+  const rateSteps: RateStep[] = [];
+  for (const raw of Array.isArray(values.step) ? values.step : []) {
+    const step = parseStep(raw);
+    if (step === undefined) problems.push(`--step: expected RATE:SECONDS, both above 0, got "${raw}"`);
+    else rateSteps.push(step);
+  }
+  const dialect = values.body ?? LOAD_PLAN_DEFAULTS.dialect;
+  const isDialect = (value: unknown): value is LoadDialect => LOAD_DIALECTS.includes(value as LoadDialect);
+  if (!isDialect(dialect)) problems.push(`--body: expected ${LOAD_DIALECTS.join(' or ')}, got "${String(dialect)}"`);
+  if (problems.length > 0 || !isDialect(dialect)) {
+    throw new LoadPlanError(`Invalid flags:\n  ${problems.join('\n  ')}\n\n${LOAD_USAGE}`);
+  }
+  return Object.freeze({
+    ...LOAD_PLAN_DEFAULTS,
+    ...numbers,
+    urls: Object.freeze([...urls]),
+    rateSteps: Object.freeze(rateSteps),
+    dialect,
+    record: values.record === true,
+  });
 }

@@ -70,7 +70,7 @@ describe('front door over the in-process engine (tiny model, worker threads)', (
     assert.equal((await fetch(`${door.url}/health`)).status, 200);
     const info = await readJson(await fetch(`${door.url}/info`));
     assert.equal(info.dimension, TINY_DIMENSION);
-    assert.deepEqual(info.tiers.cpu.backends, [{ id: 'cpu-0', dialect: 'local', state: 'healthy' }]);
+    assert.deepEqual(info.tiers.cpu.backends, [{ id: 'cpu-0', dialect: 'local', state: 'healthy', warmth: 'warm' }]);
     assert.ok(!JSON.stringify(info).includes(model.dir), 'no filesystem path in /info');
   });
 });

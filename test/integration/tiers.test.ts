@@ -1,0 +1,146 @@
+/**
+ * The tiers end to end: the real front door over simulated DJL instances, one CPU and one GPU. A
+ * burst beyond the CPU instance spills to the GPU tier with no client error and comes back; a
+ * cold backend costs clients nothing and is timed; /metrics shows it all and passes promtool.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { post, startFrontDoor, type TestFrontDoor } from '../helpers/front-door';
+import { assertPromtoolAccepts, type Exposition, parseExposition, valueOf } from '../helpers/prometheus-text';
+import { DJL_PROFILES, type DjlSimulator, simulatedEmbedding, startDjlSimulator } from '../sim/djl-simulator';
+
+const DIM = 384;
+const TEXTS_PER_REQUEST = 8;
+let sequence = 0;
+
+/** One request of distinct texts; checks its vectors and returns the tier that served it. */
+async function embedOnce(door: TestFrontDoor): Promise<{ status: number; tier: string | null; timing: string | null }> {
+  const input = Array.from({ length: TEXTS_PER_REQUEST }, () => `chunk ${sequence++}`);
+  const reply = await post(`${door.url}/v1/embeddings`, { input, model: 'm', encoding_format: 'float' });
+  if (reply.status === 200) {
+    assert.deepEqual(reply.body.data[3].embedding, simulatedEmbedding(input[3] as string, DIM));
+  }
+  return { status: reply.status, tier: reply.headers.get('x-embed-tier'), timing: reply.headers.get('server-timing') };
+}
+
+async function metrics(door: TestFrontDoor): Promise<{ text: string; exposition: Exposition }> {
+  const response = await fetch(`${door.url}/metrics`);
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
+  const text = await response.text();
+  return { text, exposition: parseExposition(text) };
+}
+
+async function withTiers(
+  cpuOptions: Parameters<typeof startDjlSimulator>[0][],
+  env: Record<string, string>,
+  run: (door: TestFrontDoor, cpu: DjlSimulator[], gpu: DjlSimulator) => Promise<void>,
+): Promise<void> {
+  const cpu = await Promise.all(cpuOptions.map((options) => startDjlSimulator({ ...DJL_PROFILES.cpu, ...options })));
+  const gpu = await startDjlSimulator({ ...DJL_PROFILES.gpu });
+  const door = await startFrontDoor({
+    CPU_BACKENDS: cpu.map((sim) => sim.predictionsUrl).join(','),
+    GPU_BACKENDS: gpu.predictionsUrl,
+    ...env,
+  });
+  try {
+    await run(door, cpu, gpu);
+  } finally {
+    await door.close();
+    await Promise.all([...cpu, gpu].map((sim) => sim.close()));
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('tiers over the simulator', () => {
+  test('light load stays on CPU; a burst beyond the CPU instance spills to GPU with no error, then returns', async (t) => {
+    await withTiers([{}], { OVERFLOW_HOLD_MS: '300' }, async (door, [cpuSim], gpu) => {
+      // Light load: one request at a time never queues, so it never spills.
+      for (let i = 0; i < 30; i++) {
+        const reply = await embedOnce(door);
+        assert.equal(reply.status, 200);
+        assert.equal(reply.tier, 'cpu');
+        assert.match(reply.timing ?? '', /^queue;dur=[\d.]+, upstream;dur=[\d.]+, total;dur=[\d.]+$/);
+      }
+      assert.equal(gpu.stats.requests, 0, 'the GPU tier saw no light-load traffic');
+      const before = (await metrics(door)).exposition;
+      assert.equal(valueOf(before, 'efd_overflow_total', { tier: 'gpu', reason: 'queue_wait' }), 0);
+
+      // A burst: 2,400 texts at once, about three seconds of work for one CPU instance.
+      const burst = await Promise.all(Array.from({ length: 300 }, () => embedOnce(door)));
+      assert.deepEqual(burst.filter((reply) => reply.status !== 200), [], 'no client error during the burst');
+      const byTier = { cpu: burst.filter((r) => r.tier === 'cpu').length, gpu: burst.filter((r) => r.tier === 'gpu').length };
+      assert.ok(byTier.gpu > 0 && byTier.cpu > 0, `served by tier: ${JSON.stringify(byTier)}`);
+      assert.ok(gpu.stats.requests > 0);
+
+      // After the hold time, traffic is back on CPU.
+      await sleep(400);
+      for (let i = 0; i < 10; i++) assert.equal((await embedOnce(door)).tier, 'cpu');
+
+      const { text, exposition } = await metrics(door);
+      assert.ok((valueOf(exposition, 'efd_overflow_total', { tier: 'gpu', reason: 'queue_wait' }) ?? 0) > 0);
+      assert.equal(valueOf(exposition, 'efd_requests_total', { route: '/v1/embeddings', method: 'POST', status: '200', tier: 'gpu' }), byTier.gpu);
+      assert.equal(valueOf(exposition, 'efd_overflow_active'), 0);
+      assert.ok((valueOf(exposition, 'efd_batch_size_count', { tier: 'gpu' }) ?? 0) > 0);
+      assert.ok((valueOf(exposition, 'efd_upstream_duration_seconds_count', { tier: 'cpu', endpoint: 'cpu-0', outcome: 'ok' }) ?? 0) > 0);
+      assert.ok((valueOf(exposition, 'efd_queue_wait_seconds_count', { tier: 'cpu' }) ?? 0) > 0);
+      assert.equal(valueOf(exposition, 'efd_front_door_cold_starts_total', { initialization_type: 'unknown' }), 1);
+      assert.ok(cpuSim !== undefined && cpuSim.stats.requests > 0);
+      await assertPromtoolAccepts(t, text);
+    });
+  });
+
+  test('without a GPU tier an overloaded CPU tier answers fast 429s with Retry-After, never timeouts', async () => {
+    const cpu = await startDjlSimulator({ ...DJL_PROFILES.cpu });
+    const door = await startFrontDoor({ CPU_BACKENDS: cpu.predictionsUrl, QUEUE_MAX_TEXTS: '256' });
+    try {
+      await embedOnce(door);
+      const replies = await Promise.all(Array.from({ length: 100 }, async () => {
+        const input = Array.from({ length: TEXTS_PER_REQUEST }, () => `chunk ${sequence++}`);
+        return post(`${door.url}/embed`, { inputs: input });
+      }));
+      const refused = replies.filter((reply) => reply.status === 429);
+      assert.ok(refused.length > 0, 'some requests were refused');
+      assert.deepEqual(replies.filter((reply) => reply.status !== 200 && reply.status !== 429).map((reply) => reply.status), []);
+      for (const reply of refused) assert.match(reply.headers.get('retry-after') ?? '', /^\d+$/);
+      const { exposition } = await metrics(door);
+      assert.equal(valueOf(exposition, 'efd_rejected_requests_total', { tier: 'cpu', reason: 'queue_full' }), refused.length);
+    } finally {
+      await door.close();
+      await cpu.close();
+    }
+  });
+
+  test('a cold backend (port not bound) costs clients nothing, is counted cold, and takes traffic once up, timed', async () => {
+    const coldStartMs = 1_500;
+    await withTiers([{}, { coldStartMs }], { COLD_PROBE_INTERVAL_MS: '100', SLOW_START_MS: '0' }, async (door, [, coldSim]) => {
+      assert.ok(coldSim !== undefined);
+      await sleep(200);
+      const cold = (await metrics(door)).exposition;
+      assert.equal(valueOf(cold, 'efd_endpoints', { tier: 'cpu', state: 'cold' }), 1);
+      assert.equal(valueOf(cold, 'efd_endpoints', { tier: 'cpu', state: 'warm' }), 1);
+
+      for (let i = 0; i < 20; i++) assert.equal((await embedOnce(door)).status, 200);
+      assert.equal(coldSim.stats.requests, 0, 'no client request reached the cold instance');
+
+      await coldSim.whenReady();
+      let exposition = cold;
+      for (let i = 0; i < 50 && valueOf(exposition, 'efd_backend_cold_starts_total', { tier: 'cpu' }) !== 1; i++) {
+        await sleep(50);
+        exposition = (await metrics(door)).exposition;
+      }
+      assert.equal(valueOf(exposition, 'efd_backend_cold_starts_total', { tier: 'cpu' }), 1);
+      const p50 = valueOf(exposition, 'efd_backend_cold_start_recent_p50_seconds', { tier: 'cpu' }) ?? 0;
+      assert.ok(p50 >= 1.4 && p50 < 5, `cold start recorded as ${p50} s`);
+      assert.equal(valueOf(exposition, 'efd_endpoints', { tier: 'cpu', state: 'warm' }), 2);
+
+      const info = await (await fetch(`${door.url}/info`)).json() as { tiers: { cpu: { cold_starts: { count: number; p95_ms: number } } } };
+      assert.equal(info.tiers.cpu.cold_starts.count, 1);
+      assert.ok(info.tiers.cpu.cold_starts.p95_ms >= 1_400);
+
+      await Promise.all(Array.from({ length: 40 }, () => embedOnce(door)));
+      assert.ok(coldSim.stats.requests > 0, 'the instance takes traffic once warm');
+    });
+  });
+});
