@@ -20,6 +20,10 @@ type Handler = (event: unknown, context: unknown) => Promise<LambdaResult>;
 describe('Lambda handler', () => {
   let sim: DjlSimulator;
   let handler: Handler;
+  /** The EMF lines the handler wrote to stdout (CloudWatch reads them from there). */
+  const emfLines: Record<string, unknown>[] = [];
+  let invocations = 0;
+  const stdoutWrite = process.stdout.write.bind(process.stdout);
 
   before(async () => {
     sim = await startDjlSimulator({ ...DJL_PROFILES.zero });
@@ -27,11 +31,26 @@ describe('Lambda handler', () => {
     process.env.CPU_BACKENDS = sim.predictionsUrl;
     process.env.LOG_LEVEL = 'silent';
     process.env.MAX_BODY_BYTES = '4096';
+    process.env.AWS_LAMBDA_INITIALIZATION_TYPE = 'on-demand';
+    process.env.AWS_LAMBDA_FUNCTION_NAME = 'embed-test';
+    // Keep EMF lines apart from the test runner's own output on stdout.
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      const text = chunk.toString();
+      if (text.startsWith('{"_aws"')) {
+        emfLines.push(JSON.parse(text) as Record<string, unknown>);
+        return true;
+      }
+      return (stdoutWrite as (...args: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof process.stdout.write;
     ({ handler } = (await import('../../functions/embed/handler')) as unknown as { handler: Handler });
   });
-  after(() => sim.close());
+  after(() => {
+    process.stdout.write = stdoutWrite;
+    return sim.close();
+  });
 
   const invoke = async (event: Record<string, unknown>) => {
+    invocations++;
     const result = await handler(event, lambdaContext());
     const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64').toString() : result.body;
     return { ...result, json: body === '' ? undefined : JSON.parse(body) };
@@ -92,5 +111,32 @@ describe('Lambda handler', () => {
     assert.deepEqual(ping.json, { all_MiniLM_L6_v2: { status: 'Healthy' } });
     const health = await invoke(apiGatewayV2Event({ method: 'GET', path: '/health' }));
     assert.equal(health.statusCode, 200);
+  });
+
+  test('metrics leave as CloudWatch EMF lines: one per invocation, and the cold start once per environment', async () => {
+    const result = await invoke(apiGatewayV2Event(jsonPost('/embed', { inputs: ['x', 'y'] })));
+    assert.equal(result.statusCode, 200);
+    assert.equal(result.headers['x-embed-tier'], 'cpu');
+    assert.match(result.headers['server-timing'] ?? '', /queue;dur=/);
+    const coldStarts = emfLines.filter((line) => 'ColdStart' in line);
+    assert.equal(coldStarts.length, 1);
+    assert.equal(coldStarts[0]?.ColdStart, 1);
+    assert.equal(coldStarts[0]?.InitializationType, 'on-demand');
+    assert.equal(coldStarts[0]?.FunctionName, 'embed-test');
+    assert.ok(typeof coldStarts[0]?.InitDuration === 'number');
+    const requests = emfLines.filter((line) => 'RequestLatency' in line);
+    assert.equal(requests.length, invocations);
+    const last = requests.at(-1) as Record<string, unknown>;
+    assert.equal(last.Tier, 'cpu');
+    assert.equal(last.UpstreamCalls, 1);
+    assert.equal(last.Route, '/embed');
+    // Never a text or a request id.
+    assert.ok(!JSON.stringify(emfLines).includes(result.headers['x-request-id'] as string));
+  });
+
+  test('GET /metrics explains that metrics are EMF lines on Lambda', async () => {
+    const result = await invoke(apiGatewayV2Event({ method: 'GET', path: '/metrics' }));
+    assert.equal(result.statusCode, 404);
+    assert.match(JSON.stringify(result.json), /Embedded Metric Format/);
   });
 });
