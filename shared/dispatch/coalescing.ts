@@ -11,6 +11,7 @@
  * - the texts are new arrivals, not the tail of a request already split over several batches
  *   (that tail is the request's own latency, and no company comes on a one-request runtime).
  */
+import { type Endpoint, EndpointStatus } from './endpoint';
 
 export interface CompanyWaitInput {
   readonly now: number;
@@ -43,4 +44,16 @@ export function companyWaitUntil(input: CompanyWaitInput): number | undefined {
   // finished batch just answered are the likeliest company, and they are on their way back.
   const sendAt = Math.max(oldest.enqueuedAt, input.lastFreedAt) + windowMs;
   return input.now >= sendAt ? undefined : sendAt;
+}
+
+/** Batch slots of the endpoints that can serve now, and the texts they hold. */
+export function readySlots(endpoints: readonly Endpoint[], now: number): { slots: number; inFlightTexts: number } {
+  let slots = 0;
+  let inFlightTexts = 0;
+  for (const endpoint of endpoints) {
+    if (endpoint.status(now) !== EndpointStatus.ready) continue;
+    slots += endpoint.capacity(now);
+    inFlightTexts += endpoint.outstandingTexts;
+  }
+  return { slots, inFlightTexts };
 }

@@ -18,27 +18,17 @@ import { admissionRefusal, estimateDrainMs, unavailableError } from './admission
 import { BackendLoad } from './backend-load';
 import { pickEndpoint } from './balancer';
 import { groupBySlot } from './batch-slots';
-import { companyWaitUntil } from './coalescing';
+import { companyWaitUntil, readySlots } from './coalescing';
 import { ColdStartRecord } from './cold-start-record';
-import { Endpoint, type EndpointPolicy, EndpointStatus, isCapacityRefusal } from './endpoint';
+import { Endpoint, EndpointStatus, isCapacityRefusal } from './endpoint';
+import { isInputRejection, isolateRejection } from './isolation';
 import { PendingRequest, type WorkItem } from './pending-request';
 import { RetryBudget } from './retry-budget';
 import type { CancelTimer, Scheduler } from './scheduler';
+import type { TierCounters, TierPolicy } from './tier-policy';
 import { WorkQueue } from './work-queue';
 
-export interface TierPolicy extends EndpointPolicy {
-  readonly batchSize: number;
-  /** Characters per batch (0: no limit). */
-  readonly batchMaxChars: number;
-  readonly coalesceWindowMs: number;
-  readonly queueMaxTexts: number;
-  readonly upstreamTimeoutMs: number;
-  readonly maxAttempts: number;
-  readonly retryBudgetRatio: number;
-  readonly retryMinPerSecond: number;
-  /** How long a backend's capacity refusal counts as a sign of load (the overflow hold time). */
-  readonly loadWindowMs: number;
-}
+export type { TierCounters, TierPolicy } from './tier-policy';
 
 export interface TierDispatcherOptions {
   readonly tier: Tier;
@@ -49,18 +39,6 @@ export interface TierDispatcherOptions {
   readonly logger: Logger;
   readonly events?: DispatchEvents;
 }
-
-export interface TierCounters {
-  batches: number;
-  batchedTexts: number;
-  retries: number;
-  isolations: number;
-  ejections: number;
-  rejectedOverload: number;
-}
-
-/** Statuses a backend gives a batch it cannot embed because of its input. */
-const INPUT_REJECTION_STATUSES = new Set([400, 413, 422]);
 
 export class TierDispatcher {
   readonly endpoints: Endpoint[];
@@ -221,13 +199,7 @@ export class TierDispatcher {
 
   /** Holds a partial batch back for company when that pays (see coalescing.ts). */
   private shouldWaitForCompany(endpoint: Endpoint, now: number): boolean {
-    let slots = 0;
-    let inFlightTexts = 0;
-    for (const candidate of this.endpoints) {
-      if (candidate.status(now) !== EndpointStatus.ready) continue;
-      slots += candidate.capacity(now);
-      inFlightTexts += candidate.outstandingTexts;
-    }
+    const { slots, inFlightTexts } = readySlots(this.endpoints, now);
     const sendAt = companyWaitUntil({
       now,
       windowMs: this.options.policy.coalesceWindowMs,
@@ -303,8 +275,10 @@ export class TierDispatcher {
       ? failure
       : new UpstreamError(UpstreamFailure.badResponse, 'the backend client failed unexpectedly', { cause: failure });
 
-    if (error.reason === UpstreamFailure.status && INPUT_REJECTION_STATUSES.has(error.upstreamStatus ?? 0)) {
-      this.isolate(owners, error);
+    if (isInputRejection(error)) {
+      const halves = isolateRejection(owners, error);
+      if (halves.length > 0) this.counters.isolations++;
+      for (const half of halves) this.queue.pushIsolated(half);
       return;
     }
     if (isCapacityRefusal(error)) this.backendLoad.recordCapacityError(now);
@@ -331,33 +305,6 @@ export class TierDispatcher {
     for (const item of again) {
       (item.avoid ??= new Set()).add(endpoint.id);
       this.queue.pushRetry(item);
-    }
-  }
-
-  /**
-   * A backend refused a batch for its input (DJL fails a whole batch on one bad text, and its
-   * server-side batching can merge our batches). Split it and try the halves apart, one isolation
-   * batch at a time, until the text at fault stands alone: a text is blamed only when refused
-   * alone in an isolation batch, and only its requests fail.
-   */
-  private isolate(owners: WorkItem[][], error: UpstreamError): void {
-    const live = owners.filter((group) => group.some((item) => !item.request.settled));
-    const alreadyAlone = live.length === 1 && live[0]?.every((item) => item.isolating === true);
-    if (!alreadyAlone) {
-      this.counters.isolations++;
-      const middle = Math.ceil(live.length / 2);
-      for (const half of [live.slice(0, middle), live.slice(middle)]) {
-        const items = half.flat();
-        for (const item of items) item.isolating = true;
-        this.queue.pushIsolated(items);
-      }
-      return;
-    }
-    for (const item of live.flat()) {
-      const position = item.request.positionOf(item.index);
-      item.request.fail(new FrontDoorError(400, ErrorCode.inputRejected,
-        `the backend could not embed the text at index ${position} (${error.upstreamStatus ?? ''} ${error.upstreamType ?? ''}`.trimEnd() +
-          '); check or remove that text', { cause: error }));
     }
   }
 

@@ -1,0 +1,25 @@
+/** What one tier's dispatcher is told (its policy) and what it counts (for /info). */
+import type { EndpointPolicy } from './endpoint';
+
+export interface TierPolicy extends EndpointPolicy {
+  readonly batchSize: number;
+  /** Characters per batch (0: no limit). */
+  readonly batchMaxChars: number;
+  readonly coalesceWindowMs: number;
+  readonly queueMaxTexts: number;
+  readonly upstreamTimeoutMs: number;
+  readonly maxAttempts: number;
+  readonly retryBudgetRatio: number;
+  readonly retryMinPerSecond: number;
+  /** How long a backend's capacity refusal counts as a sign of load (the overflow hold time). */
+  readonly loadWindowMs: number;
+}
+
+export interface TierCounters {
+  batches: number;
+  batchedTexts: number;
+  retries: number;
+  isolations: number;
+  ejections: number;
+  rejectedOverload: number;
+}
