@@ -7,12 +7,13 @@ import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
 import { createKeyGuard, KEY_HEADERS } from '../security/key-guard';
 import { REQUEST_TIMEOUT_HEADER } from './embed-routes';
+import { OVERFLOW_HEADER, TIER_HEADER } from './request-telemetry';
 import type { AppContext, AppEnv } from './app-env';
 
 /** Routes that always need a key when keys are configured (every path under them). */
 export const KEYED_PATHS = ['/v1/*', '/embed', '/predictions/*', '/models/*', '/invocations'] as const;
-/** Operator routes, keyed unless PROTECT_OPERATOR_ROUTES=false (/metrics and /warmup join them). */
-export const OPERATOR_PATHS = ['/info'] as const;
+/** Operator routes, keyed unless PROTECT_OPERATOR_ROUTES=false (/warmup joins them). */
+export const OPERATOR_PATHS = ['/info', '/metrics'] as const;
 
 /** Preflight answers are cached by browsers this long. */
 const CORS_MAX_AGE_S = 600;
@@ -37,7 +38,7 @@ export function applySecurity(app: Hono<AppEnv>, ctx: AppContext): void {
       origin: security.corsOrigins.includes('*') ? '*' : [...security.corsOrigins],
       allowMethods: ['GET', 'POST', 'OPTIONS'],
       allowHeaders: ['content-type', ...KEY_HEADERS, 'x-request-id', REQUEST_TIMEOUT_HEADER],
-      exposeHeaders: ['x-request-id', 'retry-after'],
+      exposeHeaders: ['x-request-id', 'retry-after', 'server-timing', TIER_HEADER, OVERFLOW_HEADER],
       maxAge: CORS_MAX_AGE_S,
     }));
   }

@@ -34,6 +34,7 @@ const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/models/all_MiniLM_L6_v2/invoke', body: '["a"]', dialect: 'djl' },
   { method: 'POST', path: '/invocations', body: '{"inputs": ["a"]}', dialect: 'djl' },
   { method: 'GET', path: '/info', dialect: 'tei' },
+  { method: 'GET', path: '/metrics', dialect: 'tei' },
 ];
 
 const HEADER_FORMS: Readonly<Record<string, (key: string) => Record<string, string>>> = {
@@ -49,7 +50,8 @@ async function call(url: string, route: Route, headers: Record<string, string> =
     body: route.body,
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text === '' ? undefined : JSON.parse(text) };
+  const json = response.headers.get('content-type')?.startsWith('application/json') === true;
+  return { status: response.status, headers: response.headers, body: json ? JSON.parse(text) : text || undefined };
 }
 
 function assertUnauthorized(route: Route, body: any): void {
@@ -111,9 +113,10 @@ describe('API keys', () => {
     }
   });
 
-  test('/ping and /health stay open; /info is open when PROTECT_OPERATOR_ROUTES=false, embeds are not', async () => {
+  test('/ping and /health stay open; /info and /metrics are open when PROTECT_OPERATOR_ROUTES=false, embeds are not', async () => {
     for (const path of ['/ping', '/health']) assert.equal((await fetch(`${door.url}${path}`)).status, 200, path);
     assert.equal((await fetch(`${open.url}/info`)).status, 200);
+    assert.equal((await fetch(`${open.url}/metrics`)).status, 200);
     assert.equal((await call(open.url, ROUTES[0]!)).status, 401);
   });
 
