@@ -59,7 +59,6 @@ interface Readiness {
   reject(error: Error): void;
 }
 
-const LOOPBACK = '127.0.0.1';
 
 function createReadiness(): Readiness {
   let resolve = (): void => undefined;
@@ -74,11 +73,11 @@ function createReadiness(): Readiness {
 }
 
 /** Binds and releases an ephemeral port so a cold-starting simulator can announce it early. */
-async function reservePort(): Promise<number> {
+async function reservePort(host: string): Promise<number> {
   const probe = createNetServer();
   await new Promise<void>((resolve, reject) => {
     probe.once('error', reject);
-    probe.listen(0, LOOPBACK, resolve);
+    probe.listen(0, host, resolve);
   });
   const { port } = probe.address() as AddressInfo;
   await new Promise<void>((resolve) => probe.close(() => resolve()));
@@ -123,7 +122,7 @@ class SimulatedDjlServer implements DjlSimulator {
   }
 
   get url(): string {
-    return `http://${LOOPBACK}:${this.port}`;
+    return `http://${this.options.host}:${this.port}`;
   }
 
   get predictionsUrl(): string {
@@ -237,7 +236,7 @@ class SimulatedDjlServer implements DjlSimulator {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.boundPort, LOOPBACK, () => {
+      server.listen(this.boundPort, this.options.host, () => {
         server.off('error', reject);
         resolve();
       });
@@ -253,7 +252,7 @@ class SimulatedDjlServer implements DjlSimulator {
 }
 
 /**
- * Starts a DJL Serving simulator on 127.0.0.1. Resolves once the port is bound, or at once when a
+ * Starts a DJL Serving simulator on its loopback `host` (127.0.0.1 by default). Resolves once the port is bound, or at once when a
  * cold start keeps it closed (`url` is already valid then; see `whenReady()`). Throws a RangeError
  * listing every bad option.
  */
@@ -261,7 +260,7 @@ export async function startDjlSimulator(options: Partial<DjlSimulatorOptions> = 
   const resolved = resolveDjlOptions(options);
   const delaysBinding = resolved.coldStartMs > 0 && resolved.waitModelLoading;
   // A port must be known before it is bound, so reserve one (bind, then release) for a cold start.
-  const port = resolved.port === 0 && delaysBinding ? await reservePort() : resolved.port;
+  const port = resolved.port === 0 && delaysBinding ? await reservePort(resolved.host) : resolved.port;
   const simulator = new SimulatedDjlServer(resolved, port);
   await simulator.boot();
   return simulator;

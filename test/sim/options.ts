@@ -44,8 +44,13 @@ export interface DjlFaults {
 
 /** Everything the simulator can be told; `startDjlSimulator` takes any subset. */
 export interface DjlSimulatorOptions extends DjlCostModel, DjlFaults {
-  /** Port on 127.0.0.1; 0 picks a free one. */
+  /** Port on `host`; 0 picks a free one. */
   readonly port: number;
+  /**
+   * A loopback address (127.x.y.z; default 127.0.0.1). Several simulators on different loopback
+   * addresses can share one port, as ECS tasks share their container port on different IPs.
+   */
+  readonly host: string;
   /** The name DJL derives from `djl://.../all-MiniLM-L6-v2`: non-word characters become `_`. */
   readonly modelName: string;
   /** A version the model is registered under; when unset, `/predictions/{model}/{v}` is a 404. */
@@ -85,6 +90,7 @@ const MAX_PORT = 65_535;
 export const DEFAULT_DJL_OPTIONS: DjlSimulatorOptions = Object.freeze({
   ...DJL_PROFILES.cpu,
   port: 0,
+  host: '127.0.0.1',
   modelName: 'all_MiniLM_L6_v2',
   modelVersion: undefined,
   modelUrl: 'djl://ai.djl.huggingface.pytorch/sentence-transformers/all-MiniLM-L6-v2',
@@ -125,6 +131,7 @@ const FAULT_RULES: Readonly<Record<keyof DjlFaults, Rule>> = {
 const OPTION_RULES: Readonly<Record<keyof DjlSimulatorOptions, Rule>> = {
   ...FAULT_RULES,
   port: [isPort, `0..${MAX_PORT}`],
+  host: [(value) => typeof value === 'string' && /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(value), 'a loopback IPv4 address (127.x.y.z)'],
   modelName: [isPathSegment, 'one URL path segment'],
   modelVersion: [(value) => value === undefined || isPathSegment(value), 'undefined or one URL path segment'],
   modelUrl: [(value) => typeof value === 'string', 'a string'],
