@@ -36,7 +36,46 @@ export interface LocalBackendSpec {
   readonly modelDir?: string;
 }
 
-export type BackendSpec = StaticBackendSpec | LocalBackendSpec;
+/** Where discovered endpoints are posted to: the scheme, port and path the source's entry gives. */
+interface DiscoveredTarget {
+  readonly dialect: Exclude<UpstreamDialect, 'local'>;
+  /** The inference path (`/predictions/all_MiniLM_L6_v2`), query included. */
+  readonly path: string;
+  readonly modelName?: string;
+  /** The entry as configured, for logs (it holds no secret). */
+  readonly entry: string;
+}
+
+/** `ecs://<cluster>/<service>?port=8080&path=...&scheme=http`: every RUNNING task's private IP. */
+export interface EcsBackendSpec extends DiscoveredTarget {
+  readonly source: 'ecs';
+  readonly cluster: string;
+  readonly service: string;
+  readonly port: number;
+  readonly scheme: 'http' | 'https';
+}
+
+/** `cloudrun://projects/<p>/locations/<l>/services/<s>?path=...`: the service's URL, one endpoint. */
+export interface CloudRunBackendSpec extends DiscoveredTarget {
+  readonly source: 'cloudrun';
+  /** `projects/<p>/locations/<l>/services/<s>`. */
+  readonly name: string;
+}
+
+/** `dns://<name>[:<port>]?path=...&scheme=http`: A records (with a port) or SRV records (without). */
+export interface DnsBackendSpec extends DiscoveredTarget {
+  readonly source: 'dns';
+  readonly name: string;
+  readonly port: number | undefined;
+  readonly scheme: 'http' | 'https';
+}
+
+export type DiscoveredBackendSpec = EcsBackendSpec | CloudRunBackendSpec | DnsBackendSpec;
+
+export type BackendSpec = StaticBackendSpec | LocalBackendSpec | DiscoveredBackendSpec;
+
+export const isDiscoveredSpec = (spec: BackendSpec): spec is DiscoveredBackendSpec =>
+  spec.source === 'ecs' || spec.source === 'cloudrun' || spec.source === 'dns';
 
 type SourceParser = (uri: URL, entry: string) => BackendSpec;
 
@@ -80,11 +119,69 @@ function parseLocalEntry(_uri: URL, entry: string): LocalBackendSpec {
   return { source: 'local', dialect: UpstreamDialect.local, modelDir };
 }
 
+/** DJL's default port, and the seed's containers'. */
+const DEFAULT_DJL_PORT = 8080;
+const ALLOWED_DISCOVERY_PARAMS = new Set(['port', 'path', 'scheme']);
+
+/** The query parameters every discovery entry shares: where to post, and how. */
+function discoveryTarget(uri: URL, entry: string, portRequired: boolean): DiscoveredTarget & { port: number | undefined; scheme: 'http' | 'https' } {
+  const unknown = [...uri.searchParams.keys()].filter((key) => !ALLOWED_DISCOVERY_PARAMS.has(key));
+  if (unknown.length > 0) throw new Error(`${entry}: unknown parameter ${unknown.join(', ')}; use port, path and scheme`);
+  const path = uri.searchParams.get('path');
+  if (path === null || !path.startsWith('/')) {
+    throw new Error(`${entry}: add ?path=/predictions/<model> (or /embed, /v1/embeddings): the path tells the backend's API`);
+  }
+  const scheme = uri.searchParams.get('scheme') ?? 'http';
+  if (scheme !== 'http' && scheme !== 'https') throw new Error(`${entry}: scheme must be http or https`);
+  const portText = uri.searchParams.get('port') ?? (uri.port === '' ? undefined : uri.port);
+  const port = portText === undefined ? (portRequired ? DEFAULT_DJL_PORT : undefined) : Number(portText);
+  if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65_535)) throw new Error(`${entry}: port must be 1..65535`);
+  // The dialect comes from the path exactly as for a static URL.
+  const { dialect, modelName } = parseHttpEntry(new URL(`http://discovered${path}`), entry);
+  return { dialect, path, entry, port, scheme, ...(modelName === undefined ? {} : { modelName }) };
+}
+
+function parseEcsEntry(uri: URL, entry: string): EcsBackendSpec {
+  const cluster = decodeURIComponent(uri.hostname);
+  const service = decodeURIComponent(uri.pathname.replace(/^\/+|\/+$/g, ''));
+  if (cluster === '' || service === '' || service.includes('/')) {
+    throw new Error(`${entry}: expected ecs://<cluster>/<service>?port=8080&path=/predictions/<model>`);
+  }
+  const { port, ...target } = discoveryTarget(uri, entry, true);
+  return { source: 'ecs', cluster, service, port: port ?? DEFAULT_DJL_PORT, ...target };
+}
+
+const CLOUD_RUN_NAME = /^projects\/[^/]+\/locations\/[^/]+\/services\/[^/]+$/;
+
+function parseCloudRunEntry(uri: URL, entry: string): CloudRunBackendSpec {
+  const name = `${uri.hostname}${uri.pathname}`.replace(/\/+$/, '');
+  if (!CLOUD_RUN_NAME.test(name)) {
+    throw new Error(`${entry}: expected cloudrun://projects/<project>/locations/<region>/services/<service>?path=/predictions/<model>`);
+  }
+  if (uri.searchParams.has('port') || uri.searchParams.has('scheme')) {
+    throw new Error(`${entry}: a Cloud Run service is reached at its own https URL; remove port and scheme`);
+  }
+  const { port: _port, scheme: _scheme, ...target } = discoveryTarget(uri, entry, false);
+  return { source: 'cloudrun', name, ...target };
+}
+
+function parseDnsEntry(uri: URL, entry: string): DnsBackendSpec {
+  const name = uri.hostname;
+  if (name === '' || uri.pathname.replace(/\/+$/, '') !== '') {
+    throw new Error(`${entry}: expected dns://<name>[:<port>]?path=/predictions/<model> (without a port, SRV records give the ports)`);
+  }
+  const target = discoveryTarget(uri, entry, false);
+  return { source: 'dns', name, ...target };
+}
+
 /** Parsers by URI scheme (with the trailing colon, as `URL.protocol` gives it). */
 const SOURCE_PARSERS: Readonly<Record<string, SourceParser>> = {
   'http:': parseHttpEntry,
   'https:': parseHttpEntry,
   [LOCAL_SCHEME]: parseLocalEntry,
+  'ecs:': parseEcsEntry,
+  'cloudrun:': parseCloudRunEntry,
+  'dns:': parseDnsEntry,
 };
 
 /**

@@ -4,6 +4,7 @@
  * README's configuration table; keep the two in step.
  */
 import { type BackendSpec, parseBackendList } from './backends';
+import { type DiscoveryConfig, readDiscoveryConfig } from './discovery-config';
 import { type DispatchConfig, readDispatchConfig } from './dispatch-config';
 import { type Env, EnvReader } from './env-reader';
 import { type LocalEngineConfig, readLocalEngineConfig } from './local-engine-config';
@@ -50,6 +51,8 @@ export interface Config {
     readonly connectionsPerOrigin: number;
   };
   readonly dispatch: DispatchConfig;
+  /** How `ecs://`, `cloudrun://` and `dns://` backends are discovered and refreshed. */
+  readonly discovery: DiscoveryConfig;
   /** The in-process engine (`local:` backends; `npm start`'s default with no backend). */
   readonly local: LocalEngineConfig;
   /** API keys, per-key limits, CORS, client timeouts (see security-config.ts). */
@@ -125,6 +128,7 @@ export function parseConfig(env: Env): Config {
       connectionsPerOrigin: read.int('UPSTREAM_CONNECTIONS', DEFAULTS.connectionsPerOrigin, { min: 1, max: 4096 }),
     },
     dispatch: readDispatchConfig(read),
+    discovery: readDiscoveryConfig(read),
     local: readLocalEngineConfig(read),
     security: readSecurityConfig(read),
     runtime: readRuntimeConfig(read),

@@ -48,7 +48,7 @@ export interface DispatchEmbedder extends Embedder {
 export function createDispatchEmbedder(options: DispatchEmbedderOptions): DispatchEmbedder {
   const { cpu, gpu, scheduler } = options;
   const pingTimeoutMs = options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS;
-  const checkers = [cpu, gpu].filter((tier) => tier.endpoints.length > 0).map((tier) => {
+  const checkers = [cpu, gpu].filter((tier) => tier.isConfigured).map((tier) => {
     const checker = new HealthChecker({
       endpoints: tier.endpoints,
       intervalMs: options.healthIntervalMs,
@@ -59,7 +59,10 @@ export function createDispatchEmbedder(options: DispatchEmbedderOptions): Dispat
     });
     // With active checks, an ejected endpoint that turns out to be down stays out until a probe
     // finds it healthy, instead of costing a failed batch each time its ejection ends.
-    if (options.healthIntervalMs > 0) tier.onEjected = (endpoint) => void checker.probe(endpoint);
+    if (options.healthIntervalMs > 0) {
+      tier.onEjected = (endpoint) => void checker.probe(endpoint);
+      tier.onAdded = (endpoint) => void checker.probe(endpoint);
+    }
     return checker;
   });
   if (options.healthIntervalMs > 0) for (const checker of checkers) checker.start();
@@ -84,16 +87,16 @@ export function createDispatchEmbedder(options: DispatchEmbedderOptions): Dispat
 
   /** Whether the other tier may still serve a request this tier failed. */
   const mayFallBack = (error: unknown, request: EmbedRequest, other: TierDispatcher): boolean =>
-    isFrontDoorError(error) && TIER_FAILURES.has(error.code) && other.endpoints.length > 0 &&
+    isFrontDoorError(error) && TIER_FAILURES.has(error.code) && other.isConfigured &&
     scheduler.now() < request.deadline && request.signal?.aborted !== true;
 
   async function embed(request: EmbedRequest): Promise<EmbedResult> {
-    if (cpu.endpoints.length === 0 && gpu.endpoints.length === 0) {
+    if (!cpu.isConfigured && !gpu.isConfigured) {
       throw new FrontDoorError(503, ErrorCode.noBackends, 'no embedding backend is configured; set CPU_BACKENDS (see the README)');
     }
-    if (cpu.endpoints.length === 0) return gpu.embed(request);
+    if (!cpu.isConfigured) return gpu.embed(request);
     const now = scheduler.now();
-    const choice = gpu.endpoints.length === 0 ? undefined : choose(request, now);
+    const choice = gpu.isConfigured ? choose(request, now) : undefined;
     if (choice?.tier === Tier.gpu && choice.reason !== undefined) {
       events.overflow(Tier.gpu, choice.reason);
       // While the CPU tier can serve, the GPU attempt gets only part of the budget, so a GPU
@@ -121,7 +124,7 @@ export function createDispatchEmbedder(options: DispatchEmbedderOptions): Dispat
     const now = scheduler.now();
     return {
       tiers: { [Tier.cpu]: cpu.snapshot(now), [Tier.gpu]: gpu.snapshot(now) },
-      overflowActive: gpu.endpoints.length > 0 && policy.isSpilling(now),
+      overflowActive: gpu.isConfigured && policy.isSpilling(now),
     };
   }
 
@@ -142,7 +145,7 @@ export function createDispatchEmbedder(options: DispatchEmbedderOptions): Dispat
     const tiers = { [Tier.cpu]: report(cpu, now), [Tier.gpu]: report(gpu, now) };
     const activity = (tier: TierDispatcher) => ({ queuedTexts: tier.queuedTexts, inFlightBatches: tier.inFlightBatches, ...tier.counters });
     return {
-      ready: cpu.isServing(now) || (gpu.endpoints.length > 0 && gpu.isServing(now)),
+      ready: cpu.isServing(now) || gpu.isServing(now),
       tiers,
       activity: { [Tier.cpu]: activity(cpu), [Tier.gpu]: activity(gpu) },
     };

@@ -12,7 +12,7 @@ import { ErrorCode, FrontDoorError } from '../errors';
 import type { Logger } from '../logger';
 import type { TierSnapshot } from '../telemetry/dispatch-snapshot';
 import { type DispatchEvents, noTelemetry, RejectReason } from '../telemetry/telemetry';
-import type { Upstream } from '../upstream/upstream';
+import { HealthState, type Upstream } from '../upstream/upstream';
 import { isUpstreamError, UpstreamError, UpstreamFailure } from '../upstream/upstream-error';
 import { admissionRefusal, estimateDrainMs, unavailableError } from './admission';
 import { BackendLoad } from './backend-load';
@@ -38,6 +38,8 @@ export interface TierDispatcherOptions {
   readonly random: () => number;
   readonly logger: Logger;
   readonly events?: DispatchEvents;
+  /** True when discovery adds and removes this tier's endpoints at run time. */
+  readonly discovered?: boolean;
 }
 
 export class TierDispatcher {
@@ -59,17 +61,19 @@ export class TierDispatcher {
   private readonly pump = (): void => this.runPump();
   /** Told of each ejection, so an active checker can find out at once whether the endpoint is down. */
   onEjected: ((endpoint: Endpoint) => void) | undefined;
+  /** Told of each endpoint that joins later (discovery), so an active checker can probe it at once. */
+  onAdded: ((endpoint: Endpoint) => void) | undefined;
+  private readonly onColdStartEnd = (endpoint: Endpoint, durationMs: number): void => {
+    this.coldStarts.add(durationMs);
+    this.events.backendColdStart(this.options.tier, endpoint.id, durationMs);
+    this.options.logger.info('backend_cold_start', { tier: this.options.tier, endpoint: endpoint.id, durationMs });
+  };
 
   constructor(private readonly options: TierDispatcherOptions) {
     this.events = options.events ?? noTelemetry;
     this.backendLoad = new BackendLoad(options.policy.loadWindowMs);
     const seenAt = options.scheduler.now();
-    const onColdStartEnd = (endpoint: Endpoint, durationMs: number): void => {
-      this.coldStarts.add(durationMs);
-      this.events.backendColdStart(options.tier, endpoint.id, durationMs);
-      options.logger.info('backend_cold_start', { tier: options.tier, endpoint: endpoint.id, durationMs });
-    };
-    this.endpoints = options.upstreams.map((upstream) => new Endpoint(upstream, options.policy, seenAt, onColdStartEnd));
+    this.endpoints = options.upstreams.map((upstream) => new Endpoint(upstream, options.policy, seenAt, this.onColdStartEnd));
     this.budget = new RetryBudget({
       ratio: options.policy.retryBudgetRatio,
       minPerSecond: options.policy.retryMinPerSecond,
@@ -88,6 +92,31 @@ export class TierDispatcher {
 
   get inFlightBatches(): number {
     return this.batchesInFlight;
+  }
+
+  /** True when the tier has endpoints, or discovery may find some. */
+  get isConfigured(): boolean {
+    return this.endpoints.length > 0 || this.options.discovered === true;
+  }
+
+  /**
+   * A discovered endpoint joins. `startedAt` (an ECS task's creation) times its cold start. Once
+   * the tier has serving endpoints, a newcomer waits for its first probe before taking traffic
+   * when an active checker is listening (it is most likely still loading its model).
+   */
+  addEndpoint(upstream: Upstream, startedAt: number | undefined): void {
+    const now = this.options.scheduler.now();
+    const endpoint = new Endpoint(upstream, this.options.policy, Math.min(startedAt ?? now, now), this.onColdStartEnd);
+    if (this.onAdded !== undefined && this.isServing(now)) endpoint.probed = HealthState.pending;
+    this.endpoints.push(endpoint);
+    this.onAdded?.(endpoint);
+    this.schedulePump();
+  }
+
+  /** A discovered endpoint leaves; batches it holds finish (or fail over) as usual. */
+  removeEndpoint(id: string): void {
+    const index = this.endpoints.findIndex((endpoint) => endpoint.id === id);
+    if (index >= 0) this.endpoints.splice(index, 1);
   }
 
   /** True when some endpoint is neither ejected nor reported unhealthy. */
@@ -314,6 +343,10 @@ export class TierDispatcher {
   }
 
   private unavailableError(now: number): FrontDoorError {
+    if (this.endpoints.length === 0 && this.options.discovered === true) {
+      return new FrontDoorError(503, ErrorCode.backendUnavailable,
+        `discovery has found no ${this.options.tier} endpoint (yet); retry shortly`, { retryAfterSeconds: 1 });
+    }
     return unavailableError(this.options.tier, this.endpoints, now);
   }
 

@@ -3,8 +3,11 @@
  * dispatch engine. Entry points call this once at module scope and hand the result to
  * `createApp`.
  */
-import type { Tier } from '../config/backends';
+import { type DiscoveredBackendSpec, isDiscoveredSpec, type Tier } from '../config/backends';
 import type { Config } from '../config/config';
+import { createEndpointSource } from '../discovery/create-source';
+import type { EndpointSource } from '../discovery/endpoint-source';
+import { createTierDiscovery } from '../discovery/tier-discovery';
 import { createDispatchEmbedder } from '../dispatch/dispatch-embedder';
 import { systemScheduler, type Scheduler } from '../dispatch/scheduler';
 import { TierDispatcher } from '../dispatch/tier-dispatcher';
@@ -13,7 +16,7 @@ import type { MetricsSource } from '../http/metrics-route';
 import { createLogger, type Logger } from '../logger';
 import { createFrontDoorColdStart } from '../telemetry/front-door-cold-start';
 import { noTelemetry, type Telemetry } from '../telemetry/telemetry';
-import { createTierUpstreams } from '../upstream/create-upstreams';
+import { createTierUpstreams, createUpstream } from '../upstream/create-upstreams';
 import type { DispatchSnapshot } from '../telemetry/dispatch-snapshot';
 import type { HttpTransport } from '../upstream/transport';
 import type { Upstream } from '../upstream/upstream';
@@ -34,6 +37,8 @@ export interface DependencyOptions {
    * engine exists, since gauges read its snapshot. Default: none.
    */
   readonly telemetry?: (source: TelemetrySource) => Telemetry & Partial<MetricsSource>;
+  /** Builds discovery sources (tests pass their own); default: the cloud SDKs, loaded lazily. */
+  readonly createSource?: (spec: DiscoveredBackendSpec) => Promise<EndpointSource>;
 }
 
 /** What a telemetry sink may read when it is built. */
@@ -61,6 +66,7 @@ export function createDependencies(config: Config, options: DependencyOptions): 
   // The sink's gauges read the engine's snapshot, at scrape time only, after the engine exists.
   const sink = options.telemetry?.({ snapshot: () => embedder.snapshot() });
   const events = sink ?? noTelemetry;
+  const random = options.random ?? Math.random;
   const tier = (name: Tier): TierDispatcher => new TierDispatcher({
     tier: name,
     upstreams: upstreams[name],
@@ -80,20 +86,49 @@ export function createDependencies(config: Config, options: DependencyOptions): 
       loadWindowMs: dispatch.overflow.holdMs,
     },
     scheduler,
-    random: options.random ?? Math.random,
+    random,
     logger,
     events,
+    discovered: config.tiers[name].some(isDiscoveredSpec),
   });
 
-  const embedder = createDispatchEmbedder({
-    cpu: tier('cpu'),
-    gpu: tier('gpu'),
+  const tiers = { cpu: tier('cpu'), gpu: tier('gpu') };
+  const discovery = createTierDiscovery({
+    config,
+    targets: tiers,
+    createUpstream: (spec, url, id, tierName) => createUpstream(
+      { source: 'static', dialect: spec.dialect, url, ...(spec.modelName === undefined ? {} : { modelName: spec.modelName }) },
+      id, tierName, config, options.transport, logger),
+    createSource: options.createSource ?? ((spec) => createEndpointSource(spec, config.discovery)),
+    scheduler,
+    random,
+    background: concurrent,
+    logger,
+  });
+  // Started now: on Lambda the first discovery overlaps the init phase.
+  void discovery?.ready();
+  const engine = createDispatchEmbedder({
+    ...tiers,
     scheduler,
     healthIntervalMs: concurrent ? dispatch.healthIntervalMs : 0,
     coldProbeIntervalMs: dispatch.coldProbeIntervalMs,
     overflow: dispatch.overflow,
     events,
   });
+  // Only the first request waits for discovery; later ones are served from what is known while
+  // a stale source refreshes in the background.
+  const embedder: typeof engine = discovery === undefined ? engine : {
+    ...engine,
+    embed: async (request) => {
+      if (!discovery.isReady) await discovery.ready();
+      discovery.refreshIfStale();
+      return engine.embed(request);
+    },
+    close: async () => {
+      discovery.stop();
+      await engine.close();
+    },
+  };
   // Dependencies are built at module scope, so their end is the end of the runtime's init.
   const coldStart = createFrontDoorColdStart({
     processStartMs: performance.timeOrigin,

@@ -1,5 +1,5 @@
 /** Builds one Upstream per configured backend, picking the client by the backend's dialect. */
-import type { BackendSpec, Tier } from '../config/backends';
+import { type BackendSpec, isDiscoveredSpec, type LocalBackendSpec, type StaticBackendSpec, type Tier } from '../config/backends';
 import type { Config } from '../config/config';
 import { type Logger, silentLogger } from '../logger';
 import { createDjlUpstream } from './djl-upstream';
@@ -10,7 +10,7 @@ import { createTeiUpstream } from './tei-upstream';
 import type { HttpTransport } from './transport';
 import type { Upstream } from './upstream';
 
-export function createUpstream(spec: BackendSpec, id: string, tier: Tier, config: Config, transport: HttpTransport, logger: Logger = silentLogger): Upstream {
+export function createUpstream(spec: StaticBackendSpec | LocalBackendSpec, id: string, tier: Tier, config: Config, transport: HttpTransport, logger: Logger = silentLogger): Upstream {
   if (spec.source === 'local') {
     // Light to construct: ONNX Runtime loads in worker threads on first use, never on this path.
     const { workers, maxTokens, batchSize } = config.local;
@@ -30,7 +30,8 @@ export function createUpstream(spec: BackendSpec, id: string, tier: Tier, config
   }
 }
 
-/** The upstreams of one tier, with ids `cpu-0`, `cpu-1`, ... */
+/** The fixed upstreams of one tier (static URLs, `local:`), with ids `cpu-0`, `cpu-1`, ... */
 export function createTierUpstreams(tier: Tier, config: Config, transport: HttpTransport, logger: Logger = silentLogger): Upstream[] {
-  return config.tiers[tier].map((spec, index) => createUpstream(spec, `${tier}-${index}`, tier, config, transport, logger));
+  const fixed = config.tiers[tier].filter((spec: BackendSpec): spec is StaticBackendSpec | LocalBackendSpec => !isDiscoveredSpec(spec));
+  return fixed.map((spec, index) => createUpstream(spec, `${tier}-${index}`, tier, config, transport, logger));
 }

@@ -1,0 +1,107 @@
+/**
+ * Discovery for the whole front door: one refresher per `ecs://`, `cloudrun://` or `dns://` entry,
+ * feeding its tier's endpoints. Built at start (Lambda: at init, so the first discovery overlaps
+ * the init phase); the first request waits for the first round only, later ones never wait.
+ */
+import { type DiscoveredBackendSpec, isDiscoveredSpec, Tier } from '../config/backends';
+import type { Config } from '../config/config';
+import type { Scheduler } from '../dispatch/scheduler';
+import type { Logger } from '../logger';
+import type { Upstream } from '../upstream/upstream';
+import { DiscoveryRefresher } from './discovery-refresher';
+import { EndpointIds, EndpointMembership, type MembershipTarget } from './endpoint-membership';
+import type { EndpointSource } from './endpoint-source';
+
+export interface TierDiscoveryOptions {
+  readonly config: Config;
+  readonly targets: Readonly<Record<Tier, MembershipTarget>>;
+  /** Builds the client for a discovered URL of a spec (its dialect and model name). */
+  readonly createUpstream: (spec: DiscoveredBackendSpec, url: string, id: string, tier: Tier) => Upstream;
+  /** Builds a source for a spec; the default loads the cloud SDK it needs lazily. */
+  readonly createSource: (spec: DiscoveredBackendSpec) => Promise<EndpointSource>;
+  readonly scheduler: Scheduler;
+  readonly random: () => number;
+  /** True on a server (refresh on timers); false on Lambda (refresh when a request finds it stale). */
+  readonly background: boolean;
+  readonly logger: Logger;
+}
+
+export interface TierDiscovery {
+  /** True once every source has finished its first round. */
+  readonly isReady: boolean;
+  /** Resolves once every source has finished its first round (found endpoints or failed). */
+  ready(): Promise<void>;
+  /** Starts background refreshes of stale sources; never waits (called per request on Lambda). */
+  refreshIfStale(): void;
+  /** Failed refreshes since start, over every source. */
+  readonly errors: number;
+  stop(): void;
+}
+
+/** Discovery over the config's discovered entries; undefined when there are none. */
+export function createTierDiscovery(options: TierDiscoveryOptions): TierDiscovery | undefined {
+  const { config } = options;
+  const entries = [Tier.cpu, Tier.gpu].flatMap((tier) =>
+    config.tiers[tier].filter(isDiscoveredSpec).map((spec) => ({ tier, spec })));
+  if (entries.length === 0) return undefined;
+
+  const ids = {
+    [Tier.cpu]: new EndpointIds(Tier.cpu, config.tiers.cpu.filter((spec) => !isDiscoveredSpec(spec)).length),
+    [Tier.gpu]: new EndpointIds(Tier.gpu, config.tiers.gpu.filter((spec) => !isDiscoveredSpec(spec)).length),
+  };
+  const refreshers: DiscoveryRefresher[] = [];
+  let stopped = false;
+  let isReady = false;
+
+  const starting = Promise.all(entries.map(async ({ tier, spec }) => {
+    let source: EndpointSource;
+    try {
+      source = await options.createSource(spec);
+    } catch (error) {
+      options.logger.error('discovery_unavailable', { entry: spec.entry, message: error instanceof Error ? error.message : String(error) });
+      return;
+    }
+    const membership = new EndpointMembership({
+      ids: ids[tier],
+      target: options.targets[tier],
+      createUpstream: (url, id) => options.createUpstream(spec, url, id, tier),
+    });
+    const refresher = new DiscoveryRefresher({
+      source,
+      scheduler: options.scheduler,
+      random: options.random,
+      intervalMs: config.discovery.intervalMs,
+      maxBackoffMs: config.discovery.maxBackoffMs,
+      background: options.background,
+      logger: options.logger,
+      onEndpoints: (found) => {
+        const { added, removed } = membership.update(found);
+        if (added + removed > 0) {
+          options.logger.info('endpoints_discovered', { tier, source: source.description, endpoints: membership.size, added, removed });
+        }
+      },
+    });
+    if (stopped) return;
+    refreshers.push(refresher);
+    await refresher.ready();
+  })).then(() => {
+    isReady = true;
+  });
+
+  return {
+    get isReady() {
+      return isReady;
+    },
+    ready: () => starting,
+    refreshIfStale: () => {
+      for (const refresher of refreshers) refresher.refreshIfStale();
+    },
+    get errors() {
+      return refreshers.reduce((sum, refresher) => sum + refresher.errors, 0);
+    },
+    stop: () => {
+      stopped = true;
+      for (const refresher of refreshers) refresher.stop();
+    },
+  };
+}

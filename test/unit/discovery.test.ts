@@ -1,0 +1,127 @@
+/**
+ * Discovery bookkeeping on a fake clock: refresh timing with jitter, back-off (harder on
+ * throttling), the last known endpoints kept on errors, Lambda-style refresh only when stale, and
+ * endpoint ids reused so metric labels stay bounded.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { DiscoveryRefresher } from '../../shared/discovery/discovery-refresher';
+import { EndpointIds, EndpointMembership } from '../../shared/discovery/endpoint-membership';
+import { type DiscoveredEndpoint, DiscoveryError, type EndpointSource } from '../../shared/discovery/endpoint-source';
+import { silentLogger } from '../../shared/logger';
+import type { Upstream } from '../../shared/upstream/upstream';
+import { FakeScheduler, settle } from '../helpers/fake-scheduler';
+import { FakeUpstream } from '../helpers/fake-upstream';
+
+/** A source the test scripts: each call answers the next scripted list or error. */
+class ScriptedSource implements EndpointSource {
+  readonly description = 'scripted://test';
+  calls: number[] = [];
+  answer: DiscoveredEndpoint[] | Error = [];
+
+  constructor(private readonly scheduler: FakeScheduler) {}
+
+  async discover(): Promise<DiscoveredEndpoint[]> {
+    this.calls.push(this.scheduler.now());
+    if (this.answer instanceof Error) throw this.answer;
+    return this.answer;
+  }
+}
+
+const endpoint = (n: number): DiscoveredEndpoint => ({ key: `task-${n}`, url: `http://10.0.0.${n}:8080/predictions/m` });
+
+function refresher(background: boolean, random = () => 0.5) {
+  const scheduler = new FakeScheduler(0);
+  const source = new ScriptedSource(scheduler);
+  const seen: (readonly DiscoveredEndpoint[])[] = [];
+  const subject = new DiscoveryRefresher({
+    source, scheduler, random, intervalMs: 10_000, maxBackoffMs: 300_000, background, logger: silentLogger,
+    onEndpoints: (endpoints) => seen.push(endpoints),
+  });
+  return { scheduler, source, seen, subject };
+}
+
+describe('discovery refresher', () => {
+  test('a server refreshes on timers at the interval, with jitter within ±20%', async () => {
+    const { scheduler, source, subject } = refresher(true, () => 1);
+    source.answer = [endpoint(1)];
+    await subject.ready();
+    await scheduler.advance(60_000);
+    const gaps = source.calls.slice(1).map((at, i) => at - (source.calls[i] as number));
+    assert.ok(gaps.length >= 4);
+    for (const gap of gaps) assert.ok(Math.abs(gap - 12_000) < 1e-6, `gap ${gap}`);
+    subject.stop();
+  });
+
+  test('errors keep the last endpoints and back off, throttling harder, up to the maximum', async () => {
+    const { scheduler, source, seen, subject } = refresher(true);
+    source.answer = [endpoint(1), endpoint(2)];
+    await subject.ready();
+    assert.equal(seen.length, 1);
+    source.answer = new DiscoveryError('ListTasks failed: ThrottlingException', true);
+    await scheduler.advance(10_000);
+    const failedAt = source.calls.at(-1) as number;
+    await scheduler.advance(39_999);
+    assert.equal(source.calls.at(-1), failedAt, 'no call before 4x the interval after a throttle');
+    await scheduler.advance(1);
+    assert.equal(source.calls.length, 3);
+    await scheduler.advance(160_000);
+    assert.equal(source.calls.length, 4, 'then 16x');
+    assert.equal(seen.length, 1, 'no endpoint list was replaced while failing');
+    assert.equal(subject.errors, 3);
+    source.answer = [endpoint(3)];
+    await scheduler.advance(300_000);
+    assert.deepEqual(seen.at(-1), [endpoint(3)]);
+    subject.stop();
+  });
+
+  test('on Lambda nothing runs on timers; a stale cache starts one background refresh', async () => {
+    const { scheduler, source, subject } = refresher(false);
+    source.answer = [endpoint(1)];
+    await subject.ready();
+    await scheduler.advance(60_000);
+    assert.equal(source.calls.length, 1, 'no timer-driven refresh');
+    subject.refreshIfStale();
+    subject.refreshIfStale();
+    await settle();
+    assert.equal(source.calls.length, 2, 'one refresh however many requests find it stale');
+    subject.refreshIfStale();
+    await settle();
+    assert.equal(source.calls.length, 2, 'fresh again');
+  });
+});
+
+describe('endpoint membership', () => {
+  function membership() {
+    const added: string[] = [];
+    const removed: string[] = [];
+    const ids = new EndpointIds('cpu', 1);
+    const subject = new EndpointMembership({
+      ids,
+      target: {
+        addEndpoint: (upstream: Upstream) => added.push(upstream.id),
+        removeEndpoint: (id: string) => removed.push(id),
+      },
+      createUpstream: (_url, id) => new FakeUpstream(id),
+    });
+    return { added, removed, subject };
+  }
+
+  test('new keys join after the fixed endpoints, missing keys leave, freed ids are reused', () => {
+    const { added, removed, subject } = membership();
+    assert.deepEqual(subject.update([endpoint(1), endpoint(2)]), { added: 2, removed: 0 });
+    assert.deepEqual(added, ['cpu-1', 'cpu-2']);
+    assert.deepEqual(subject.update([endpoint(2), endpoint(3)]), { added: 1, removed: 1 });
+    assert.deepEqual(removed, ['cpu-1']);
+    assert.deepEqual(added, ['cpu-1', 'cpu-2', 'cpu-1'], 'task-3 reuses the id task-1 freed');
+    assert.deepEqual(subject.update([endpoint(2), endpoint(3)]), { added: 0, removed: 0 });
+  });
+
+  test('an endpoint whose URL changed under the same key is replaced', () => {
+    const { added, removed, subject } = membership();
+    subject.update([endpoint(1)]);
+    subject.update([{ key: 'task-1', url: 'http://10.0.0.9:8080/predictions/m' }]);
+    assert.deepEqual(removed, ['cpu-1']);
+    assert.deepEqual(added, ['cpu-1', 'cpu-1']);
+  });
+});
