@@ -10,6 +10,7 @@ import { type Env, EnvReader } from './env-reader';
 import { type LocalEngineConfig, readLocalEngineConfig } from './local-engine-config';
 import { readRuntimeConfig, type RuntimeConfig } from './runtime-config';
 import { readSecurityConfig, type SecurityConfig } from './security-config';
+import { readWarmupConfig, type WarmupConfig } from './warmup-config';
 
 export const LogLevel = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LogLevel)[number];
@@ -53,6 +54,8 @@ export interface Config {
   readonly dispatch: DispatchConfig;
   /** How `ecs://`, `cloudrun://` and `dns://` backends are discovered and refreshed. */
   readonly discovery: DiscoveryConfig;
+  /** Scheduled warm-up: the bursts and the lead time (functions/warmup, POST /warmup). */
+  readonly warmup: WarmupConfig;
   /** The in-process engine (`local:` backends; `npm start`'s default with no backend). */
   readonly local: LocalEngineConfig;
   /** API keys, per-key limits, CORS, client timeouts (see security-config.ts). */
@@ -129,6 +132,7 @@ export function parseConfig(env: Env): Config {
     },
     dispatch: readDispatchConfig(read),
     discovery: readDiscoveryConfig(read),
+    warmup: readWarmupConfig(read),
     local: readLocalEngineConfig(read),
     security: readSecurityConfig(read),
     runtime: readRuntimeConfig(read),
