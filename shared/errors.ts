@@ -23,6 +23,8 @@ export const ErrorCode = {
   unauthorized: 'invalid_api_key',
   /** The caller's key is over its requests/s or texts/s: 429 with Retry-After. */
   rateLimited: 'rate_limited',
+  /** The route exists but is turned off by configuration (POST /warmup without API keys). */
+  forbidden: 'forbidden',
   routeNotFound: 'not_found',
   methodNotAllowed: 'method_not_allowed',
   backendUnavailable: 'backend_unavailable',

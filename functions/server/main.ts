@@ -9,6 +9,7 @@ import { createLogger } from '../../shared/logger';
 import { createDependencies } from '../../shared/runtime/create-dependencies';
 import { hasNoBackends, prepareLocalModels, withLocalEngineDefault } from '../../shared/runtime/local-engine-startup';
 import { startNodeServer } from '../../shared/runtime/node-server';
+import { createWarmupRunner } from '../../shared/runtime/warmup-runner';
 import { announceAccess } from '../../shared/security/announce-access';
 import { createPrometheusTelemetry } from '../../shared/telemetry/prometheus-telemetry';
 import { createDownloadProgress } from '../../shared/upstream/local/download-progress';
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
     telemetry: createPrometheusTelemetry,
   });
   announceAccess(config.security, deps.logger);
-  const server = await startNodeServer(createApp(deps), {
+  const server = await startNodeServer(createApp({ ...deps, warmup: createWarmupRunner(deps) }), {
     host: config.host,
     port: config.port,
     shutdownGraceMs: config.timeouts.shutdownGraceMs,

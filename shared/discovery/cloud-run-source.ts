@@ -97,13 +97,24 @@ export async function createCloudRunClient(options: CloudRunClientOptions = {}):
   if (!/^https?:\/\//.test(endpoint)) return new v2.ServicesClient({ ...auth, apiEndpoint: endpoint });
   const url = new URL(endpoint);
   const protocol = url.protocol === 'http:' ? 'http' : 'https';
+  // A plain-http endpoint is an emulator or a local test server, never Google's API: real
+  // credentials must not travel over plaintext, so it gets a placeholder token unless given one.
+  const emulatorAuth = protocol === 'http' && options.authClient === undefined ? { authClient: await placeholderAuth() } : auth;
   return new v2.ServicesClient({
-    ...auth,
+    ...emulatorAuth,
     fallback: true,
     apiEndpoint: url.hostname,
     port: url.port === '' ? DEFAULT_PORT[protocol] : Number(url.port),
     protocol,
   });
+}
+
+/** An auth client with a fixed token that never expires and never refreshes. */
+async function placeholderAuth(): Promise<AuthClient> {
+  const { OAuth2Client } = await import('google-auth-library');
+  const client = new OAuth2Client();
+  client.setCredentials({ access_token: 'emulator', expiry_date: Number.MAX_SAFE_INTEGER });
+  return client;
 }
 
 /** HTTP statuses and google.rpc codes (gRPC transport) that the API uses for "slow down". */

@@ -5,6 +5,7 @@ import type { Dialect } from '../dialects/dialect';
 import type { ModelNames } from '../dialects/model-names';
 import type { EmbedResult, Embedder } from '../embed/embedder';
 import type { Logger } from '../logger';
+import type { WarmupRunner } from '../runtime/warmup-runner';
 import type { Telemetry } from '../telemetry/telemetry';
 import type { KeyCaller } from '../security/key-guard';
 
@@ -19,6 +20,8 @@ export interface AppDependencies {
   readonly coldStart?: { onRequest(): void };
   /** Where request and dispatch events go (metrics); none when absent. */
   readonly telemetry?: Telemetry;
+  /** Runs the scheduled warm-up for POST /warmup; absent where the warm-up is its own function (Lambda). */
+  readonly warmup?: WarmupRunner;
   /** The Prometheus exposition behind GET /metrics; absent where metrics leave as EMF log lines (Lambda). */
   readonly metrics?: { readonly contentType: string; render(): Promise<string> };
 }

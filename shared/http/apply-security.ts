@@ -11,8 +11,8 @@ import { OVERFLOW_HEADER, TIER_HEADER } from './request-telemetry';
 import type { AppContext, AppEnv } from './app-env';
 
 /** Routes that always need a key when keys are configured (every path under them). */
-export const KEYED_PATHS = ['/v1/*', '/embed', '/predictions/*', '/models/*', '/invocations'] as const;
-/** Operator routes, keyed unless PROTECT_OPERATOR_ROUTES=false (/warmup joins them). */
+export const KEYED_PATHS = ['/v1/*', '/embed', '/predictions/*', '/models/*', '/invocations', '/warmup'] as const;
+/** Operator routes, keyed unless PROTECT_OPERATOR_ROUTES=false. */
 export const OPERATOR_PATHS = ['/info', '/metrics'] as const;
 
 /** Preflight answers are cached by browsers this long. */

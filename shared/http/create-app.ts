@@ -12,6 +12,7 @@ import { applySecurity } from './apply-security';
 import { registerEmbedRoutes } from './embed-routes';
 import { registerMetricsRoute } from './metrics-route';
 import { requestTelemetry } from './request-telemetry';
+import { registerWarmupRoute } from './warmup-route';
 import { dialectForPath, errorResponse, toFrontDoorError } from './error-response';
 import { ROUTES, registerStatusRoutes } from './status-routes';
 
@@ -38,6 +39,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   registerEmbedRoutes(app, ctx);
   registerStatusRoutes(app, ctx);
   registerMetricsRoute(app, deps.metrics);
+  registerWarmupRoute(app, ctx, deps.warmup);
 
   // A known path with the wrong method: 405 naming the right one.
   const allowed = new Map<string, string[]>();

@@ -16,6 +16,7 @@ export const ROUTES = [
   'GET /info',
   'GET /v1/models',
   'GET /metrics',
+  'POST /warmup',
 ] as const;
 
 /** The `created` time reported for the model by /v1/models (fixed: the model does not change). */

@@ -47,6 +47,12 @@ export interface TelemetrySource {
 }
 
 export interface Dependencies extends AppDependencies {
+  /** The tiers' dispatchers (their endpoints and measured cold starts), for the warm-up. */
+  readonly tiers: Readonly<Record<Tier, TierDispatcher>>;
+  /** Resolves once discovery's first round is done (at once without discovered backends). */
+  ready(): Promise<void>;
+  /** Time and timers (the warm-up's retries). */
+  readonly scheduler: Scheduler;
   /** Stops background work and releases pooled connections; call on shutdown. */
   close(): Promise<void>;
 }
@@ -147,6 +153,11 @@ export function createDependencies(config: Config, options: DependencyOptions): 
     clock: scheduler,
     logger,
     telemetry: events,
+    tiers,
+    scheduler,
+    ready: async () => {
+      await discovery?.ready();
+    },
     ...(sink?.render !== undefined && sink.contentType !== undefined ? { metrics: sink as MetricsSource } : {}),
     runtime: options.runtime,
     close: async () => {

@@ -7,6 +7,7 @@ import { createApp } from '../../shared/http/create-app';
 import { type Logger, silentLogger } from '../../shared/logger';
 import { createDependencies, type Dependencies } from '../../shared/runtime/create-dependencies';
 import { startNodeServer } from '../../shared/runtime/node-server';
+import { createWarmupRunner } from '../../shared/runtime/warmup-runner';
 import { createPrometheusTelemetry } from '../../shared/telemetry/prometheus-telemetry';
 import { createUndiciTransport } from '../../shared/upstream/undici-transport';
 
@@ -24,7 +25,7 @@ export async function startFrontDoor(env: Record<string, string | undefined>, lo
     logger,
     telemetry: createPrometheusTelemetry,
   });
-  const server = await startNodeServer(createApp(deps), {
+  const server = await startNodeServer(createApp({ ...deps, warmup: createWarmupRunner(deps) }), {
     host: config.host,
     port: config.port,
     shutdownGraceMs: 1_000,
