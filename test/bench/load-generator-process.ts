@@ -32,14 +32,23 @@ export async function runLoadGenerator(
 ): Promise<LoadResult> {
   const [command, args] = tsxCommand(ENTRY_POINTS.loadGenerator, loadPlanArgs(plan));
   const started = registry.start('load generator', command, args, { cwd: REPO_ROOT, env: process.env, ipc: true });
-  started.child.on('message', (message: { event?: unknown }) => {
-    if (message.event === LOAD_EVENTS.windowStart) for (const meter of meters) meter.start();
-    if (message.event === LOAD_EVENTS.windowEnd) for (const meter of meters) meter.stop();
+  // The IPC channel and stdout are not ordered with each other: the window's end may be heard
+  // after the result line, so the meters are read only once it (or the channel's close) is.
+  const windowClosed = new Promise<void>((resolve) => {
+    started.child.on('message', (message: { event?: unknown }) => {
+      if (message.event === LOAD_EVENTS.windowStart) for (const meter of meters) meter.start();
+      if (message.event === LOAD_EVENTS.windowEnd) {
+        for (const meter of meters) meter.stop();
+        resolve();
+      }
+    });
+    started.child.once('disconnect', () => resolve());
   });
   const budgetMs = (plan.warmupS + plan.durationS) * MS_PER_S + plan.drainMs + PROCESS_OVERHEAD_MS;
   try {
     const result = await started.waitForLine(parseLoadResultLine, budgetMs);
     await started.exited;
+    await windowClosed;
     return result;
   } finally {
     await registry.stop(started);

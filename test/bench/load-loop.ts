@@ -157,17 +157,23 @@ export async function runLoad(plan: LoadPlan, hooks: LoadHooks = {}): Promise<Lo
   }
 
   let cpuAtStart = process.cpuUsage();
+  let windowStarted = false;
+  let cpuInWindow: NodeJS.CpuUsage | undefined;
+  // Once only: on its timer, or when the load is over first (an open loop whose last answer came
+  // back as the window ended, before the timer, which was set a moment after the start, fired).
+  const endWindow = (): void => {
+    if (cpuInWindow !== undefined) return;
+    cpuInWindow = process.cpuUsage(cpuAtStart);
+    hooks.onWindowEnd?.();
+  };
   const windowTimers = [
     setTimeout(() => {
       cpuAtStart = process.cpuUsage();
+      windowStarted = true;
       hooks.onWindowStart?.();
     }, windowStart - startedAt),
-    setTimeout(() => hooks.onWindowEnd?.(), windowEnd - startedAt),
+    setTimeout(endWindow, windowEnd - startedAt),
   ];
-  let cpuInWindow: NodeJS.CpuUsage | undefined;
-  const cpuTimer = setTimeout(() => {
-    cpuInWindow = process.cpuUsage(cpuAtStart);
-  }, windowEnd - startedAt);
 
   async function client(index: number): Promise<void> {
     // Paced clients start spread over one interval, so their requests do not arrive in bursts.
@@ -207,6 +213,9 @@ export async function runLoad(plan: LoadPlan, hooks: LoadHooks = {}): Promise<Lo
       outstanding.add(pending);
       void pending.finally(() => outstanding.delete(pending));
     }
+    // The window closes on time even when the last answers come back before it ends.
+    const untilWindowEnd = windowEnd - performance.now();
+    if (untilWindowEnd > 0 && !cutOff.signal.aborted) await sleep(untilWindowEnd);
     await Promise.all(outstanding);
   }
 
@@ -220,7 +229,8 @@ export async function runLoad(plan: LoadPlan, hooks: LoadHooks = {}): Promise<Lo
   await clients;
   clearTimeout(drainDeadline);
   const unfinished = cutOff.signal.aborted ? await unfinishedAtCutOff : 0;
-  for (const timer of [...windowTimers, cpuTimer]) clearTimeout(timer);
+  if (windowStarted) endWindow();
+  for (const timer of windowTimers) clearTimeout(timer);
   await Promise.all([...pools.values()].map((pool) => pool.destroy()));
 
   const windowS = plan.durationS;
