@@ -21,10 +21,12 @@ export interface OverflowConfig {
 }
 
 export const OVERFLOW_DEFAULTS = {
-  // A CPU batch of 32 takes about 90 ms on DJL; spilling after about one batch of queued wait keeps
-  // a burst's latency within about twice the unloaded latency, the tiers issue's target.
-  spillWaitMs: 100,
-  resumeWaitMs: 50,
+  // Low, because a request the CPU tier takes during a burst pays its queue wait plus a full batch
+  // (about 90 ms for 32 texts on DJL). Measured with `npm run bench:burst` (one CPU instance at 3x
+  // its capacity, 8 texts per request, unloaded p99 about 43 ms): 100/50 gave a burst p99 of
+  // 4.5x the unloaded one, 200/100 5.5-6.7x, 30/15 1.6-2.7x; see test/bench/results/burst.md.
+  spillWaitMs: 30,
+  resumeWaitMs: 15,
   holdMs: 3_000,
   // Ten full CPU batches: below that the CPU tier's latency is a few hundred ms at most.
   largeRequestTexts: 320,

@@ -64,11 +64,14 @@ export class OverflowPolicy {
     }
 
     const threshold = this.isSpilling(now) ? this.settings.resumeWaitMs : this.settings.spillWaitMs;
-    if (cpu.recentCapacityErrors > 0) return this.spill(now, OverflowReason.backendLoad);
     const queueWait = cpu.queueWaitMs ?? 0;
-    if (queueWait > threshold) return this.spill(now, OverflowReason.queueWait);
-    if (cpu.backendWaitMs > threshold) return this.spill(now, OverflowReason.backendLoad);
-    return CPU;
+    const reason = cpu.recentCapacityErrors > 0 ? OverflowReason.backendLoad
+      : queueWait > threshold ? OverflowReason.queueWait
+        : cpu.backendWaitMs > threshold ? OverflowReason.backendLoad : undefined;
+    if (reason === undefined) return CPU;
+    // A GPU tier that is itself backed up further than the CPU tier would only make it worse.
+    if (cpu.finishMs !== undefined && gpuTier.finishMs !== undefined && gpuTier.finishMs >= cpu.finishMs) return CPU;
+    return this.spill(now, reason);
   }
 
   private spill(now: number, reason: OverflowReason): TierChoice {

@@ -70,6 +70,14 @@ describe('overflow policy', () => {
     assert.equal(policy.isSpilling(30_000), false);
   });
 
+  test('a GPU tier backed up further than the CPU tier gets no overflow', () => {
+    const policy = new OverflowPolicy(SETTINGS);
+    const busy = { ...calm, queueWaitMs: 500, finishMs: 600 };
+    assert.equal(policy.choose(0, 8, busy, { ...gpuUp, finishMs: 900 }).tier, 'cpu');
+    assert.equal(policy.isSpilling(0), false);
+    assert.equal(policy.choose(0, 8, busy, { ...gpuUp, finishMs: 100 }).tier, 'gpu');
+  });
+
   test('no warm CPU endpoint sends everything to the GPU tier; no warm GPU endpoint keeps everything on CPU', () => {
     const policy = new OverflowPolicy(SETTINGS);
     assert.deepEqual(policy.choose(0, 1, { ...calm, warmEndpoints: 0 }, gpuUp), { tier: 'gpu', reason: 'no_warm_endpoint' });
