@@ -63,6 +63,8 @@ export interface Config {
   /** What the hosting runtime says about itself (Lambda's init type) and where metrics go. */
   readonly runtime: RuntimeConfig;
   readonly logLevel: LogLevel;
+  /** One `request` line per request at info level (ACCESS_LOG, default true). */
+  readonly accessLog: boolean;
 }
 
 export const DEFAULTS = {
@@ -137,6 +139,7 @@ export function parseConfig(env: Env): Config {
     security: readSecurityConfig(read),
     runtime: readRuntimeConfig(read),
     logLevel: read.oneOf('LOG_LEVEL', LogLevel, 'info'),
+    accessLog: read.bool('ACCESS_LOG', true),
   };
   read.finish();
   return deepFreeze(config);

@@ -27,6 +27,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   app.use(requestTelemetry({
     telemetry: deps.telemetry ?? noTelemetry,
     logger: deps.logger,
+    accessLog: deps.config.accessLog,
     ...(deps.coldStart ? { coldStart: deps.coldStart } : {}),
     now: () => performance.now(),
   }));

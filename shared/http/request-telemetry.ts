@@ -20,6 +20,8 @@ const roundMs = (ms: number): number => Math.round(ms * 10) / 10;
 export interface RequestTelemetryOptions {
   readonly telemetry: Telemetry;
   readonly logger: Logger;
+  /** Write the one-line-per-request access log. */
+  readonly accessLog: boolean;
   readonly coldStart?: { onRequest(): void };
   /** Monotonic milliseconds, for durations. */
   readonly now: () => number;
@@ -44,6 +46,7 @@ export function requestTelemetry(options: RequestTelemetryOptions): MiddlewareHa
     }
     const items = c.get('items') ?? 0;
     telemetry.requestDone({ route, method: c.req.method, status, tier: result?.tier, durationMs, items });
+    if (!options.accessLog) return;
     logger.info('request', {
       requestId: c.get('requestId'),
       method: c.req.method,

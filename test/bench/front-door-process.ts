@@ -48,7 +48,8 @@ export async function startFrontDoor(
 ): Promise<FrontDoorProcess> {
   const [command, args] = tsxCommand(ENTRY_POINTS.frontDoor);
   const env: NodeJS.ProcessEnv = {
-    ...process.env, LOG_LEVEL: 'info', ...options.env, HOST: '127.0.0.1', PORT: '0', CPU_BACKENDS: backends.join(','),
+    // No access log, as nginx runs with `access_log off`: both proxies are measured without one.
+    ...process.env, LOG_LEVEL: 'info', ACCESS_LOG: 'false', ...options.env, HOST: '127.0.0.1', PORT: '0', CPU_BACKENDS: backends.join(','),
   };
   // The config refuses CPU_BACKENDS next to its aliases, and a GPU tier would change what is measured.
   for (const key of OTHER_BACKEND_KEYS) delete env[key];
