@@ -51,7 +51,8 @@ export class DiscoveryRefresher {
 
   /** On Lambda: starts a background refresh when the cache is stale; never waits for it. */
   refreshIfStale(): void {
-    if (this.stopped || this.running !== undefined || this.options.scheduler.now() < this.nextAt) return;
+    // On a server the timers refresh; a request racing the timer would only refresh twice.
+    if (this.options.background || this.stopped || this.running !== undefined || this.options.scheduler.now() < this.nextAt) return;
     void this.refresh();
   }
 

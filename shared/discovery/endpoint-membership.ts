@@ -9,7 +9,7 @@ import type { DiscoveredEndpoint } from './endpoint-source';
 
 /** What membership changes act on: the tier's dispatcher. */
 export interface MembershipTarget {
-  addEndpoint(upstream: Upstream, startedAt: number | undefined): void;
+  addEndpoint(upstream: Upstream, startedAt: number | undefined, capacity?: number): void;
   removeEndpoint(id: string): void;
 }
 
@@ -67,7 +67,7 @@ export class EndpointMembership {
     for (const endpoint of fresh.values()) {
       if (this.members.has(endpoint.key)) continue;
       const id = ids.take();
-      target.addEndpoint(createUpstream(endpoint.url, id), endpoint.startedAt);
+      target.addEndpoint(createUpstream(endpoint.url, id), endpoint.startedAt, endpoint.capacity);
       this.members.set(endpoint.key, { id, url: endpoint.url });
       added++;
     }

@@ -16,6 +16,11 @@ export interface DiscoveredEndpoint {
    * timed from here rather than from when the front door first saw it. Undefined when unknown.
    */
   readonly startedAt?: number;
+  /**
+   * Batches it may hold at once, when the source knows better than the tier's `*_MAX_INFLIGHT`:
+   * a Cloud Run service is one endpoint for all its instances (max instances x concurrency).
+   */
+  readonly capacity?: number;
 }
 
 export interface EndpointSource {

@@ -93,9 +93,12 @@ export class Endpoint {
     return this.status(now) === EndpointStatus.ready && this.inFlight < this.capacity(now);
   }
 
-  /** Lower is better: outstanding texts scaled by how much of its share it may take. */
+  /**
+   * Lower is better: outstanding texts per batch slot, scaled by how much of its share it may
+   * take (a Cloud Run service with 40 slots takes twenty times the work of a 2-slot task).
+   */
   load(now: number): number {
-    return (this.outstandingTexts + this.inFlight) / this.rampFraction(now);
+    return (this.outstandingTexts + this.inFlight) / (this.rampFraction(now) * this.policy.maxInFlight);
   }
 
   begin(texts: number): void {

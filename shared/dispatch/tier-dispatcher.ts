@@ -30,6 +30,9 @@ import { WorkQueue } from './work-queue';
 
 export type { TierCounters, TierPolicy } from './tier-policy';
 
+/** The most batches one endpoint may hold, whatever a source says (CPU_MAX_INFLIGHT's own limit). */
+const MAX_ENDPOINT_CAPACITY = 1024;
+
 export interface TierDispatcherOptions {
   readonly tier: Tier;
   readonly upstreams: readonly Upstream[];
@@ -104,9 +107,11 @@ export class TierDispatcher {
    * the tier has serving endpoints, a newcomer waits for its first probe before taking traffic
    * when an active checker is listening (it is most likely still loading its model).
    */
-  addEndpoint(upstream: Upstream, startedAt: number | undefined): void {
+  addEndpoint(upstream: Upstream, startedAt: number | undefined, capacity?: number): void {
     const now = this.options.scheduler.now();
-    const endpoint = new Endpoint(upstream, this.options.policy, Math.min(startedAt ?? now, now), this.onColdStartEnd);
+    const policy = capacity === undefined || capacity < 1 ? this.options.policy
+      : { ...this.options.policy, maxInFlight: Math.min(MAX_ENDPOINT_CAPACITY, Math.floor(capacity)) };
+    const endpoint = new Endpoint(upstream, policy, Math.min(startedAt ?? now, now), this.onColdStartEnd);
     if (this.onAdded !== undefined && this.isServing(now)) endpoint.probed = HealthState.pending;
     this.endpoints.push(endpoint);
     this.onAdded?.(endpoint);

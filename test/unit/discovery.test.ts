@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import { DiscoveryRefresher } from '../../shared/discovery/discovery-refresher';
 import { EndpointIds, EndpointMembership } from '../../shared/discovery/endpoint-membership';
 import { type DiscoveredEndpoint, DiscoveryError, type EndpointSource } from '../../shared/discovery/endpoint-source';
+import { TierDispatcher } from '../../shared/dispatch/tier-dispatcher';
 import { silentLogger } from '../../shared/logger';
 import type { Upstream } from '../../shared/upstream/upstream';
 import { FakeScheduler, settle } from '../helpers/fake-scheduler';
@@ -115,6 +116,24 @@ describe('endpoint membership', () => {
     assert.deepEqual(removed, ['cpu-1']);
     assert.deepEqual(added, ['cpu-1', 'cpu-2', 'cpu-1'], 'task-3 reuses the id task-1 freed');
     assert.deepEqual(subject.update([endpoint(2), endpoint(3)]), { added: 0, removed: 0 });
+  });
+
+  test('a source that knows an endpoint capacity (a Cloud Run service) sizes its batch slots', () => {
+    const scheduler = new FakeScheduler(0);
+    const tier = new TierDispatcher({
+      tier: 'cpu', upstreams: [], scheduler, random: () => 0.5, logger: silentLogger, discovered: true,
+      policy: {
+        batchSize: 32, batchMaxChars: 0, coalesceWindowMs: 0, queueMaxTexts: 100, upstreamTimeoutMs: 1_000, maxAttempts: 1,
+        retryBudgetRatio: 0, retryMinPerSecond: 0, maxInFlight: 2, ejectAfterFailures: 3, ejectBaseMs: 1, ejectMaxMs: 1, slowStartMs: 0, loadWindowMs: 1,
+      },
+    });
+    const subject = new EndpointMembership({ ids: new EndpointIds('cpu', 0), target: tier, createUpstream: (_url, id) => new FakeUpstream(id) });
+    subject.update([{ key: 'run-eu', url: 'https://eu.run.app/predictions/m', capacity: 40 }, endpoint(1)]);
+    assert.deepEqual(tier.endpoints.map((added) => added.capacity(0)), [40, 2]);
+    // Balanced per slot: the same outstanding work is a lighter load on the bigger service.
+    for (const added of tier.endpoints) added.begin(10);
+    const [service, task] = tier.endpoints;
+    assert.ok((service?.load(0) ?? Infinity) < (task?.load(0) ?? 0));
   });
 
   test('an endpoint whose URL changed under the same key is replaced', () => {

@@ -12,10 +12,14 @@ const ENGINE_PACKAGES = ['onnxruntime-node', 'onnxruntime-common', '@huggingface
 /** Metrics on Lambda leave as EMF log lines; the Prometheus client is for long-lived servers only. */
 const SERVER_ONLY_PACKAGES = ['prom-client'];
 
-/** Every package the entry's import graph reaches, static or `import()`. */
-async function packagesReached(entry: string): Promise<Set<string>> {
+/** Cloud SDKs: loaded with `import()` only when an ecs:// or cloudrun:// backend is configured. */
+const CLOUD_SDK = /^(@aws-sdk\/|@google-cloud\/|google-auth-library)/;
+
+/** The entry's bundle graph: each input file and what it imports. */
+async function graphOf(entry: string): Promise<{ root: string; metafile: Metafile }> {
+  const root = new URL(entry, import.meta.url).pathname;
   const result = await build({
-    entryPoints: [new URL(entry, import.meta.url).pathname],
+    entryPoints: [root],
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -27,8 +31,33 @@ async function packagesReached(entry: string): Promise<Set<string>> {
     metafile: true,
     logLevel: 'silent',
   });
-  const metafile: Metafile = result.metafile;
+  return { root, metafile: result.metafile };
+}
+
+/** Every package the entry's import graph reaches, static or `import()`. */
+async function packagesReached(entry: string): Promise<Set<string>> {
+  const { metafile } = await graphOf(entry);
   return new Set(Object.values(metafile.inputs).flatMap((input) => input.imports.filter((item) => item.external).map((item) => item.path)));
+}
+
+/** The packages loaded when the entry loads: static imports only, followed from the entry. */
+async function packagesLoadedEagerly(entry: string): Promise<Set<string>> {
+  const { root, metafile } = await graphOf(entry);
+  const start = Object.keys(metafile.inputs).find((file) => root.endsWith(file));
+  const seen = new Set<string>();
+  const packages = new Set<string>();
+  const queue = start === undefined ? [] : [start];
+  while (queue.length > 0) {
+    const file = queue.pop() as string;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const item of metafile.inputs[file]?.imports ?? []) {
+      if (item.kind === 'dynamic-import') continue;
+      if (item.external) packages.add(item.path);
+      else queue.push(item.path);
+    }
+  }
+  return packages;
 }
 
 describe('Lambda bundle', () => {
@@ -36,6 +65,16 @@ describe('Lambda bundle', () => {
     const reached = await packagesReached('../../functions/embed/handler.ts');
     assert.ok(reached.has('hono/aws-lambda'), 'the graph was walked');
     for (const name of [...ENGINE_PACKAGES, ...SERVER_ONLY_PACKAGES]) assert.ok(!reached.has(name), `${name} is in the Lambda handler's graph`);
+  });
+
+  test('the cloud SDKs are reached only through import(), so an embed function without cloud backends never loads them', async () => {
+    const reached = await packagesReached('../../functions/embed/handler.ts');
+    assert.ok(reached.has('@aws-sdk/client-ecs') && reached.has('@google-cloud/run'), 'the discovery code is in the graph');
+    const eager = await packagesLoadedEagerly('../../functions/embed/handler.ts');
+    assert.ok(eager.has('hono/aws-lambda'), 'the static graph was walked');
+    assert.deepEqual([...eager].filter((name) => CLOUD_SDK.test(name)), []);
+    // Control: the walk does see a static SDK import where there is one.
+    assert.ok((await packagesLoadedEagerly('../../shared/discovery/ecs-source.ts')).has('@aws-sdk/client-ecs'));
   });
 
   test('control: the engine worker does reach them', async () => {
