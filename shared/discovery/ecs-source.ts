@@ -6,6 +6,7 @@
  */
 import { DescribeTasksCommand, ECSClient, paginateListTasks, type Task } from '@aws-sdk/client-ecs';
 import { type DiscoveredEndpoint, DiscoveryError, type EndpointSource } from './endpoint-source';
+import { awsErrorName, awsHttpStatus, describeAwsError } from '../aws-error';
 
 /** AWS rejects a DescribeTasks call naming more task ids than this. */
 export const DESCRIBE_TASKS_MAX_IDS = 100;
@@ -127,21 +128,6 @@ function privateIp(task: Task): string | undefined {
 
 /** Names the source and the AWS error only: AWS messages can echo request details, never worth the risk. */
 function toDiscoveryError(error: unknown, description: string): DiscoveryError {
-  const name = awsErrorName(error);
-  const status = httpStatus(error);
-  const throttled = THROTTLING_ERROR_NAMES.has(name) || status === HTTP_TOO_MANY_REQUESTS;
-  const statusText = status === undefined ? '' : ` (HTTP ${status})`;
-  return new DiscoveryError(`ECS discovery for ${description} failed: ${name}${statusText}`, throttled, { cause: error });
-}
-
-function awsErrorName(error: unknown): string {
-  if (!(error instanceof Error)) return 'UnknownError';
-  const code = (error as { code?: unknown }).code;
-  // Network failures arrive as plain Errors whose `code` (ECONNREFUSED) says more than the name.
-  return error.name === 'Error' && typeof code === 'string' ? code : error.name;
-}
-
-function httpStatus(error: unknown): number | undefined {
-  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | undefined)?.$metadata?.httpStatusCode;
-  return typeof status === 'number' ? status : undefined;
+  const throttled = THROTTLING_ERROR_NAMES.has(awsErrorName(error)) || awsHttpStatus(error) === HTTP_TOO_MANY_REQUESTS;
+  return new DiscoveryError(`ECS discovery for ${description} failed: ${describeAwsError(error)}`, throttled, { cause: error });
 }

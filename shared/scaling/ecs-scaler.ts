@@ -18,6 +18,7 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { type Scaler, ScalingError, type ServiceCapacity, type WarmupMarker } from './scaler';
+import { describeAwsError } from '../aws-error';
 
 /** Tag keys of the warm-up marker; both must be present and numeric to count as a marker. */
 export const WARMUP_TAG = {
@@ -76,7 +77,7 @@ export function createEcsScaler(options: EcsScalerOptions): Scaler {
     try {
       return await run();
     } catch (error) {
-      throw new ScalingError(`${target}: ${operation} failed: ${awsErrorName(error)}`, { cause: error });
+      throw new ScalingError(`${target}: ${operation} failed: ${describeAwsError(error)}`, { cause: error });
     }
   }
 
@@ -200,13 +201,4 @@ function parseMarker(restingMin: string | undefined, raisedTo: string | undefine
 
 function isCount(value: number): boolean {
   return Number.isSafeInteger(value) && value >= 0;
-}
-
-/** The AWS error name only: AWS messages can echo request details, never worth the risk in logs. */
-function awsErrorName(error: unknown): string {
-  if (!(error instanceof Error)) return 'UnknownError';
-  const code = (error as { code?: unknown }).code;
-  const status = (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode;
-  const name = error.name === 'Error' && typeof code === 'string' ? code : error.name;
-  return typeof status === 'number' ? `${name} (HTTP ${status})` : name;
 }
