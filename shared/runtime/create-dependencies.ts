@@ -5,6 +5,7 @@
  */
 import { type DiscoveredBackendSpec, isDiscoveredSpec, type Tier } from '../config/backends';
 import type { Config } from '../config/config';
+import { needsIdToken, withIdToken } from '../discovery/cloud-run-auth';
 import { createEndpointSource } from '../discovery/create-source';
 import type { EndpointSource } from '../discovery/endpoint-source';
 import { createTierDiscovery } from '../discovery/tier-discovery';
@@ -104,7 +105,7 @@ export function createDependencies(config: Config, options: DependencyOptions): 
     targets: tiers,
     createUpstream: (spec, url, id, tierName) => createUpstream(
       { source: 'static', dialect: spec.dialect, url, ...(spec.modelName === undefined ? {} : { modelName: spec.modelName }) },
-      id, tierName, config, options.transport, logger),
+      id, tierName, config, spec.source === 'cloudrun' && needsIdToken(url) ? withIdToken(options.transport, new URL(url).origin) : options.transport, logger),
     createSource: options.createSource ?? ((spec) => createEndpointSource(spec, config.discovery)),
     scheduler,
     random,

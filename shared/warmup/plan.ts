@@ -22,7 +22,8 @@
  */
 import type { Tier } from '../config/backends';
 import type { ServiceCapacity, WarmupMarker } from '../scaling/scaler';
-import { type Burst, type BurstWindow, burstWindows } from './schedule';
+import { burstWindows } from './burst-windows';
+import type { Burst, BurstWindow } from './schedule';
 
 /** One scalable backend service of a tier, as it stands now. */
 export interface WarmupTarget {

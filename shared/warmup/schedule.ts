@@ -1,12 +1,13 @@
 /**
  * The warm-up schedule (`WARMUP_SCHEDULE`): known bursts of traffic, each a cron expression in a
  * time zone with a duration, a tier and the minimum number of instances it needs. Parsing reports
- * every problem at once; `burstWindows` turns a burst into the concrete time windows the planner
+ * every problem at once, checking cron syntax without loading a cron library (cron-syntax.ts);
+ * `burstWindows` (burst-windows.ts) turns a burst into the concrete time windows the planner
  * (plan.ts) looks at. Pure: no clock, no environment.
  *
  * Time zones and daylight saving time are cron-parser's (v5, luxon underneath), with one guard
- * (WALK_SLACK_MS) so that every instant sees the same occurrences. For a burst at a local time
- * that a DST change skips or repeats (tested in test/unit/warmup-schedule.test.ts):
+ * (WALK_SLACK_MS in burst-windows.ts) so that every instant sees the same occurrences. For a burst
+ * at a local time that a DST change skips or repeats (tested in test/unit/warmup-schedule.test.ts):
  * - Spring forward (Europe/Berlin, last Sunday of March, 02:00 -> 03:00): a burst at 02:30 runs at
  *   03:30 local that day, one hour late on the wall clock (the same UTC instant as the day before).
  * - Fall back (last Sunday of October, 03:00 -> 02:00): a daily burst at 02:30 runs once, at the
@@ -16,8 +17,8 @@
  * A cron that fires every few minutes keeps firing through both passes of a repeated hour, as UTC
  * time moves on.
  */
-import { CronExpressionParser } from 'cron-parser';
 import { Tier } from '../config/backends';
+import { cronSyntaxProblem } from './cron-syntax';
 
 /** One scheduled burst, as written in `WARMUP_SCHEDULE` (validated). */
 export interface Burst {
@@ -47,20 +48,10 @@ export const SCHEDULE_LIMITS = {
   maxMinInstances: 1_000,
 } as const;
 
-const MINUTE_MS = 60_000;
 const CRON_FIELD_COUNT = 5;
 const BURST_FIELDS = ['name', 'cron', 'timezone', 'durationMinutes', 'tier', 'minInstances'] as const;
 const TIERS: readonly string[] = Object.values(Tier);
 
-/**
- * How far before the instant of interest the cron is walked from. cron-parser's `next()` can
- * skip or repeat an occurrence when it starts from inside a DST change (from within the repeated
- * hour it returns the second 02:30; from just after a spring-forward it skips the moved 03:30).
- * Such a slip only ever lands within one DST shift after the starting point, so starting three
- * hours early (more than any shift in the tz database, Antarctica/Troll's 2 h being the largest)
- * puts it before the range looked at, and every caller sees the same sequence of occurrences.
- */
-const WALK_SLACK_MS = 3 * 60 * MINUTE_MS;
 
 /**
  * Parses `WARMUP_SCHEDULE`: a JSON list of bursts. Every problem is reported, each naming the
@@ -170,42 +161,10 @@ function checkCron(cron: string, timezone: string): string | undefined {
   if (/h/i.test(cron.replace(/thu/gi, ''))) {
     return `"cron" ${JSON.stringify(cron)} uses H (a random value); write the minute and hour out`;
   }
-  try {
-    CronExpressionParser.parse(cron, { currentDate: new Date(0), tz: timezone }).next();
-    return undefined;
-  } catch (error) {
-    return `"cron" ${JSON.stringify(cron)} is not a valid cron expression (${(error as Error).message}); ` +
-      'expected 5 fields (minute hour day-of-month month day-of-week), e.g. "0 2 * * *"';
-  }
-}
-
-/**
- * The windows of `burst` that matter at `now`: the occurrence running at `now` (started at or
- * before it, ending after it), then the next occurrence if it starts within `horizonMs` after
- * `now` (inclusive). Either may be absent; in start order. When occurrences overlap (a cron more
- * frequent than the duration), the running one returned is the earliest-started.
- */
-export function burstWindows(burst: Burst, now: Date, horizonMs: number): BurstWindow[] {
-  const nowMs = now.getTime();
-  const durationMs = burst.durationMinutes * MINUTE_MS;
-  const window = (start: number): BurstWindow => ({ start, end: start + durationMs });
-  const due = (start: number) => start <= nowMs + Math.max(0, horizonMs);
-  const first = firstStartAfter(burst, nowMs - durationMs);
-  // Nothing running: that first start is also the next one (the usual case, one walk).
-  if (first > nowMs) return due(first) ? [window(first)] : [];
-  // Running: a fresh walk finds the next start without stepping through every occurrence in
-  // between (a cron every minute with a day-long duration would be 1,440 steps).
-  const next = firstStartAfter(burst, nowMs);
-  return due(next) ? [window(first), window(next)] : [window(first)];
-}
-
-/** The first occurrence strictly after `afterMs`, walking from a little earlier (see WALK_SLACK_MS). */
-function firstStartAfter(burst: Burst, afterMs: number): number {
-  const walk = CronExpressionParser.parse(burst.cron, { currentDate: new Date(afterMs - WALK_SLACK_MS), tz: burst.timezone });
-  for (;;) {
-    const start = walk.next().getTime();
-    if (start > afterMs) return start;
-  }
+  const problem = cronSyntaxProblem(cron);
+  if (problem === undefined) return undefined;
+  return `"cron" ${JSON.stringify(cron)} is not a valid cron expression (${problem}); ` +
+    'expected 5 fields (minute hour day-of-month month day-of-week), e.g. "0 2 * * *"';
 }
 
 function isTimeZone(name: string): boolean {

@@ -12,8 +12,11 @@ const ENGINE_PACKAGES = ['onnxruntime-node', 'onnxruntime-common', '@huggingface
 /** Metrics on Lambda leave as EMF log lines; the Prometheus client is for long-lived servers only. */
 const SERVER_ONLY_PACKAGES = ['prom-client'];
 
-/** Cloud SDKs: loaded with `import()` only when an ecs:// or cloudrun:// backend is configured. */
-const CLOUD_SDK = /^(@aws-sdk\/|@google-cloud\/|google-auth-library)/;
+/**
+ * Loaded with `import()` only when needed: the cloud SDKs when an ecs:// or cloudrun:// backend
+ * is configured, cron-parser (and luxon) only by the warm-up.
+ */
+const LAZY_ONLY = /^(@aws-sdk\/|@google-cloud\/|google-auth-library|cron-parser|luxon)/;
 
 /** The entry's bundle graph: each input file and what it imports. */
 async function graphOf(entry: string): Promise<{ root: string; metafile: Metafile }> {
@@ -67,12 +70,12 @@ describe('Lambda bundle', () => {
     for (const name of [...ENGINE_PACKAGES, ...SERVER_ONLY_PACKAGES]) assert.ok(!reached.has(name), `${name} is in the Lambda handler's graph`);
   });
 
-  test('the cloud SDKs are reached only through import(), so an embed function without cloud backends never loads them', async () => {
+  test('the cloud SDKs and cron-parser are reached only through import(): the embed function loads them only when needed', async () => {
     const reached = await packagesReached('../../functions/embed/handler.ts');
     assert.ok(reached.has('@aws-sdk/client-ecs') && reached.has('@google-cloud/run'), 'the discovery code is in the graph');
     const eager = await packagesLoadedEagerly('../../functions/embed/handler.ts');
     assert.ok(eager.has('hono/aws-lambda'), 'the static graph was walked');
-    assert.deepEqual([...eager].filter((name) => CLOUD_SDK.test(name)), []);
+    assert.deepEqual([...eager].filter((name) => LAZY_ONLY.test(name)), []);
     // Control: the walk does see a static SDK import where there is one.
     assert.ok((await packagesLoadedEagerly('../../shared/discovery/ecs-source.ts')).has('@aws-sdk/client-ecs'));
   });

@@ -7,7 +7,8 @@ import { describe, test } from 'node:test';
 import { CronExpressionParser } from 'cron-parser';
 import { EnvReader } from '../../shared/config/env-reader';
 import { readWarmupConfig, WARMUP_DEFAULTS } from '../../shared/config/warmup-config';
-import { type Burst, burstWindows, parseSchedule } from '../../shared/warmup/schedule';
+import { burstWindows } from '../../shared/warmup/burst-windows';
+import { type Burst, parseSchedule } from '../../shared/warmup/schedule';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

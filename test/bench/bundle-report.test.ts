@@ -1,0 +1,93 @@
+/** The bundle benchmark's pure helpers: statistics, order, verdicts, and the undici variant's source. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { packageOf, undiciVariantSource } from './bundle-build';
+import { budgetChecks, contentChecks, formatKb, formatRatio, ratio, roundRobinOrder, sdkChunksLoaded, summarizeTimes, type VariantReport } from './bundle-report';
+
+describe('summarizeTimes', () => {
+  test('nearest-rank median and p90 of unsorted samples: each a real sample', () => {
+    const summary = summarizeTimes([9, 1, 8, 2, 7, 3, 6, 4, 5, 10]);
+    assert.deepEqual(summary, { count: 10, median: 5, p90: 9, min: 1, max: 10 });
+  });
+
+  test('no samples: NaN, never a fake 0', () => {
+    const summary = summarizeTimes([]);
+    assert.equal(summary.count, 0);
+    assert.ok(Number.isNaN(summary.median) && Number.isNaN(summary.p90));
+  });
+});
+
+describe('formatting and ratios', () => {
+  test('ratio is NaN for a base that is not positive; formatting shows n/a', () => {
+    assert.equal(ratio(30, 10), 3);
+    assert.ok(Number.isNaN(ratio(30, 0)));
+    assert.equal(formatRatio(1.8449), '1.84x');
+    assert.equal(formatRatio(Number.NaN), 'n/a');
+    assert.equal(formatKb(25_600), '25.0');
+  });
+});
+
+describe('roundRobinOrder', () => {
+  test('every round runs every variant once, each round starting one later', () => {
+    const order = roundRobinOrder(3, 4);
+    assert.deepEqual(order, [[0, 1, 2], [1, 2, 0], [2, 0, 1], [0, 1, 2]]);
+  });
+});
+
+describe('budgetChecks', () => {
+  const times = (median: number, p90: number) => ({ count: 15, median, p90, min: median, max: p90 });
+
+  test('met below 50 ms and below 2x the bare handler; missed at or above either', () => {
+    assert.deepEqual(budgetChecks(times(20, 25), times(11, 13)).map((check) => check.met), [true, true]);
+    assert.deepEqual(budgetChecks(times(30, 35), times(11, 13)).map((check) => check.met), [true, false]);
+    assert.deepEqual(budgetChecks(times(50, 55), times(40, 45)).map((check) => check.met), [false, true]);
+  });
+});
+
+describe('content checks', () => {
+  const embed = (overrides: Partial<VariantReport>): VariantReport => ({
+    id: 'embed-fetch', label: '(b)', entry: 'functions/embed/handler.ts', entryBytes: 1, eagerBytes: 1, eagerFiles: ['entry.mjs', 'chunk-A.mjs'],
+    totalJsBytes: 1, sourceMapBytes: 1, zipBytes: 1, zipJsBytes: 1, importMs: summarizeTimes([1]), readyMs: summarizeTimes([1]), samples: [1],
+    loadedFiles: ['entry.mjs', 'chunk-A.mjs'], forbidden: [], packageCount: 1, eagerComposition: [], eagerBuiltins: [],
+    chunks: [
+      { file: 'entry.mjs', bytes: 10, eager: true, cloudSdk: [] },
+      { file: 'ecs-source-X.mjs', bytes: 100, eager: false, cloudSdk: ['@aws-sdk'] },
+    ],
+    ...overrides,
+  });
+
+  test('an SDK chunk counts as loaded when it is eager or the trace saw it', () => {
+    assert.deepEqual(sdkChunksLoaded(embed({})), []);
+    assert.deepEqual(sdkChunksLoaded(embed({ loadedFiles: ['entry.mjs', 'ecs-source-X.mjs'] })), ['ecs-source-X.mjs']);
+  });
+
+  test('all met for a clean bundle; each missed when its fault is present', () => {
+    assert.deepEqual(contentChecks(embed({})).map((check) => check.met), [true, true, true]);
+    assert.deepEqual(contentChecks(embed({ forbidden: ['node_modules/openai/index.mjs'] })).map((check) => check.met), [false, true, true]);
+    const loadedSdk = contentChecks(embed({ loadedFiles: ['entry.mjs', 'chunk-A.mjs', 'ecs-source-X.mjs'] })).map((check) => check.met);
+    assert.deepEqual(loadedSdk, [true, false, false]);
+  });
+});
+
+describe('bundle inputs', () => {
+  test('packageOf names scoped and plain packages, and nothing for project files', () => {
+    assert.equal(packageOf('node_modules/@aws-sdk/client-ecs/dist-es/index.js'), '@aws-sdk/client-ecs');
+    assert.equal(packageOf('node_modules/hono/dist/index.js'), 'hono');
+    assert.equal(packageOf('node_modules/a/node_modules/luxon/build/luxon.js'), 'luxon');
+    assert.equal(packageOf('shared/upstream/fetch-transport.ts'), undefined);
+  });
+
+  test('the undici variant swaps only the transport and makes imports absolute', () => {
+    const source = [
+      "import { handle } from 'hono/aws-lambda';",
+      "import { createFetchTransport } from '../../shared/upstream/fetch-transport';",
+      'const deps = createDependencies(config, { transport: createFetchTransport() });',
+    ].join('\n');
+    const variant = undiciVariantSource(source, '/repo');
+    assert.match(variant, /import \{ createUndiciTransport \} from '\/repo\/shared\/upstream\/undici-transport';/);
+    assert.match(variant, /transport: createUndiciTransport\(\{ connectionsPerOrigin: config\.upstream\.connectionsPerOrigin \}\)/);
+    assert.match(variant, /from 'hono\/aws-lambda'/);
+    assert.doesNotMatch(variant, /fetch-transport|createFetchTransport/);
+    assert.throws(() => undiciVariantSource('export {}', '/repo'), /no longer has/);
+  });
+});

@@ -1,0 +1,145 @@
+/**
+ * `npm run bench:bundle [-- --rounds=N]`: builds the Lambda bundles the way a deploy does and
+ * measures, side by side in one run, their sizes and how long a fresh Node process takes to import
+ * them: a bare Hono handler (the baseline), the embed handler with the fetch transport and with
+ * the undici transport, and the warm-up handler. Checks the deploy issue's budget and that the
+ * cloud SDKs stay out of the embed handler's cold start. Writes test/bench/results/bundle.{md,json}.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, relative } from 'node:path';
+import { buildVariant, prepareVariants, zipSizes, type BuildInfo, type BundleVariant } from './bundle-build';
+import { childEnv, timeImport, traceImport, writeProbe, type ImportSample } from './bundle-probe';
+import {
+  budgetChecks, contentChecks, formatKb, formatRatio, ratio, renderBundleMarkdown, roundRobinOrder, summarizeTimes,
+  type BundleReport, type VariantReport,
+} from './bundle-report';
+import { readMachineInfo } from './machine-info';
+import { formatMs } from './report-table';
+import { REPO_ROOT, RESULTS_DIR } from './repo-paths';
+
+/** Fresh processes per variant; enough for a stable median and a p90 that is not the maximum. */
+const DEFAULT_ROUNDS = 15;
+/** Rounds run first and discarded: the first reads of each bundle come from disk, later ones from the page cache. */
+const WARMUP_ROUNDS = 1;
+
+/**
+ * What the handlers need to initialise: a static CPU backend (port 9, discard: never contacted at
+ * init) and no log output. No ecs:// or cloudrun:// source, as in a deploy without them. Source
+ * maps enabled as serverless.yml sets NODE_OPTIONS on the functions (Node then reads each loaded
+ * file's map, part of a real cold start).
+ */
+const HANDLER_ENV = {
+  CPU_BACKENDS: 'http://127.0.0.1:9/predictions/m',
+  LOG_LEVEL: 'silent',
+  NODE_OPTIONS: '--enable-source-maps',
+} as const;
+
+function parseRounds(argv: readonly string[]): number {
+  const arg = argv.find((item) => item.startsWith('--rounds='));
+  if (arg === undefined) return DEFAULT_ROUNDS;
+  const rounds = Number(arg.slice('--rounds='.length));
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got ${arg}`);
+  return rounds;
+}
+
+const log = (line: string): void => void process.stdout.write(`${line}\n`);
+
+/** Entry paths as the report shows them: project-relative, or "generated" for the temp entries. */
+function displayEntry(entry: string): string {
+  const inProject = relative(REPO_ROOT, entry);
+  return inProject.startsWith('..') ? `(generated) ${basename(entry)}` : inProject;
+}
+
+function toVariantReport(variant: BundleVariant, built: BuildInfo, zip: ReturnType<typeof zipSizes>, samples: readonly ImportSample[], loaded: readonly string[]): VariantReport {
+  const outdirUrl = `file://${built.outdir}/`;
+  return {
+    id: variant.id,
+    label: variant.label,
+    entry: displayEntry(variant.entry),
+    entryBytes: built.entryBytes,
+    eagerBytes: built.eagerBytes,
+    eagerFiles: built.eagerFiles,
+    totalJsBytes: built.totalJsBytes,
+    sourceMapBytes: built.sourceMapBytes,
+    zipBytes: zip.allBytes,
+    zipJsBytes: zip.jsBytes,
+    importMs: summarizeTimes(samples.map((sample) => sample.importMs)),
+    readyMs: summarizeTimes(samples.map((sample) => sample.readyMs)),
+    samples: samples.map((sample) => Math.round(sample.importMs * 100) / 100),
+    // Only the bundle's own files: node: built-ins and the probe are not part of it.
+    loadedFiles: loaded.filter((url) => url.startsWith(outdirUrl)).map((url) => url.slice(outdirUrl.length)),
+    chunks: built.chunks,
+    forbidden: built.forbidden,
+    packageCount: built.packages.length,
+    eagerComposition: built.eagerComposition,
+    eagerBuiltins: built.eagerBuiltins,
+  };
+}
+
+async function main(): Promise<void> {
+  const rounds = parseRounds(process.argv.slice(2));
+  const startedAt = new Date();
+  const workDir = mkdtempSync(join(tmpdir(), 'bench-bundle-'));
+  try {
+    const variants = prepareVariants(workDir);
+    const probe = writeProbe(workDir);
+    const env = childEnv(HANDLER_ENV);
+
+    const builds: BuildInfo[] = [];
+    const zips: ReturnType<typeof zipSizes>[] = [];
+    for (const variant of variants) {
+      const built = await buildVariant(variant, join(workDir, variant.id));
+      builds.push(built);
+      zips.push(zipSizes(built.outdir, join(workDir, `${variant.id}`)));
+      log(`built ${variant.label}: entry ${formatKb(built.entryBytes)} KB, at import ${formatKb(built.eagerBytes)} KB, all JS ${formatKb(built.totalJsBytes)} KB in ${built.chunks.length} files`);
+    }
+
+    const loaded: string[][] = [];
+    for (const [index, variant] of variants.entries()) {
+      loaded.push(await traceImport(probe, (builds[index] as BuildInfo).entryFile, join(workDir, `${variant.id}.trace`), env));
+    }
+
+    const samples: ImportSample[][] = variants.map(() => []);
+    const order = roundRobinOrder(variants.length, WARMUP_ROUNDS + rounds);
+    for (const [round, slots] of order.entries()) {
+      for (const index of slots) {
+        const sample = await timeImport(probe, (builds[index] as BuildInfo).entryFile, env);
+        if (round >= WARMUP_ROUNDS) samples[index]?.push(sample);
+      }
+      log(`round ${round + 1}/${order.length}${round < WARMUP_ROUNDS ? ' (warm-up, discarded)' : ''}`);
+    }
+
+    const reports = variants.map((variant, index) =>
+      toVariantReport(variant, builds[index] as BuildInfo, zips[index] as ReturnType<typeof zipSizes>, samples[index] ?? [], loaded[index] ?? []));
+    const [bare, embed, undici] = reports;
+    if (bare === undefined || embed === undefined || undici === undefined) throw new Error('a variant is missing');
+    const report: BundleReport = {
+      date: startedAt.toISOString(),
+      command: `npm run bench:bundle${rounds === DEFAULT_ROUNDS ? '' : ` -- --rounds=${rounds}`}`,
+      machine: readMachineInfo('not used by this benchmark'),
+      rounds,
+      warmupRounds: WARMUP_ROUNDS,
+      handlerEnv: HANDLER_ENV,
+      zipMethod: zips[0]?.method ?? 'n/a',
+      variants: reports,
+      checks: [...budgetChecks(embed.importMs, bare.importMs), ...contentChecks(embed)],
+    };
+
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    writeFileSync(join(RESULTS_DIR, 'bundle.md'), renderBundleMarkdown(report));
+    writeFileSync(join(RESULTS_DIR, 'bundle.json'), `${JSON.stringify(report, null, 2)}\n`);
+
+    log('');
+    for (const variant of reports) {
+      log(`${variant.label.padEnd(30)} import median ${formatMs(variant.importMs.median).padStart(6)} ms, p90 ${formatMs(variant.importMs.p90).padStart(6)} ms, ` +
+        `${formatRatio(ratio(variant.importMs.median, bare.importMs.median))} of (a); zip ${formatKb(variant.zipBytes)} KB`);
+    }
+    for (const check of report.checks) log(`${check.met ? 'met   ' : 'MISSED'} ${check.target}: ${check.measured}`);
+    log(`\nwrote ${relative(REPO_ROOT, join(RESULTS_DIR, 'bundle.md'))} and bundle.json`);
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+await main();

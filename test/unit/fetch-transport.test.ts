@@ -1,0 +1,190 @@
+/**
+ * The HttpTransport contract, run against both implementations (Node's built-in fetch and the
+ * undici Agent) on real loopback servers: every HTTP status resolves, and every network failure
+ * rejects with one UpstreamError reason, the same on both.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, describe, test } from 'node:test';
+import { deadPort } from '../helpers/dead-port';
+import { classifyFetchError, createFetchTransport } from '../../shared/upstream/fetch-transport';
+import type { HttpTransport } from '../../shared/upstream/transport';
+import { createUndiciTransport } from '../../shared/upstream/undici-transport';
+import { UpstreamError, UpstreamFailure } from '../../shared/upstream/upstream-error';
+
+/** A call budget long enough for any loopback answer, so only the stalling tests time out. */
+const GENEROUS_TIMEOUT_MS = 5_000;
+/** The budget the timeout tests give a backend that never answers. */
+const SHORT_TIMEOUT_MS = 150;
+/** setTimeout may fire a hair before performance.now() agrees the time has passed. */
+const TIMER_SLACK_MS = 2;
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** A loopback server on port 0 that records each request's arrival, closed with its connections. */
+async function startServer(handler: Handler): Promise<{ url: string; server: Server; received: Promise<void>; close: () => Promise<void> }> {
+  const server = createServer(handler);
+  const received = once(server, 'request').then(() => undefined);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/predictions/m?x=1`,
+    server,
+    received,
+    close: async () => {
+      // Keep-alive sockets held by the client's pool would otherwise keep close() waiting.
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Runs `body` against a server and always closes it. */
+async function withServer(handler: Handler, body: (server: Awaited<ReturnType<typeof startServer>>) => Promise<void>): Promise<void> {
+  const server = await startServer(handler);
+  try {
+    await body(server);
+  } finally {
+    await server.close();
+  }
+}
+
+/** Asserts `promise` rejects with an UpstreamError of `reason`, and returns it. */
+async function rejectsWith(promise: Promise<unknown>, reason: UpstreamFailure): Promise<UpstreamError> {
+  const error = await promise.then(() => assert.fail(`resolved; expected a ${reason} error`), (caught: unknown) => caught);
+  assert.ok(error instanceof UpstreamError, `not an UpstreamError: ${String(error)}`);
+  assert.equal(error.reason, reason, `${error.message} (cause: ${String(error.cause)})`);
+  return error;
+}
+
+const TRANSPORTS: ReadonlyArray<readonly [string, () => HttpTransport]> = [
+  ['fetch', () => createFetchTransport()],
+  ['undici', () => createUndiciTransport({ connectionsPerOrigin: 4 })],
+];
+
+for (const [name, create] of TRANSPORTS) {
+  describe(`HttpTransport contract: ${name}`, () => {
+    const transport = create();
+    after(() => transport.close());
+
+    test('POSTs the body and headers, and returns status, lower-case headers and the body as text', async () => {
+      await withServer((req, res) => {
+        let text = '';
+        req.setEncoding('utf8').on('data', (chunk: string) => { text += chunk; }).on('end', () => {
+          res.writeHead(200, { 'Content-Type': 'application/json', 'X-Echo-Method': req.method ?? '', 'X-Echo-Path': req.url ?? '' })
+            .end(JSON.stringify({ body: text, contentType: req.headers['content-type'], requestId: req.headers['x-request-id'] }));
+        });
+      }, async ({ url }) => {
+        const response = await transport.request({
+          url, method: 'POST', timeoutMs: GENEROUS_TIMEOUT_MS,
+          headers: { 'content-type': 'application/json', 'x-request-id': 'r-1' }, body: '["a","b"]',
+        });
+        assert.equal(response.status, 200);
+        assert.equal(response.headers['content-type'], 'application/json');
+        assert.equal(response.headers['x-echo-method'], 'POST');
+        assert.equal(response.headers['x-echo-path'], '/predictions/m?x=1');
+        assert.deepEqual(JSON.parse(response.body), { body: '["a","b"]', contentType: 'application/json', requestId: 'r-1' });
+      });
+    });
+
+    test('resolves for error statuses with their body: status is for the caller to judge', async () => {
+      await withServer((_req, res) => {
+        res.writeHead(503, { 'content-type': 'application/json' }).end('{"code":503,"type":"ServiceUnavailableException"}');
+      }, async ({ url }) => {
+        const response = await transport.request({ url, method: 'GET', timeoutMs: GENEROUS_TIMEOUT_MS });
+        assert.equal(response.status, 503);
+        assert.equal(response.body, '{"code":503,"type":"ServiceUnavailableException"}');
+      });
+    });
+
+    test('a backend that never answers: timeout, after the call budget and well before the backend would', async () => {
+      let answered = false;
+      await withServer((_req, res) => {
+        const late = setTimeout(() => { answered = true; res.end('late'); }, GENEROUS_TIMEOUT_MS);
+        res.on('close', () => clearTimeout(late));
+      }, async ({ url }) => {
+        const started = performance.now();
+        await rejectsWith(transport.request({ url, method: 'GET', timeoutMs: SHORT_TIMEOUT_MS }), UpstreamFailure.timeout);
+        const elapsed = performance.now() - started;
+        assert.ok(elapsed >= SHORT_TIMEOUT_MS - TIMER_SLACK_MS, `gave up after ${elapsed} ms, before its budget`);
+        assert.equal(answered, false, 'waited for the backend instead of its own budget');
+      });
+    });
+
+    test('headers sent, body stalled: the budget covers the body too', async () => {
+      await withServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('[[0.1,');
+      }, async ({ url }) => {
+        await rejectsWith(transport.request({ url, method: 'GET', timeoutMs: SHORT_TIMEOUT_MS }), UpstreamFailure.timeout);
+      });
+    });
+
+    test('nothing listening: connect', async () => {
+      const url = `http://127.0.0.1:${await deadPort()}/predictions/m`;
+      const error = await rejectsWith(transport.request({ url, method: 'POST', body: '[]', timeoutMs: GENEROUS_TIMEOUT_MS }), UpstreamFailure.connect);
+      assert.match(error.message, /ECONNREFUSED/);
+    });
+
+    test('the backend destroys the socket before answering: reset', async () => {
+      await withServer((req) => req.socket.destroy(), async ({ url }) => {
+        await rejectsWith(transport.request({ url, method: 'GET', timeoutMs: GENEROUS_TIMEOUT_MS }), UpstreamFailure.reset);
+      });
+    });
+
+    test('the backend destroys the socket mid-body: reset', async () => {
+      await withServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('[[0.1,', () => res.socket?.destroy());
+      }, async ({ url }) => {
+        await rejectsWith(transport.request({ url, method: 'GET', timeoutMs: GENEROUS_TIMEOUT_MS }), UpstreamFailure.reset);
+      });
+    });
+
+    test('the caller aborts while the backend works: aborted, not timeout', async () => {
+      await withServer(() => {}, async ({ url, received }) => {
+        const caller = new AbortController();
+        const call = transport.request({ url, method: 'GET', timeoutMs: GENEROUS_TIMEOUT_MS, signal: caller.signal });
+        await received;
+        caller.abort();
+        await rejectsWith(call, UpstreamFailure.aborted);
+      });
+    });
+
+    test('an already-aborted signal: aborted, and the backend is never called', async () => {
+      let calls = 0;
+      await withServer((_req, res) => { calls += 1; res.end(); }, async ({ url }) => {
+        await rejectsWith(transport.request({ url, method: 'GET', timeoutMs: GENEROUS_TIMEOUT_MS, signal: AbortSignal.abort() }), UpstreamFailure.aborted);
+        assert.equal(calls, 0);
+      });
+    });
+  });
+}
+
+describe('classifyFetchError', () => {
+  /** What fetch rejects with: a TypeError whose cause carries the code. */
+  const fetchFailed = (cause: unknown): TypeError => new TypeError('fetch failed', { cause });
+  const withCode = (code: string): Error => Object.assign(new Error(code), { code });
+
+  test('DNS failures are connect errors, found through the cause chain', () => {
+    assert.equal(classifyFetchError(fetchFailed(withCode('ENOTFOUND')), false, false).reason, UpstreamFailure.connect);
+    assert.equal(classifyFetchError(fetchFailed(withCode('EAI_AGAIN')), false, false).reason, UpstreamFailure.connect);
+  });
+
+  test('a Happy Eyeballs AggregateError is classified by the codes it holds', () => {
+    const aggregate = new AggregateError([withCode('ECONNREFUSED'), withCode('ECONNREFUSED')], 'all addresses failed');
+    assert.equal(classifyFetchError(fetchFailed(aggregate), false, false).reason, UpstreamFailure.connect);
+  });
+
+  test('our own flags win over whatever fetch rejected with; unknown failures are resets', () => {
+    const abortError = new DOMException('This operation was aborted', 'AbortError');
+    assert.equal(classifyFetchError(abortError, true, true).reason, UpstreamFailure.timeout);
+    assert.equal(classifyFetchError(abortError, false, true).reason, UpstreamFailure.aborted);
+    assert.equal(classifyFetchError(fetchFailed(withCode('UND_ERR_HEADERS_TIMEOUT')), false, false).reason, UpstreamFailure.timeout);
+    assert.equal(classifyFetchError(fetchFailed(withCode('UND_ERR_SOCKET')), false, false).reason, UpstreamFailure.reset);
+    assert.equal(classifyFetchError(new Error('no code'), false, false).reason, UpstreamFailure.reset);
+  });
+});
