@@ -13,6 +13,8 @@ export const ErrorCode = {
   tooManyItems: 'too_many_items',
   itemTooLong: 'item_too_long',
   bodyTooLarge: 'body_too_large',
+  /** The answer would exceed the runtime's response limit (Lambda's 6 MB). */
+  responseTooLarge: 'response_too_large',
   unsupportedMediaType: 'unsupported_media_type',
   modelNotFound: 'model_not_found',
   /** A backend refused one specific text (DJL's TranslateException on that text alone). */

@@ -5,6 +5,7 @@
 import { handle } from 'hono/aws-lambda';
 import { parseConfig } from '../../shared/config/config';
 import { createApp } from '../../shared/http/create-app';
+import { LAMBDA_RESPONSE_LIMIT_BYTES } from '../../shared/http/response-limit';
 import { createDependencies } from '../../shared/runtime/create-dependencies';
 import { announceAccess } from '../../shared/security/announce-access';
 import { createEmfTelemetry } from '../../shared/telemetry/emf-telemetry';
@@ -37,4 +38,5 @@ const deps = createDependencies(config, {
 // Once per execution environment, at init.
 announceAccess(config.security, deps.logger);
 
-export const handler = handle(createApp(deps));
+// Lambda buffers at most 6 MB of response: larger answers get a 413 saying what to change.
+export const handler = handle(createApp({ ...deps, maxResponseBytes: LAMBDA_RESPONSE_LIMIT_BYTES }));

@@ -42,6 +42,7 @@ const DJL_TYPE_BY_CODE: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.routeNotFound]: 'ResourceNotFoundException',
   [ErrorCode.methodNotAllowed]: 'MethodNotAllowedException',
   [ErrorCode.bodyTooLarge]: 'RequestTooLargeException',
+  [ErrorCode.responseTooLarge]: 'RequestTooLargeException',
   [ErrorCode.backendOverloaded]: 'WlmCapacityException',
   // DJL's own name for "capacity exceeded", so DJL-aware clients recognise it (with status 429).
   [ErrorCode.overloaded]: 'WlmCapacityException',

@@ -16,6 +16,8 @@ export interface AppDependencies {
   readonly logger: Logger;
   /** Where the app runs (`node`, `aws-lambda`, ...), reported by /info. */
   readonly runtime: string;
+  /** Largest answer the runtime can return (Lambda: 6 MB buffered); undefined on a server. */
+  readonly maxResponseBytes?: number;
   /** Told of every request, to report the front door's own cold start at the first. */
   readonly coldStart?: { onRequest(): void };
   /** Where request and dispatch events go (metrics); none when absent. */

@@ -4,13 +4,14 @@
  */
 import type { Context, Hono } from 'hono';
 import { formatDjlResponse, parseDjlRequest } from '../dialects/djl';
-import { formatOpenAiResponse, parseOpenAiRequest } from '../dialects/openai';
+import { EncodingFormat, formatOpenAiResponse, parseOpenAiRequest } from '../dialects/openai';
 import { parseJsonBody } from '../dialects/read-texts';
 import { formatTeiResponse, parseTeiRequest } from '../dialects/tei';
 import type { EmbedResult } from '../embed/embedder';
 import { ErrorCode, FrontDoorError } from '../errors';
 import type { AppContext, AppEnv } from './app-env';
 import { limitBody as createBodyLimit } from './limit-body';
+import { createResponseLimit } from './response-limit';
 
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 
@@ -32,6 +33,7 @@ export function requestBudgetMs(header: string | undefined, configuredMs: number
 export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
   const { config, embedder, clock, models } = ctx;
   const limits = config.limits;
+  const responseLimit = createResponseLimit(ctx.maxResponseBytes, config.model.dimension);
 
   // Checked from Content-Length or while the body streams in, never buffering past the limit.
   const limitBody = createBodyLimit(limits.maxBodyBytes, () => {
@@ -60,14 +62,21 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
       dimension: config.model.dimension,
       strictModelNames: config.model.strictNames,
     });
+    const base64 = request.encodingFormat === EncodingFormat.base64;
+    responseLimit.checkEstimate(request.texts.length, base64, true);
     const result = await embed(c, request.texts);
-    return c.body(formatOpenAiResponse(request, result.vectors), 200, JSON_HEADERS);
+    const body = formatOpenAiResponse(request, result.vectors);
+    responseLimit.checkBody(body, request.texts.length, !base64);
+    return c.body(body, 200, JSON_HEADERS);
   });
 
   app.post('/embed', limitBody, async (c) => {
     const request = parseTeiRequest(parseJsonBody(await c.req.text()), limits, config.model.dimension);
+    responseLimit.checkEstimate(request.texts.length, false, false);
     const result = await embed(c, request.texts);
-    return c.body(formatTeiResponse(result.vectors), 200, JSON_HEADERS);
+    const body = formatTeiResponse(result.vectors);
+    responseLimit.checkBody(body, request.texts.length, false);
+    return c.body(body, 200, JSON_HEADERS);
   });
 
   const djl = async (c: Context<AppEnv>, model: string | undefined): Promise<Response> => {
@@ -75,8 +84,11 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
       throw new FrontDoorError(404, ErrorCode.modelNotFound, `Model or workflow not found: ${model}`);
     }
     const request = parseDjlRequest(await c.req.text(), c.req.header('content-type'), limits);
+    responseLimit.checkEstimate(request.texts.length, false, false);
     const result = await embed(c, request.texts);
-    return c.body(formatDjlResponse(request, result.vectors), 200, JSON_HEADERS);
+    const body = formatDjlResponse(request, result.vectors);
+    responseLimit.checkBody(body, request.texts.length, false);
+    return c.body(body, 200, JSON_HEADERS);
   };
   app.post('/predictions/:model', limitBody, (c) => djl(c, c.req.param('model')));
   app.post('/predictions/:model/:version', limitBody, (c) => djl(c, c.req.param('model')));
