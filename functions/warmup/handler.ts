@@ -9,11 +9,12 @@
 import { parseConfig } from '../../shared/config/config';
 import { createDependencies } from '../../shared/runtime/create-dependencies';
 import { createWarmupRunner } from '../../shared/runtime/warmup-runner';
-import { createUndiciTransport } from '../../shared/upstream/undici-transport';
+import { createFetchTransport } from '../../shared/upstream/fetch-transport';
 
 const config = parseConfig(process.env);
 const deps = createDependencies(config, {
-  transport: createUndiciTransport({ connectionsPerOrigin: config.upstream.connectionsPerOrigin }),
+  // A few calls per run: Node's fetch keeps the bundle (and the cold start) small; see bench:bundle.
+  transport: createFetchTransport(),
   runtime: 'aws-lambda (warm-up)',
   concurrentRequests: false,
 });
