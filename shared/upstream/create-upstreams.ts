@@ -3,22 +3,15 @@ import { type BackendSpec, isDiscoveredSpec, type LocalBackendSpec, type StaticB
 import type { Config } from '../config/config';
 import { type Logger, silentLogger } from '../logger';
 import { createDjlUpstream } from './djl-upstream';
-import { createLocalUpstream } from './local/local-upstream';
-import { modelSourceFor } from './local/model-source';
+import { createLazyLocalUpstream } from './local/lazy-local-upstream';
 import { createOpenAiUpstream } from './openai-upstream';
 import { createTeiUpstream } from './tei-upstream';
 import type { HttpTransport } from './transport';
 import type { Upstream } from './upstream';
 
 export function createUpstream(spec: StaticBackendSpec | LocalBackendSpec, id: string, tier: Tier, config: Config, transport: HttpTransport, logger: Logger = silentLogger): Upstream {
-  if (spec.source === 'local') {
-    // Light to construct: ONNX Runtime loads in worker threads on first use, never on this path.
-    const { workers, maxTokens, batchSize } = config.local;
-    return createLocalUpstream({
-      id, tier, dimension: config.model.dimension, workers, maxTokens, batchSize, logger,
-      modelDir: modelSourceFor(spec, config.local).dir,
-    });
-  }
+  // The engine's module (and ONNX Runtime in its worker threads) loads on first use, never here.
+  if (spec.source === 'local') return createLazyLocalUpstream(spec, id, tier, config, logger);
   const common = { id, tier, url: spec.url, dimension: config.model.dimension, transport };
   switch (spec.dialect) {
     case 'djl':
