@@ -38,7 +38,7 @@ export function applySecurity(app: Hono<AppEnv>, ctx: AppContext): void {
       origin: security.corsOrigins.includes('*') ? '*' : [...security.corsOrigins],
       allowMethods: ['GET', 'POST', 'OPTIONS'],
       allowHeaders: ['content-type', ...KEY_HEADERS, 'x-request-id', REQUEST_TIMEOUT_HEADER],
-      exposeHeaders: ['x-request-id', 'retry-after', 'server-timing', TIER_HEADER, OVERFLOW_HEADER],
+      exposeHeaders: ['x-request-id', 'retry-after', 'www-authenticate', 'server-timing', TIER_HEADER, OVERFLOW_HEADER],
       maxAge: CORS_MAX_AGE_S,
     }));
   }

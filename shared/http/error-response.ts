@@ -17,6 +17,8 @@ const ERROR_BODIES = {
   [Dialect.djl]: djlErrorBody,
 } as const satisfies Record<Dialect, (error: FrontDoorError) => unknown>;
 
+const WWW_AUTHENTICATE = 'Bearer realm="embed-front-door"';
+
 /** Picks the dialect of a path, for errors raised before or outside a route (404, 405, 413). */
 export function dialectForPath(path: string): Dialect {
   if (path.startsWith('/v1/')) return Dialect.openai;
@@ -41,5 +43,7 @@ export function errorResponse(error: FrontDoorError, dialect: Dialect, headers: 
   const status = dialect === Dialect.tei ? teiStatus(error) : error.status;
   const responseHeaders: Record<string, string> = { 'content-type': 'application/json', ...headers };
   if (error.retryAfterSeconds !== undefined) responseHeaders['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfterSeconds)));
+  // RFC 6750: a 401 names the scheme the client should use (the key may also come in api-key).
+  if (error.code === ErrorCode.unauthorized) responseHeaders['www-authenticate'] = WWW_AUTHENTICATE;
   return new Response(JSON.stringify(ERROR_BODIES[dialect](error)), { status, headers: responseHeaders });
 }

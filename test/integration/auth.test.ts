@@ -87,6 +87,7 @@ describe('API keys', () => {
     test(`${route.method} ${route.path}: 401 in its dialect without a key or with a wrong one, the same answer for both`, async () => {
       const missing = await call(door.url, route);
       assert.equal(missing.status, 401);
+      assert.equal(missing.headers.get('www-authenticate'), 'Bearer realm="embed-front-door"');
       assertUnauthorized(route, missing.body);
       const forms: Record<string, string>[] = [
         { authorization: 'Bearer efd_wrong' }, { authorization: `Bearer ${KEYS.current}x` }, { authorization: KEYS.current },
