@@ -11,7 +11,11 @@
  * and compared with every configured digest by `timingSafeEqual`, with no early exit, so the time
  * taken says nothing about which digest, or which part of one, came close.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+/**
+ * node:crypto, loaded on first use rather than at import: it costs about 5 ms of a Lambda cold
+ * start, and a front door without keys never needs it (see `npm run bench:bundle`).
+ */
+const nodeCrypto = (): typeof import('node:crypto') => process.getBuiltinModule('node:crypto');
 
 export interface ApiKeyLimits {
   /** Requests per second; undefined: the configured default. 0: unlimited. */
@@ -38,7 +42,7 @@ const DEFAULT_NAME_DIGITS = 8;
 
 /** The lower-case hex SHA-256 of a key, as configured in API_KEYS. */
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+  return nodeCrypto().createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
 /**
@@ -100,6 +104,7 @@ export class KeyRing {
 
   /** The entry whose digest matches `presented`'s, or undefined. Every digest is compared. */
   find(presented: string): ApiKeyEntry | undefined {
+    const { createHash, timingSafeEqual } = nodeCrypto();
     const digest = createHash('sha256').update(presented, 'utf8').digest();
     let found = -1;
     for (let index = 0; index < this.digests.length; index++) {
