@@ -67,7 +67,14 @@ export function createCloudRunScaler(options: CloudRunScalerOptions): Scaler {
 
       try {
         const [operation] = await client.updateService({
-          service: { name, scaling: { minInstanceCount: min }, annotations: withMarker(service.annotations, wanted) },
+          // The etag read above: if anyone updated the service since, Cloud Run refuses (ABORTED)
+          // instead of this write silently undoing their annotations; the next run reads again.
+          service: {
+            name,
+            scaling: { minInstanceCount: min },
+            annotations: withMarker(service.annotations, wanted),
+            ...(service.etag ? { etag: service.etag } : {}),
+          },
           updateMask: { paths: UPDATE_MASK_PATHS },
         });
         await operation.promise();

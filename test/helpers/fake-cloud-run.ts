@@ -13,6 +13,8 @@ import { OAuth2Client } from 'google-auth-library';
 /** A Cloud Run service as the REST API spells it (camelCase JSON); only the fields we use. */
 export interface FakeService {
   name: string;
+  /** Changes with every update; an update carrying another etag is refused (409 ABORTED), as Cloud Run does. */
+  etag?: string;
   uri?: string;
   annotations?: Record<string, string>;
   scaling?: { minInstanceCount?: number };
@@ -64,6 +66,8 @@ export class FakeCloudRun {
    * Nth poll answers done.
    */
   pollsUntilDone = 0;
+  /** When set, the next PATCH finds the service changed since the client read it (its etag moved). */
+  changeBeforeNextPatch = false;
   private readonly faults: { fault: FakeCloudRunFault; method: string | undefined }[] = [];
   private readonly operationFailures: { code: number; message: string }[] = [];
   private readonly operations = new Map<string, { pollsLeft: number; result: Record<string, unknown> }>();
@@ -179,6 +183,15 @@ export class FakeCloudRun {
     }
     if (method === 'GET') return sendJson(res, 200, service);
     if (method === 'PATCH') {
+      if (this.changeBeforeNextPatch) {
+        // Someone else's update lands between the client's read and its write.
+        this.changeBeforeNextPatch = false;
+        service.etag = `"changed-${this.operationCount}"`;
+      }
+      const sentEtag = isRecord(body) && typeof body['etag'] === 'string' ? body['etag'] : undefined;
+      if (sentEtag !== undefined && service.etag !== undefined && sentEtag !== service.etag) {
+        return sendError(res, { httpStatus: 409, status: 'ABORTED', message: 'The service was modified concurrently: the etag does not match.' });
+      }
       this.operationCount += 1;
       const location = name.split('/services/')[0] ?? name;
       const opName = `${location}/operations/op-${this.operationCount}`;
@@ -187,6 +200,7 @@ export class FakeCloudRun {
       if (failure === undefined) {
         const paths = (url.searchParams.get('updateMask') ?? '').split(',').filter((path) => path !== '');
         for (const path of paths) applyMaskedField(service, body, path);
+        if (service.etag !== undefined) service.etag = `"v${this.operationCount}"`;
         result = { response: { '@type': SERVICE_TYPE_URL, ...structuredClone(service) } };
       } else {
         result = { error: failure };

@@ -136,6 +136,21 @@ describe('Cloud Run against a local Admin API', () => {
       });
     });
 
+    it('sends the etag it read, so an update made meanwhile by someone else is never overwritten', async () => {
+      fake.put(readyService({ etag: '"v0"' }));
+      const scaler = createCloudRunScaler({ client, name: NAME });
+      await scaler.setMinimum(2, { restingMin: 0, raisedTo: 2 });
+      assert.equal((fake.callsOf('PATCH')[0]?.body as { etag?: string }).etag, '"v0"');
+
+      fake.changeBeforeNextPatch = true;
+      await assert.rejects(scaler.setMinimum(5, { restingMin: 0, raisedTo: 5 }), (error: unknown) =>
+        error instanceof ScalingError && /409|ABORTED|modified concurrently/.test(error.message));
+      assert.deepEqual(fake.services.get(NAME)?.scaling, { minInstanceCount: 2 }, 'the refused write changed nothing');
+      // The next run reads the new etag and succeeds.
+      await scaler.setMinimum(5, { restingMin: 0, raisedTo: 5 });
+      assert.deepEqual(fake.services.get(NAME)?.scaling, { minInstanceCount: 5 });
+    });
+
     it('raises the service-level min and writes the marker, keeping other annotations', async () => {
       fake.put(readyService());
       const scaler = createCloudRunScaler({ client, name: NAME });
