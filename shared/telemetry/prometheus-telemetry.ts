@@ -60,7 +60,9 @@ export function createPrometheusTelemetry(options: PrometheusTelemetryOptions): 
   const registers = [register];
   collectDefaultMetrics({ register, prefix: PREFIX });
   for (const name of MISNAMED_DEFAULT_METRICS) register.removeSingleMetric(`${PREFIX}${name}`);
-  registerSnapshotGauges({ register, prefix: PREFIX, snapshot: options.snapshot });
+  // One snapshot per scrape, shared by every gauge (and consistent across them).
+  let scrapeSnapshot: DispatchSnapshot | undefined;
+  registerSnapshotGauges({ register, prefix: PREFIX, snapshot: () => (scrapeSnapshot ??= options.snapshot()) });
 
   const requests = new Counter({
     name: `${PREFIX}requests_total`,
@@ -164,7 +166,14 @@ export function createPrometheusTelemetry(options: PrometheusTelemetryOptions): 
 
   return {
     contentType: register.contentType,
-    render: () => register.metrics(),
+    render: async () => {
+      scrapeSnapshot = undefined;
+      try {
+        return await register.metrics();
+      } finally {
+        scrapeSnapshot = undefined;
+      }
+    },
     batchDone({ tier, endpoint, texts, durationMs, ok }) {
       batchSize.observe({ tier }, texts);
       upstreamDuration.observe({ tier, endpoint, outcome: ok ? 'ok' : 'error' }, seconds(durationMs));
