@@ -1,0 +1,54 @@
+/**
+ * `npm run loadtest -- --url URL [--url URL2 ...] [options]`: real embedding traffic against any
+ * endpoint in any of the three dialects; prints a table (and, with --sweep, the fitted cost model)
+ * and writes report.json and report.html. Exits 1 when no request was answered well, 2 on bad flags.
+ */
+import { readFile } from 'node:fs/promises';
+import { LOADTEST_USAGE, parseLoadtestArgs, type LoadtestOptions } from '../../shared/capacity/loadtest-options';
+import { defaultOutDir, writeLoadtestReports } from '../../shared/capacity/loadtest-output';
+import { createProgressBar } from '../../shared/capacity/loadtest-progress';
+import { formatTextReport } from '../../shared/capacity/loadtest-report';
+import { runLoadtest } from '../../shared/capacity/loadtest-session';
+import { generatedTexts, textsFromLines, type TextSource } from '../../shared/capacity/loadtest-texts';
+import { createUndiciTransport } from '../../shared/upstream/undici-transport';
+
+async function textSource(options: LoadtestOptions): Promise<TextSource> {
+  return options.text.kind === 'generated'
+    ? generatedTexts(options.text.chars)
+    : textsFromLines(await readFile(options.text.path, 'utf8'), options.text.path);
+}
+
+async function main(): Promise<number> {
+  const parsed = parseLoadtestArgs(process.argv.slice(2));
+  if (parsed.kind === 'help') {
+    process.stdout.write(`${LOADTEST_USAGE}\n`);
+    return 0;
+  }
+  if (parsed.kind === 'invalid') {
+    process.stderr.write(`${parsed.problems.map((problem) => `  ${problem}`).join('\n')}\n\n${LOADTEST_USAGE}\n`);
+    return 2;
+  }
+  const { options } = parsed;
+  const apiKey = options.apiKeyFile === undefined ? undefined : (await readFile(options.apiKeyFile, 'utf8')).trim();
+  const transport = createUndiciTransport({ connectionsPerOrigin: options.concurrency });
+  const showProgress = options.progress || process.stderr.isTTY;
+  try {
+    const result = await runLoadtest(options, {
+      texts: await textSource(options),
+      transport,
+      ...(apiKey === undefined ? {} : { apiKey }),
+      ...(showProgress ? { progress: createProgressBar(process.stderr) } : {}),
+    });
+    process.stdout.write(`${formatTextReport(result)}\n`);
+    const written = await writeLoadtestReports(result, options.outDir ?? defaultOutDir(result.startedAt));
+    process.stdout.write(`\nReports: ${written.json}\n         ${written.html}\n`);
+    return result.runs.some((run) => run.summary.okRequests > 0) ? 0 : 1;
+  } finally {
+    await transport.close();
+  }
+}
+
+main().then((code) => process.exit(code), (error: unknown) => {
+  process.stderr.write(`load test failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(2);
+});

@@ -1,0 +1,103 @@
+/**
+ * A load-test session as text (the table printed to the terminal, the cost model lines fed to the
+ * simulator) and as the JSON document written next to the HTML report. Pure.
+ */
+import type { CostFit } from './cost-fit';
+import { FIT_PERCENTILE, type LoadtestResult, type RunResult, type SweepResult } from './loadtest-session';
+import type { HistogramBin } from './loadtest-stats';
+
+/** The summary table: one row per run, grouped by URL. */
+export interface TextTable {
+  readonly columns: readonly string[];
+  readonly rows: readonly (readonly string[])[];
+}
+
+const LATENCY_DIGITS = 1;
+const RATE_DIGITS = 1;
+const A_DIGITS = 2;
+const B_DIGITS = 3;
+const R2_DIGITS = 4;
+const COLUMN_GAP = '  ';
+const PERCENT = 100;
+
+const fixed = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+
+/** `503 x3, connect x1`, or `-` when there were none. */
+export function formatErrors(errors: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(errors).sort(([, x], [, y]) => y - x);
+  return entries.length === 0 ? '-' : entries.map(([key, count]) => `${key} x${count}`).join(', ');
+}
+
+/** The figures of every run, as the terminal and the HTML report show them. */
+export function summaryTable(result: LoadtestResult): TextTable {
+  const openLoop = result.options.rate !== undefined;
+  return {
+    columns: ['url', 'dialect', 'batch', openLoop ? 'rate/s' : 'conc', 'requests', 'req/s', 'chunks/s',
+      'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'unfinished'],
+    rows: result.runs.map((run) => [
+      run.url, run.dialect, String(run.batch), String(openLoop ? run.rate : run.concurrency), String(run.summary.requests),
+      fixed(run.summary.requestsPerS, RATE_DIGITS), fixed(run.summary.chunksPerS, RATE_DIGITS),
+      fixed(run.summary.latencyMs.p50, LATENCY_DIGITS), fixed(run.summary.latencyMs.p90, LATENCY_DIGITS),
+      fixed(run.summary.latencyMs.p99, LATENCY_DIGITS), formatErrors(run.summary.errors), String(run.summary.unfinished),
+    ]),
+  };
+}
+
+/** Left-aligned text columns, numbers right-aligned. */
+export function formatTextTable(table: TextTable): string {
+  const widths = table.columns.map((column, index) =>
+    Math.max(column.length, ...table.rows.map((row) => (row[index] ?? '').length)));
+  const numeric = table.columns.map((_, index) => table.rows.every((row) => /^-?[\d.]+$|^n\/a$/.test(row[index] ?? '')));
+  const line = (cells: readonly string[]): string => cells
+    .map((cell, index) => (numeric[index] ? cell.padStart(widths[index] ?? 0) : cell.padEnd(widths[index] ?? 0)))
+    .join(COLUMN_GAP)
+    .trimEnd();
+  return [line(table.columns), line(widths.map((width) => '-'.repeat(width))), ...table.rows.map(line)].join('\n');
+}
+
+/** The cost model as the DJL simulator takes it (`DjlCostModel` minus the worker count). */
+export const simulatorCostModel = (fit: CostFit): { baseMs: number; perItemMs: number } => ({
+  baseMs: Number(fit.a.toFixed(A_DIGITS)),
+  perItemMs: Number(fit.b.toFixed(B_DIGITS)),
+});
+
+/** The lines printed for each URL's sweep: the fit, and how to feed it to the simulator. */
+export function costModelLines(sweeps: readonly SweepResult[]): string[] {
+  if (sweeps.length === 0) return [];
+  const lines = [`Cost model, latency = a + b * n (fitted to the p${FIT_PERCENTILE * PERCENT} latency at each batch size):`];
+  for (const sweep of sweeps) {
+    if (sweep.fit === undefined) {
+      lines.push(`  ${sweep.url}: ${sweep.problem ?? 'no cost model'}`);
+      continue;
+    }
+    const { baseMs, perItemMs } = simulatorCostModel(sweep.fit);
+    lines.push(
+      `  ${sweep.url}: a = ${fixed(sweep.fit.a, A_DIGITS)} ms, b = ${fixed(sweep.fit.b, B_DIGITS)} ms/text, ` +
+        `R^2 = ${fixed(sweep.fit.r2, R2_DIGITS)} (${sweep.fit.points} batch sizes)`,
+      `    simulator: --base-ms ${baseMs} --per-item-ms ${perItemMs}   ${JSON.stringify({ baseMs, perItemMs })}`,
+    );
+  }
+  return lines;
+}
+
+/** Everything printed after a session. */
+export function formatTextReport(result: LoadtestResult): string {
+  return [formatTextTable(summaryTable(result)), ...costModelLines(result.sweeps)].join('\n');
+}
+
+const runJson = ({ latencies: _latencies, ...run }: RunResult): Omit<RunResult, 'latencies'> => run;
+
+/** The JSON document: settings, per-run summary and time series, histograms, cost models. */
+export function reportJson(result: LoadtestResult, histograms: ReadonlyMap<string, readonly HistogramBin[]>): unknown {
+  return {
+    startedAt: result.startedAt,
+    texts: result.textDescription,
+    settings: result.options,
+    runs: result.runs.map(runJson),
+    histograms: Object.fromEntries(histograms),
+    costModels: result.sweeps.map((sweep) => ({
+      ...sweep,
+      ...(sweep.fit === undefined ? {} : { simulator: simulatorCostModel(sweep.fit) }),
+    })),
+  };
+}

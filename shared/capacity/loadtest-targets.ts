@@ -1,0 +1,60 @@
+/**
+ * Senders for the URLs under test, built from the front door's own upstream clients, so the load
+ * speaks each dialect exactly as the front door does (and checks every answer the same way:
+ * one vector of the right length per text).
+ */
+import { Tier } from '../config/backends';
+import { createDjlUpstream } from '../upstream/djl-upstream';
+import { createOpenAiUpstream } from '../upstream/openai-upstream';
+import { createTeiUpstream } from '../upstream/tei-upstream';
+import type { HttpTransport } from '../upstream/transport';
+import type { Upstream } from '../upstream/upstream';
+import { isUpstreamError } from '../upstream/upstream-error';
+import type { LoadTarget } from './loadtest-options';
+import type { EmbedSender } from './loadtest-runner';
+
+/** What every target's client shares. */
+export interface SenderSettings {
+  readonly transport: HttpTransport;
+  readonly dimension: number;
+  readonly model: string;
+  readonly timeoutMs: number;
+  readonly apiKey: string | undefined;
+  /** The largest batch any run sends: the TEI client must not split it (the server decides). */
+  readonly maxBatch: number;
+}
+
+/** The upstream client for one target, by its dialect. */
+export function createTargetUpstream(target: LoadTarget, index: number, settings: SenderSettings): Upstream {
+  // The tier only labels the client's logs and metrics; a load test has none.
+  const common = { id: `loadtest-${index}`, tier: Tier.cpu, url: target.url, dimension: settings.dimension, transport: settings.transport };
+  switch (target.dialect) {
+    case 'djl':
+      return createDjlUpstream({ ...common, modelName: target.modelName });
+    case 'tei':
+      return createTeiUpstream({ ...common, apiKey: settings.apiKey, maxClientBatch: settings.maxBatch });
+    case 'openai':
+      return createOpenAiUpstream({ ...common, apiKey: settings.apiKey, model: settings.model });
+  }
+}
+
+/** A sender over `upstream`; request ids say where load-test traffic came from in backend logs. */
+export function createSender(upstream: Upstream, timeoutMs: number): EmbedSender {
+  let sequence = 0;
+  return async (texts, signal) => {
+    await upstream.embed(texts, { requestId: `${upstream.id}-${sequence++}`, timeoutMs, signal });
+  };
+}
+
+/**
+ * The key a failure is counted under: the backend's HTTP status when it answered (`503`), else
+ * what went wrong (`connect`, `timeout`, `reset`, `bad_response`).
+ */
+export function errorKey(error: unknown): string {
+  if (isUpstreamError(error)) return error.upstreamStatus === undefined ? error.reason : String(error.upstreamStatus);
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' ? code : error.name;
+  }
+  return 'unknown';
+}

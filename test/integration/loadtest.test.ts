@@ -1,0 +1,190 @@
+/**
+ * `npm run loadtest` against the DJL simulator: measured capacity matches the simulator's
+ * configured one, a sweep recovers its cost model, failures are counted by status, every dialect
+ * is spoken (through the real front door), and the reports are written. Library calls in process,
+ * plus the CLI once as a child process.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { parseLoadtestArgs, type LoadtestOptions } from '../../shared/capacity/loadtest-options';
+import { writeLoadtestReports } from '../../shared/capacity/loadtest-output';
+import { createProgressBar } from '../../shared/capacity/loadtest-progress';
+import { runLoadtest, type LoadtestResult } from '../../shared/capacity/loadtest-session';
+import { generatedTexts } from '../../shared/capacity/loadtest-texts';
+import { createUndiciTransport } from '../../shared/upstream/undici-transport';
+import { startFrontDoor } from '../helpers/front-door';
+import { DJL_PROFILES, type DjlSimulator, startDjlSimulator } from '../sim/djl-simulator';
+
+const run = promisify(execFile);
+const CPU = DJL_PROFILES.cpu;
+const SATURATING_BATCH = 32;
+const MS_PER_S = 1_000;
+/** Short texts: the simulator's cost model does not depend on length, and the generator stays cheap. */
+const CHUNK_CHARS = 200;
+
+function optionsOf(argv: readonly string[]): LoadtestOptions {
+  const parsed = parseLoadtestArgs(argv);
+  if (parsed.kind !== 'run') throw new Error(`bad test flags: ${JSON.stringify(parsed)}`);
+  return parsed.options;
+}
+
+async function loadtest(argv: readonly string[]): Promise<LoadtestResult> {
+  const options = optionsOf(argv);
+  const transport = createUndiciTransport({ connectionsPerOrigin: options.concurrency });
+  try {
+    return await runLoadtest(options, { texts: generatedTexts(CHUNK_CHARS), transport });
+  } finally {
+    await transport.close();
+  }
+}
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const within = (actual: number, expected: number, tolerance: number, what: string): void => {
+  assert.ok(Math.abs(actual - expected) <= expected * tolerance,
+    `${what}: measured ${actual.toFixed(3)}, configured ${expected.toFixed(3)} (allowed ±${tolerance * 100}%)`);
+};
+
+describe('npm run loadtest against the DJL simulator', () => {
+  let sim: DjlSimulator;
+  let outDir: string;
+
+  before(async () => {
+    sim = await startDjlSimulator({ ...CPU });
+    outDir = await mkdtemp(join(tmpdir(), 'loadtest-test-'));
+  });
+  after(async () => {
+    await sim.close();
+    await rm(outDir, { recursive: true, force: true });
+  });
+
+  test('saturating load at batch 32 measures the configured capacity within 10%', async () => {
+    // Four clients per worker keep both workers busy whatever the client's own gaps.
+    const result = await loadtest(['--url', sim.predictionsUrl, '--batch', String(SATURATING_BATCH), '--concurrency', '8', '--duration', '3', '--warmup', '0.5']);
+    const [only] = result.runs;
+    assert.ok(only !== undefined);
+    const capacity = (CPU.workers * SATURATING_BATCH * MS_PER_S) / (CPU.baseMs + CPU.perItemMs * SATURATING_BATCH);
+    within(only.summary.chunksPerS, capacity, 0.1, 'chunks/s');
+    assert.equal(only.summary.errorCount, 0);
+    assert.equal(only.summary.chunks, only.summary.okRequests * SATURATING_BATCH);
+    assert.ok(only.series.length >= 3, 'one time-series point per second of the window');
+  });
+
+  test('a sweep at concurrency = workers recovers a and b within 15%', async () => {
+    const result = await loadtest(['--url', sim.predictionsUrl, '--sweep', '1,4,16,32', '--concurrency', String(CPU.workers), '--duration', '1', '--warmup', '0.2']);
+    assert.deepEqual(result.runs.map((r) => r.batch), [1, 4, 16, 32]);
+    const [sweep] = result.sweeps;
+    assert.ok(sweep?.fit !== undefined, sweep?.problem);
+    within(sweep.fit.a, CPU.baseMs, 0.15, 'a (ms)');
+    within(sweep.fit.b, CPU.perItemMs, 0.15, 'b (ms/text)');
+    assert.ok(sweep.fit.r2 > 0.99, `R^2 ${sweep.fit.r2}`);
+  });
+
+  test('--rate is an open loop: requests start on schedule, however many are in flight', async () => {
+    const rate = 20;
+    const result = await loadtest(['--url', sim.predictionsUrl, '--rate', String(rate), '--batch', '4', '--concurrency', '2', '--duration', '1', '--warmup', '0']);
+    const [only] = result.runs;
+    assert.ok(only !== undefined);
+    assert.ok(Math.abs(only.summary.requests - rate) <= 2, `${only.summary.requests} requests in 1 s at ${rate}/s`);
+    // Well under capacity, each request waits for nothing but its own job (13.3 + 4 * 2.52 ms).
+    const jobMs = CPU.baseMs + CPU.perItemMs * 4;
+    assert.ok(only.summary.latencyMs.p50 >= jobMs && only.summary.latencyMs.p50 < 2 * jobMs, `p50 ${only.summary.latencyMs.p50} ms`);
+  });
+
+  test('failures are counted by status (503) and by kind (connect), and both land in the reports', async () => {
+    const unreachable = `http://127.0.0.1:${await closedPort()}/predictions/all_MiniLM_L6_v2`;
+    sim.setFaults({ errorRate: 0.3 });
+    let result: LoadtestResult;
+    try {
+      result = await loadtest(['--url', sim.predictionsUrl, '--url', unreachable, '--batch', '4', '--concurrency', '2', '--duration', '1', '--warmup', '0']);
+    } finally {
+      sim.setFaults({ errorRate: 0 });
+    }
+    const [faulty, closed] = result.runs;
+    assert.ok(faulty !== undefined && closed !== undefined);
+    assert.ok((faulty.summary.errors['503'] ?? 0) > 0, JSON.stringify(faulty.summary.errors));
+    assert.ok(faulty.summary.okRequests > 0);
+    assert.equal(faulty.summary.errorCount, faulty.summary.errors['503']);
+    assert.ok((closed.summary.errors.connect ?? 0) > 0, JSON.stringify(closed.summary.errors));
+    assert.equal(closed.summary.okRequests, 0);
+
+    const written = await writeLoadtestReports(result, join(outDir, 'faults'));
+    const json = JSON.parse(await readFile(written.json, 'utf8'));
+    assert.deepEqual(json.runs.map((r: { url: string }) => r.url), [sim.predictionsUrl, unreachable]);
+    assert.equal(json.runs[0].summary.errors['503'], faulty.summary.errors['503']);
+    assert.equal(json.runs[1].summary.errors.connect, closed.summary.errors.connect);
+    assert.equal(json.runs[0].latencies, undefined, 'raw latencies stay out of the JSON');
+  });
+
+  test('every dialect, direct and through the front door, compared in one self-contained report', async () => {
+    const frontDoor = await startFrontDoor({ CPU_BACKENDS: sim.predictionsUrl });
+    try {
+      const urls = [sim.predictionsUrl, `${frontDoor.url}/v1/embeddings`, `${frontDoor.url}/embed`, `${frontDoor.url}/predictions/all_MiniLM_L6_v2`];
+      const options = optionsOf([...urls.flatMap((url) => ['--url', url]), '--batch', '8', '--concurrency', '2', '--texts', '64', '--warmup', '0']);
+      const progress: string[] = [];
+      const transport = createUndiciTransport({ connectionsPerOrigin: options.concurrency });
+      let result: LoadtestResult;
+      try {
+        result = await runLoadtest(options, {
+          texts: generatedTexts(CHUNK_CHARS), transport, progress: createProgressBar({ write: (text) => progress.push(text), columns: 120 }),
+        });
+      } finally {
+        await transport.close();
+      }
+      assert.deepEqual(result.runs.map((r) => r.dialect), ['djl', 'openai', 'tei', 'djl']);
+      for (const r of result.runs) {
+        assert.equal(r.summary.chunks, 64, `${r.url}: --texts 64 sends exactly 64 texts`);
+        assert.equal(r.summary.errorCount, 0, `${r.url}: ${JSON.stringify(r.summary.errors)}`);
+      }
+      assert.ok(progress.some((line) => line.includes('run 4/4')), 'the progress bar names each run');
+      assert.ok(progress.at(-1)?.endsWith('\n'), 'the bar ends its line when the session is over');
+
+      const written = await writeLoadtestReports(result, join(outDir, 'dialects'));
+      const html = await readFile(written.html, 'utf8');
+      const figures = html.match(/<figure>/g)?.length ?? 0;
+      assert.equal(figures, 3, 'latency over time, throughput over time, latency histogram');
+      assert.equal(html.match(/<svg/g)?.length, figures, 'one inline SVG per chart');
+      assert.doesNotMatch(html, /<script|<link|<img|src=|url\(http/i, 'the page loads nothing');
+      for (const url of urls) assert.ok(html.includes(url), `the report names ${url}`);
+      const json = JSON.parse(await readFile(written.json, 'utf8'));
+      assert.equal(json.runs.length, urls.length);
+      for (const r of json.runs) assert.equal(typeof r.summary.chunksPerS, 'number');
+    } finally {
+      await frontDoor.close();
+    }
+  });
+
+  test('the CLI prints the table, writes both reports, and reports every bad flag at once', async () => {
+    const out = join(outDir, 'cli');
+    const { stdout } = await run(process.execPath, [
+      '--import', 'tsx', 'functions/loadtest/main.ts', '--url', sim.predictionsUrl,
+      '--duration', '2', '--warmup', '0.2', '--batch', '8', '--concurrency', '2', '--chunk-chars', String(CHUNK_CHARS), '--out', out,
+    ]);
+    assert.match(stdout, /chunks\/s/);
+    assert.match(stdout, new RegExp(`${sim.predictionsUrl.replace(/[.]/g, '\\.')}\\s+djl\\s+8\\s+2`));
+    assert.ok(stdout.includes(join(out, 'report.html')));
+    const json = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+    assert.ok(json.runs[0].summary.okRequests > 0);
+
+    const bad = await run(process.execPath, ['--import', 'tsx', 'functions/loadtest/main.ts', '--batch', '0', '--bogus', '--rate', 'x'])
+      .then(() => assert.fail('bad flags must fail'), (error: { code?: number; stderr?: string }) => error);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr ?? '', /--url/);
+    assert.match(bad.stderr ?? '', /--batch/);
+    assert.match(bad.stderr ?? '', /--bogus/);
+    assert.match(bad.stderr ?? '', /--rate/);
+  });
+});

@@ -1,0 +1,18 @@
+/**
+ * The committed scenario reproduces the seed's recommendation as numbers, for 24/7 indexing: a GPU is the cheapest policy that meets the SLO.
+ * One file per scenario: each simulates a day on 1M requests (about 11 s).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import { cheapestMeetingSlo } from '../../shared/capacity/simulation/report';
+import { parseScenario } from '../../shared/capacity/simulation/scenario';
+import { simulateScenario } from '../../shared/capacity/simulation/simulate';
+
+const load = (name: string) => simulateScenario(parseScenario(readFileSync(new URL(`../fixtures/scenarios/${name}.json`, import.meta.url), 'utf8')));
+
+describe('seed recommendation', () => {
+  test('24/7 indexing: a GPU is the cheapest policy meeting the SLO', () => {
+    assert.equal(cheapestMeetingSlo(load('indexing-24-7')), 'GPU only, 1 fixed');
+  });
+});
