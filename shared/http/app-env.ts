@@ -39,6 +39,8 @@ export interface AppEnv {
     dialect: Dialect;
     /** The caller's API key, when keys are configured (set by the key guard). */
     caller: KeyCaller | undefined;
+    /** When the request reached the app (monotonic ms), for Server-Timing's total. */
+    startedAt: number | undefined;
     /** Texts in the request, once parsed. */
     items: number | undefined;
     /** How the embedder served the request, for the tier and timing headers and the access log. */

@@ -11,6 +11,7 @@ import type { EmbedResult } from '../embed/embedder';
 import { ErrorCode, FrontDoorError } from '../errors';
 import type { AppContext, AppEnv } from './app-env';
 import { limitBody as createBodyLimit } from './limit-body';
+import { setEmbedHeaders } from './request-telemetry';
 import { createResponseLimit } from './response-limit';
 
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
@@ -67,6 +68,7 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     const result = await embed(c, request.texts);
     const body = formatOpenAiResponse(request, result.vectors);
     responseLimit.checkBody(body, request.texts.length, !base64);
+    setEmbedHeaders(c, result, performance.now());
     return c.body(body, 200, JSON_HEADERS);
   });
 
@@ -76,6 +78,7 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     const result = await embed(c, request.texts);
     const body = formatTeiResponse(result.vectors);
     responseLimit.checkBody(body, request.texts.length, false);
+    setEmbedHeaders(c, result, performance.now());
     return c.body(body, 200, JSON_HEADERS);
   });
 
@@ -88,6 +91,7 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     const result = await embed(c, request.texts);
     const body = formatDjlResponse(request, result.vectors);
     responseLimit.checkBody(body, request.texts.length, false);
+    setEmbedHeaders(c, result, performance.now());
     return c.body(body, 200, JSON_HEADERS);
   };
   app.post('/predictions/:model', limitBody, (c) => djl(c, c.req.param('model')));
