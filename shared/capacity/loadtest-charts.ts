@@ -43,20 +43,31 @@ export function wrapLabel(label: string, width: number): string {
 /** Runs in the order they ran (legends and facets would otherwise sort them as text). */
 const runOrder = (result: LoadtestResult): string[] => result.runs.map((run) => run.label);
 
-function throughputChart(result: LoadtestResult): ReportChart {
-  const values = result.runs.flatMap((run) => run.series.map((point) => ({ run: run.label, t: point.t, chunksPerS: point.chunksPerS })));
-  const spec: TopLevelSpec = {
+/** A line per run over seconds into the measuring window, coloured by run in run order. */
+function runLines(
+  result: LoadtestResult,
+  values: readonly Record<string, unknown>[],
+  y: { readonly field: string; readonly title: string },
+  extraEncoding: Record<string, unknown> = {},
+): TopLevelSpec {
+  return {
     $schema: SCHEMA,
     width: CHART_WIDTH,
     height: CHART_HEIGHT,
-    data: { values },
+    data: { values: [...values] },
     mark: { type: 'line', point: true },
     encoding: {
       x: { field: 't', type: 'quantitative', title: 'seconds into the window' },
-      y: { field: 'chunksPerS', type: 'quantitative', title: 'chunks/s' },
+      y: { field: y.field, type: 'quantitative', title: y.title },
       color: { field: 'run', type: 'nominal', legend: RUN_LEGEND, sort: runOrder(result) },
+      ...extraEncoding,
     },
-  };
+  } as TopLevelSpec;
+}
+
+function throughputChart(result: LoadtestResult): ReportChart {
+  const values = result.runs.flatMap((run) => run.series.map((point) => ({ run: run.label, t: point.t, chunksPerS: point.chunksPerS })));
+  const spec = runLines(result, values, { field: 'chunksPerS', title: 'chunks/s' });
   return { title: 'Throughput over time (chunks embedded per second)', spec };
 }
 
@@ -65,19 +76,8 @@ function latencyChart(result: LoadtestResult): ReportChart {
     ...(finite(point.p50Ms) ? [{ run: run.label, t: point.t, percentile: 'p50', ms: point.p50Ms }] : []),
     ...(finite(point.p99Ms) ? [{ run: run.label, t: point.t, percentile: 'p99', ms: point.p99Ms }] : []),
   ]));
-  const spec: TopLevelSpec = {
-    $schema: SCHEMA,
-    width: CHART_WIDTH,
-    height: CHART_HEIGHT,
-    data: { values },
-    mark: { type: 'line', point: true },
-    encoding: {
-      x: { field: 't', type: 'quantitative', title: 'seconds into the window' },
-      y: { field: 'ms', type: 'quantitative', title: 'latency (ms)' },
-      color: { field: 'run', type: 'nominal', legend: RUN_LEGEND, sort: runOrder(result) },
-      strokeDash: { field: 'percentile', type: 'nominal', title: 'percentile' },
-    },
-  };
+  const spec = runLines(result, values, { field: 'ms', title: 'latency (ms)' },
+    { strokeDash: { field: 'percentile', type: 'nominal', title: 'percentile' } });
   return { title: 'Latency over time (p50 and p99 of each second)', spec };
 }
 

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { parseBackendList, UpstreamDialect } from '../config/backends';
+import { DEFAULTS } from '../config/config';
 
 /** The HTTP dialects a load test can speak. */
 export type LoadDialect = Exclude<UpstreamDialect, 'local'>;
@@ -68,9 +69,10 @@ const DEFAULT_SWEEP_STEP_S = 5;
 const DEFAULT_WARMUP_S = 1;
 /** About 256 tokens of English: a typical retrieval chunk. */
 const DEFAULT_CHUNK_CHARS = 1_000;
-const DEFAULT_DIMENSION = 384;
+// The model the front door serves by default, and its vector length.
+const DEFAULT_DIMENSION = DEFAULTS.dimension;
 const DEFAULT_TIMEOUT_MS = 30_000;
-const DEFAULT_MODEL = 'sentence-transformers/all-MiniLM-L6-v2';
+const DEFAULT_MODEL = DEFAULTS.modelId;
 
 /** The `--help` text; also printed after the problems when flags are bad. */
 export const LOADTEST_USAGE = `Usage: npm run loadtest -- --url URL [--url URL2 ...] [options]

@@ -3,6 +3,7 @@
  * per-second time series and the latency histogram the report plots. Pure: samples in, figures out.
  */
 import { OK_OUTCOME, type RequestSample, type RunRecord } from './loadtest-runner';
+import { percentile } from '../stats/percentile';
 
 export interface LatencyStats {
   readonly p50: number;
@@ -56,16 +57,7 @@ const MS_PER_S = 1_000;
 const PERCENTILES = { p50: 0.5, p90: 0.9, p99: 0.99 } as const;
 const NO_LATENCY: LatencyStats = Object.freeze({ p50: Number.NaN, p90: Number.NaN, p99: Number.NaN, mean: Number.NaN, max: Number.NaN });
 
-/**
- * Nearest-rank percentile of ascending `sorted` (q in [0, 1]): a latency some request really had,
- * never an interpolation. NaN for no samples.
- */
-export function percentile(sorted: ArrayLike<number>, q: number): number {
-  if (!(q >= 0 && q <= 1)) throw new RangeError(`a percentile must be in [0, 1], got ${q}`);
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.max(1, Math.ceil(q * sorted.length));
-  return sorted[Math.min(rank, sorted.length) - 1] ?? Number.NaN;
-}
+export { percentile } from '../stats/percentile';
 
 /** Percentiles, mean and max of `latencies` (any order). */
 export function latencyStats(latencies: ArrayLike<number>): LatencyStats {

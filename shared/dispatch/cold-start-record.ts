@@ -2,6 +2,7 @@
  * The recent cold starts of one tier's backends: how long endpoints took from first seen cold to
  * their first good answer. The warm-up planner chooses its lead time from the p95.
  */
+import { percentile } from '../stats/percentile';
 import type { ColdStartStats } from '../telemetry/dispatch-snapshot';
 
 /** Enough for a stable p95 over a day of scale-outs, bounded in memory. */
@@ -24,7 +25,6 @@ export class ColdStartRecord {
   /** Nearest-rank percentile over the recent history. */
   private percentile(fraction: number): number | undefined {
     if (this.recent.length === 0) return undefined;
-    const sorted = [...this.recent].sort((a, b) => a - b);
-    return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)];
+    return percentile(Float64Array.from(this.recent).sort(), fraction);
   }
 }

@@ -2,6 +2,8 @@
  * Latency percentiles of one benchmark cell. Pure: samples in, summary out.
  */
 
+import { percentile } from '../../shared/stats/percentile';
+
 /** What a cell reports about its latencies, in milliseconds. */
 export interface LatencySummary {
   readonly count: number;
@@ -17,18 +19,7 @@ export const EMPTY_LATENCY: LatencySummary = Object.freeze({
   count: 0, mean: Number.NaN, p50: Number.NaN, p90: Number.NaN, p99: Number.NaN, max: Number.NaN,
 });
 
-/**
- * Nearest-rank percentile of ascending `sorted` samples (`q` in [0, 1]): the smallest sample with
- * at least `q` of the samples at or below it. Nearest rank, not interpolation, so every reported
- * figure is a latency some request really had. NaN for no samples.
- */
-export function percentile(sorted: ArrayLike<number>, q: number): number {
-  if (!(q >= 0 && q <= 1)) throw new RangeError(`a percentile must be in [0, 1], got ${q}`);
-  const count = sorted.length;
-  if (count === 0) return Number.NaN;
-  const rank = Math.max(1, Math.ceil(q * count));
-  return sorted[Math.min(rank, count) - 1] ?? Number.NaN;
-}
+export { percentile } from '../../shared/stats/percentile';
 
 /** Sorts a copy of `samples` and summarises it. */
 export function summarizeLatencies(samples: ArrayLike<number>): LatencySummary {

@@ -3,6 +3,7 @@
  * `sampleMs` for the plots. Summaries are computed once at the end.
  */
 import type { Tier } from '../../config/backends';
+import { percentile } from '../../stats/percentile';
 
 export interface SeriesPoint {
   /** Hours since the start, at the end of the sample. */
@@ -64,15 +65,14 @@ export class LatencyBook {
     }
     const sorted = Float64Array.from(served).sort();
     const total = this.latencies.length;
-    return { p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99), shareOverSlo: total === 0 ? 0 : over / total, rejected };
+    return { p50Ms: percentileOrZero(sorted, 0.5), p99Ms: percentileOrZero(sorted, 0.99), shareOverSlo: total === 0 ? 0 : over / total, rejected };
   }
 }
 
 const REJECTED = -1;
 
-/** Nearest-rank percentile of sorted values (0 when empty). */
-export function percentile(sorted: Float64Array, quantile: number): number {
-  if (sorted.length === 0) return 0;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(quantile * sorted.length) - 1));
-  return sorted[rank] ?? 0;
+/** Nearest-rank percentile of sorted values (0 when empty: a policy that served nothing). */
+function percentileOrZero(sorted: Float64Array, quantile: number): number {
+  const value = percentile(sorted, quantile);
+  return Number.isNaN(value) ? 0 : value;
 }
