@@ -9,6 +9,12 @@ export interface OverflowConfig {
   readonly spillWaitMs: number;
   /** While spilling, the CPU tier takes a request only if its wait stays under this (hysteresis). */
   readonly resumeWaitMs: number;
+  /**
+   * Spill once the wait inferred from upstream latency (the backends' own queue, the signal on
+   * Lambda) exceeds this; while spilling, half of it. Higher than `spillWaitMs`: an inferred wait
+   * includes network and event-loop jitter, which a visible queue does not.
+   */
+  readonly backendSpillWaitMs: number;
   /** Spilling ends once no request has needed to spill for this long. */
   readonly holdMs: number;
   /** Requests of at least this many texts go to the GPU tier when it would finish them sooner (0: never). */
@@ -27,6 +33,9 @@ export const OVERFLOW_DEFAULTS = {
   // 4.5x the unloaded one, 200/100 5.5-6.7x, 30/15 1.6-2.7x; see test/bench/results/burst.md.
   spillWaitMs: 30,
   resumeWaitMs: 15,
+  // About one CPU batch of 32 queued inside DJL. At 30 ms, latency jitter on a busy machine
+  // (measured in the tiers test under CI load) was read as backend load and kept traffic on the GPU.
+  backendSpillWaitMs: 100,
   holdMs: 3_000,
   // Ten full CPU batches: below that the CPU tier's latency is a few hundred ms at most.
   largeRequestTexts: 320,
@@ -46,6 +55,7 @@ export function readOverflowConfig(read: EnvReader): OverflowConfig {
   return {
     spillWaitMs,
     resumeWaitMs,
+    backendSpillWaitMs: read.int('OVERFLOW_BACKEND_WAIT_MS', OVERFLOW_DEFAULTS.backendSpillWaitMs, { min: 0, max: ONE_MINUTE_MS }),
     holdMs: read.int('OVERFLOW_HOLD_MS', OVERFLOW_DEFAULTS.holdMs, { min: 0, max: ONE_MINUTE_MS * 10 }),
     largeRequestTexts: read.int('OVERFLOW_LARGE_REQUEST_TEXTS', OVERFLOW_DEFAULTS.largeRequestTexts, { min: 0 }),
     gpuBudgetRatio: read.int('GPU_BUDGET_PERCENT', OVERFLOW_DEFAULTS.gpuBudgetPercent, { min: 1, max: 100 }) / 100,

@@ -63,11 +63,13 @@ export class OverflowPolicy {
       return gpu(OverflowReason.largeRequest);
     }
 
-    const threshold = this.isSpilling(now) ? this.settings.resumeWaitMs : this.settings.spillWaitMs;
+    const spilling = this.isSpilling(now);
+    const threshold = spilling ? this.settings.resumeWaitMs : this.settings.spillWaitMs;
+    const backendThreshold = spilling ? this.settings.backendSpillWaitMs / 2 : this.settings.backendSpillWaitMs;
     const queueWait = cpu.queueWaitMs ?? 0;
     const reason = cpu.recentCapacityErrors > 0 ? OverflowReason.backendLoad
       : queueWait > threshold ? OverflowReason.queueWait
-        : cpu.backendWaitMs > threshold ? OverflowReason.backendLoad : undefined;
+        : cpu.backendWaitMs > backendThreshold ? OverflowReason.backendLoad : undefined;
     if (reason === undefined) return CPU;
     // A GPU tier that is itself backed up further than the CPU tier would only make it worse.
     if (cpu.finishMs !== undefined && gpuTier.finishMs !== undefined && gpuTier.finishMs >= cpu.finishMs) return CPU;

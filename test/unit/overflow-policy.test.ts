@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { OVERFLOW_DEFAULTS, type OverflowConfig } from '../../shared/config/overflow-config';
 import { type CpuTierSignals, type GpuTierSignals, OverflowPolicy } from '../../shared/dispatch/overflow-policy';
 
-const SETTINGS: OverflowConfig = { spillWaitMs: 100, resumeWaitMs: 50, holdMs: 3_000, largeRequestTexts: 320, gpuBudgetRatio: 0.5 };
+const SETTINGS: OverflowConfig = { spillWaitMs: 100, resumeWaitMs: 50, holdMs: 3_000, largeRequestTexts: 320, gpuBudgetRatio: 0.5, backendSpillWaitMs: 100 };
 const calm: CpuTierSignals = { warmEndpoints: 2, queueWaitMs: 0, backendWaitMs: 0, recentCapacityErrors: 0, finishMs: 20 };
 const gpuUp: GpuTierSignals = { warmEndpoints: 1, finishMs: 10 };
 
@@ -104,6 +104,13 @@ describe('overflow policy', () => {
     const unseen = { ...calm, queueWaitMs: undefined };
     assert.equal(policy.choose(0, 8, { ...unseen, backendWaitMs: 80 }, gpuUp).tier, 'cpu');
     assert.deepEqual(policy.choose(0, 8, { ...unseen, backendWaitMs: 150 }, gpuUp), { tier: 'gpu', reason: 'backend_load' });
+    // Hysteresis: while spilling, half the backend threshold keeps it spilling.
+    assert.equal(policy.choose(100, 8, { ...unseen, backendWaitMs: 60 }, gpuUp).tier, 'gpu');
+    assert.equal(policy.choose(200, 8, { ...unseen, backendWaitMs: 40 }, gpuUp).tier, 'cpu');
+    // The inferred wait has its own, higher threshold: jitter under it is not load, even with a
+    // low queue-wait threshold.
+    const lowQueue = new OverflowPolicy({ ...SETTINGS, spillWaitMs: 30, resumeWaitMs: 15 });
+    assert.equal(lowQueue.choose(0, 8, { ...unseen, backendWaitMs: 45 }, gpuUp).tier, 'cpu');
     const refused = new OverflowPolicy(SETTINGS);
     assert.deepEqual(refused.choose(0, 8, { ...unseen, recentCapacityErrors: 1 }, gpuUp), { tier: 'gpu', reason: 'backend_load' });
   });

@@ -20,7 +20,7 @@ const POLICY: TierPolicy = {
   maxAttempts: 3, retryBudgetRatio: 0.2, retryMinPerSecond: 10, maxInFlight: 2,
   ejectAfterFailures: 3, ejectBaseMs: 1_000, ejectMaxMs: 30_000, slowStartMs: 10_000, loadWindowMs: 3_000,
 };
-const OVERFLOW = { spillWaitMs: 100, resumeWaitMs: 50, holdMs: 3_000, largeRequestTexts: 320, gpuBudgetRatio: 0.5 };
+const OVERFLOW = { spillWaitMs: 100, resumeWaitMs: 50, holdMs: 3_000, largeRequestTexts: 320, gpuBudgetRatio: 0.5, backendSpillWaitMs: 100 };
 
 class ProbedUpstream extends FakeUpstream {
   pings = 0;
