@@ -16,6 +16,7 @@ import { createDependencies } from '../../shared/runtime/create-dependencies';
 import { createWarmupRunner } from '../../shared/runtime/warmup-runner';
 import { announceAccess } from '../../shared/security/announce-access';
 import { createPrometheusTelemetry } from '../../shared/telemetry/prometheus-telemetry';
+import { createLazyLocalUpstream } from '../../shared/upstream/local/lazy-local-upstream';
 import { createUndiciTransport } from '../../shared/upstream/undici-transport';
 
 /** The function's name: `--target` / `--entry-point` in the deploy command. */
@@ -37,6 +38,7 @@ const deps = createDependencies(config, {
   transport: createUndiciTransport({ connectionsPerOrigin: config.upstream.connectionsPerOrigin }),
   runtime: 'google-cloud (functions-framework)',
   telemetry: createPrometheusTelemetry,
+  localEngine: createLazyLocalUpstream,
 });
 announceAccess(config.security, deps.logger);
 

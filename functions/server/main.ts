@@ -13,6 +13,7 @@ import { createWarmupRunner } from '../../shared/runtime/warmup-runner';
 import { announceAccess } from '../../shared/security/announce-access';
 import { createPrometheusTelemetry } from '../../shared/telemetry/prometheus-telemetry';
 import { createDownloadProgress } from '../../shared/upstream/local/download-progress';
+import { createLazyLocalUpstream } from '../../shared/upstream/local/lazy-local-upstream';
 import { isLocalModelError } from '../../shared/upstream/local/local-model-error';
 import { createUndiciTransport } from '../../shared/upstream/undici-transport';
 
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
     runtime: 'node',
     logger,
     telemetry: createPrometheusTelemetry,
+    localEngine: createLazyLocalUpstream,
   });
   announceAccess(config.security, deps.logger);
   const server = await startNodeServer(createApp({ ...deps, warmup: createWarmupRunner(deps) }), {

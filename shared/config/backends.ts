@@ -3,7 +3,6 @@
  * source: `http(s)://` is a static endpoint whose path names its dialect. Later sources (`ecs://`,
  * `cloudrun://`, `dns://`, `local:`) register one parser each in `SOURCE_PARSERS`.
  */
-import { isAbsolute } from 'node:path';
 
 export const UpstreamDialect = {
   djl: 'djl',
@@ -113,7 +112,7 @@ const LOCAL_SCHEME = 'local:';
 function parseLocalEntry(_uri: URL, entry: string): LocalBackendSpec {
   const modelDir = entry.slice(LOCAL_SCHEME.length);
   if (modelDir === '') return { source: 'local', dialect: UpstreamDialect.local };
-  if (!isAbsolute(modelDir) || modelDir.startsWith('//')) {
+  if (!process.getBuiltinModule('node:path').isAbsolute(modelDir) || modelDir.startsWith('//')) {
     throw new Error(`${entry}: the model directory must be an absolute path, e.g. local:/srv/models/all-MiniLM-L6-v2 (or just local:)`);
   }
   return { source: 'local', dialect: UpstreamDialect.local, modelDir };

@@ -145,9 +145,12 @@ export function parseConfig(env: Env): Config {
   return deepFreeze(config);
 }
 
+/** Freezes the tree of data properties; getters (lazily worked-out defaults) are left unread. */
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object') {
-    for (const child of Object.values(value)) deepFreeze(child);
+    for (const descriptor of Object.values(Object.getOwnPropertyDescriptors(value))) {
+      if ('value' in descriptor) deepFreeze(descriptor.value);
+    }
     Object.freeze(value);
   }
   return value;

@@ -4,8 +4,6 @@
  * `parseConfig` through the same EnvReader, so bad keys are reported with all the others. Every
  * key is documented in the README's configuration table.
  */
-import { availableParallelism, homedir } from 'node:os';
-import { join, resolve } from 'node:path';
 import type { EnvReader } from './env-reader';
 
 export interface LocalEngineConfig {
@@ -38,24 +36,57 @@ const MAX_TOKENS_LIMIT = 8192;
 const MAX_WORKERS = 256;
 const MAX_BATCH_SIZE = 1024;
 
+/**
+ * node:os and node:path through getBuiltinModule, not `import`: an ESM import of a built-in builds
+ * a facade over all its exports at init. node:os is only loaded when a machine-dependent default
+ * is first read (below): about 0.5 ms of every Lambda cold start, where the engine never runs
+ * (see `npm run bench:bundle`).
+ */
+const nodeOs = (): typeof import('node:os') => process.getBuiltinModule('node:os');
+const nodePath = (): typeof import('node:path') => process.getBuiltinModule('node:path');
+
 /** The default cache: `$XDG_CACHE_HOME/embed-front-door`, else `~/.cache/embed-front-door`. */
-function defaultCacheDir(read: EnvReader): string {
-  return join(read.raw('XDG_CACHE_HOME') ?? join(homedir(), '.cache'), 'embed-front-door');
+function defaultCacheDir(xdgCacheHome: string | undefined): string {
+  const { join } = nodePath();
+  return join(xdgCacheHome ?? join(nodeOs().homedir(), '.cache'), 'embed-front-door');
 }
 
-/** Reads the engine's keys; bad values join the reader's problem list. */
+/** A value worked out on its first read, then kept. */
+function once<T>(compute: () => T): () => T {
+  let done = false;
+  let value: T;
+  return () => {
+    if (!done) {
+      value = compute();
+      done = true;
+    }
+    return value;
+  };
+}
+
+/**
+ * Reads the engine's keys; bad values join the reader's problem list. Keys that are set are
+ * checked now; the defaults that ask the machine (cores, home directory) are enumerable getters,
+ * worked out when the engine first reads them.
+ */
 export function readLocalEngineConfig(read: EnvReader): LocalEngineConfig {
   const modelBaseUrl = read.string('EMBED_MODEL_BASE_URL', LOCAL_ENGINE_DEFAULTS.modelBaseUrl).replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]/.test(modelBaseUrl)) {
     read.problem(`EMBED_MODEL_BASE_URL=${JSON.stringify(modelBaseUrl)}: expected an http(s) URL such as https://huggingface.co`);
   }
   const modelDir = read.raw('EMBED_MODEL_DIR');
-  return {
+  const cacheDir = read.raw('EMBED_MODEL_CACHE_DIR');
+  const xdgCacheHome = read.raw('XDG_CACHE_HOME');
+  const workers = read.raw('LOCAL_ENGINE_WORKERS') === undefined ? undefined : read.int('LOCAL_ENGINE_WORKERS', 1, { min: 1, max: MAX_WORKERS });
+  const { resolve } = nodePath();
+  const settled = {
     modelDir: modelDir === undefined ? undefined : resolve(modelDir),
-    cacheDir: resolve(read.raw('EMBED_MODEL_CACHE_DIR') ?? defaultCacheDir(read)),
     modelBaseUrl,
-    workers: read.int('LOCAL_ENGINE_WORKERS', availableParallelism(), { min: 1, max: MAX_WORKERS }),
     maxTokens: read.int('LOCAL_ENGINE_MAX_TOKENS', LOCAL_ENGINE_DEFAULTS.maxTokens, { min: 2, max: MAX_TOKENS_LIMIT }),
     batchSize: read.int('LOCAL_ENGINE_BATCH_SIZE', LOCAL_ENGINE_DEFAULTS.batchSize, { min: 1, max: MAX_BATCH_SIZE }),
   };
+  return Object.defineProperties(settled, {
+    cacheDir: { get: once(() => resolve(cacheDir ?? defaultCacheDir(xdgCacheHome))), enumerable: true },
+    workers: { get: once(() => workers ?? nodeOs().availableParallelism()), enumerable: true },
+  }) as typeof settled & Pick<LocalEngineConfig, 'cacheDir' | 'workers'>;
 }

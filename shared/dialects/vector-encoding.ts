@@ -1,7 +1,6 @@
 /** Vector encodings for responses. */
-import { endianness } from 'node:os';
-
-const LITTLE_ENDIAN = endianness() === 'LE';
+// Read from a typed array rather than node:os, whose import would cost a Lambda's cold start.
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Base64 of the vector's little-endian float32 bytes, as OpenAI's `encoding_format: base64`. */
 export function encodeFloat32Base64(vector: readonly number[]): string {

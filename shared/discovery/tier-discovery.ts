@@ -8,6 +8,8 @@ import type { Config } from '../config/config';
 import type { Scheduler } from '../dispatch/scheduler';
 import type { Logger } from '../logger';
 import type { Upstream } from '../upstream/upstream';
+import type { HttpTransport } from '../upstream/transport';
+import { needsIdToken, withIdToken } from './cloud-run-auth';
 import { DiscoveryRefresher } from './discovery-refresher';
 import { EndpointIds, EndpointMembership, type MembershipTarget } from './endpoint-membership';
 import type { EndpointSource } from './endpoint-source';
@@ -36,6 +38,14 @@ export interface TierDiscovery {
   /** Failed refreshes since start, over every source. */
   readonly errors: number;
   stop(): void;
+}
+
+// What the front door builds discovery with, loaded together with it (load-tier-discovery.ts).
+export { createEndpointSource } from './create-source';
+
+/** The transport for a discovered URL: a private Cloud Run service (https) wants a Google ID token on every call. */
+export function discoveredTransport(spec: DiscoveredBackendSpec, url: string, transport: HttpTransport): HttpTransport {
+  return spec.source === 'cloudrun' && needsIdToken(url) ? withIdToken(transport, new URL(url).origin) : transport;
 }
 
 /** Discovery over the config's discovered entries; undefined when there are none. */

@@ -5,10 +5,8 @@
  */
 import { type DiscoveredBackendSpec, isDiscoveredSpec, type Tier } from '../config/backends';
 import type { Config } from '../config/config';
-import { needsIdToken, withIdToken } from '../discovery/cloud-run-auth';
-import { createEndpointSource } from '../discovery/create-source';
 import type { EndpointSource } from '../discovery/endpoint-source';
-import { createTierDiscovery } from '../discovery/tier-discovery';
+import { loadTierDiscovery } from '../discovery/load-tier-discovery';
 import { createDispatchEmbedder } from '../dispatch/dispatch-embedder';
 import { systemScheduler, type Scheduler } from '../dispatch/scheduler';
 import { TierDispatcher } from '../dispatch/tier-dispatcher';
@@ -17,7 +15,7 @@ import type { MetricsSource } from '../http/metrics-route';
 import { createLogger, type Logger } from '../logger';
 import { createFrontDoorColdStart } from '../telemetry/front-door-cold-start';
 import { noTelemetry, type Telemetry } from '../telemetry/telemetry';
-import { createTierUpstreams, createUpstream } from '../upstream/create-upstreams';
+import { createTierUpstreams, createUpstream, type LocalUpstreamFactory } from '../upstream/create-upstreams';
 import type { DispatchSnapshot } from '../telemetry/dispatch-snapshot';
 import type { HttpTransport } from '../upstream/transport';
 import type { Upstream } from '../upstream/upstream';
@@ -38,6 +36,12 @@ export interface DependencyOptions {
    * engine exists, since gauges read its snapshot. Default: none.
    */
   readonly telemetry?: (source: TelemetrySource) => Telemetry & Partial<MetricsSource>;
+  /**
+   * Serves `local:` entries with the in-process engine (`createLazyLocalUpstream`). Runtimes that
+   * cannot run it (Lambda: no ONNX Runtime in the bundle) leave it out, and a `local:` entry is
+   * refused at start-up with a message saying so.
+   */
+  readonly localEngine?: LocalUpstreamFactory;
   /** Builds discovery sources (tests pass their own); default: the cloud SDKs, loaded lazily. */
   readonly createSource?: (spec: DiscoveredBackendSpec) => Promise<EndpointSource>;
 }
@@ -67,8 +71,8 @@ export function createDependencies(config: Config, options: DependencyOptions): 
   // Built here, not inside each dispatcher, so shutdown can release what upstreams hold
   // themselves (the in-process engine's worker threads).
   const upstreams: Record<Tier, Upstream[]> = {
-    cpu: createTierUpstreams('cpu', config, options.transport, logger),
-    gpu: createTierUpstreams('gpu', config, options.transport, logger),
+    cpu: createTierUpstreams('cpu', config, options.transport, logger, options.localEngine, options.runtime),
+    gpu: createTierUpstreams('gpu', config, options.transport, logger, options.localEngine, options.runtime),
   };
   // The sink's gauges read the engine's snapshot, at scrape time only, after the engine exists.
   const sink = options.telemetry?.({ snapshot: () => embedder.snapshot() });
@@ -100,18 +104,20 @@ export function createDependencies(config: Config, options: DependencyOptions): 
   });
 
   const tiers = { cpu: tier('cpu'), gpu: tier('gpu') };
-  const discovery = createTierDiscovery({
-    config,
-    targets: tiers,
-    createUpstream: (spec, url, id, tierName) => createUpstream(
-      { source: 'static', dialect: spec.dialect, url, ...(spec.modelName === undefined ? {} : { modelName: spec.modelName }) },
-      id, tierName, config, spec.source === 'cloudrun' && needsIdToken(url) ? withIdToken(options.transport, new URL(url).origin) : options.transport, logger),
-    createSource: options.createSource ?? ((spec) => createEndpointSource(spec, config.discovery)),
-    scheduler,
-    random,
-    background: concurrent,
-    logger,
-  });
+  const discovery = [...config.tiers.cpu, ...config.tiers.gpu].some(isDiscoveredSpec)
+    ? loadTierDiscovery(({ createTierDiscovery, createEndpointSource, discoveredTransport }) => createTierDiscovery({
+      config,
+      targets: tiers,
+      createUpstream: (spec, url, id, tierName) => createUpstream(
+        { source: 'static', dialect: spec.dialect, url, ...(spec.modelName === undefined ? {} : { modelName: spec.modelName }) },
+        id, tierName, config, discoveredTransport(spec, url, options.transport)),
+      createSource: options.createSource ?? ((spec) => createEndpointSource(spec, config.discovery)),
+      scheduler,
+      random,
+      background: concurrent,
+      logger,
+    }), logger)
+    : undefined;
   // Started now: on Lambda the first discovery overlaps the init phase.
   void discovery?.ready();
   const engine = createDispatchEmbedder({

@@ -3,15 +3,20 @@ import { type BackendSpec, isDiscoveredSpec, type LocalBackendSpec, type StaticB
 import type { Config } from '../config/config';
 import { type Logger, silentLogger } from '../logger';
 import { createDjlUpstream } from './djl-upstream';
-import { createLazyLocalUpstream } from './local/lazy-local-upstream';
 import { createOpenAiUpstream } from './openai-upstream';
 import { createTeiUpstream } from './tei-upstream';
 import type { HttpTransport } from './transport';
 import type { Upstream } from './upstream';
 
-export function createUpstream(spec: StaticBackendSpec | LocalBackendSpec, id: string, tier: Tier, config: Config, transport: HttpTransport, logger: Logger = silentLogger): Upstream {
-  // The engine's module (and ONNX Runtime in its worker threads) loads on first use, never here.
-  if (spec.source === 'local') return createLazyLocalUpstream(spec, id, tier, config, logger);
+/**
+ * Builds the in-process engine's upstream for a `local:` entry (`createLazyLocalUpstream`).
+ * Passed in by the runtimes that can run the engine; the Lambda handler passes none, so the
+ * engine's code is not even in its bundle.
+ */
+export type LocalUpstreamFactory = (spec: LocalBackendSpec, id: string, tier: Tier, config: Config, logger: Logger) => Upstream;
+
+/** An HTTP backend's client, by its dialect. */
+export function createUpstream(spec: StaticBackendSpec, id: string, tier: Tier, config: Config, transport: HttpTransport): Upstream {
   const common = { id, tier, url: spec.url, dimension: config.model.dimension, transport };
   switch (spec.dialect) {
     case 'djl':
@@ -23,8 +28,22 @@ export function createUpstream(spec: StaticBackendSpec | LocalBackendSpec, id: s
   }
 }
 
-/** The fixed upstreams of one tier (static URLs, `local:`), with ids `cpu-0`, `cpu-1`, ... */
-export function createTierUpstreams(tier: Tier, config: Config, transport: HttpTransport, logger: Logger = silentLogger): Upstream[] {
+/**
+ * The fixed upstreams of one tier (static URLs, `local:`), with ids `cpu-0`, `cpu-1`, ... A
+ * `local:` entry without a `localEngine` (a runtime that has no engine) is refused here, at start-up.
+ */
+export function createTierUpstreams(
+  tier: Tier, config: Config, transport: HttpTransport, logger: Logger = silentLogger, localEngine?: LocalUpstreamFactory, runtime = 'this runtime',
+): Upstream[] {
   const fixed = config.tiers[tier].filter((spec: BackendSpec): spec is StaticBackendSpec | LocalBackendSpec => !isDiscoveredSpec(spec));
-  return fixed.map((spec, index) => createUpstream(spec, `${tier}-${index}`, tier, config, transport, logger));
+  return fixed.map((spec, index) => {
+    const id = `${tier}-${index}`;
+    if (spec.source !== 'local') return createUpstream(spec, id, tier, config, transport);
+    if (localEngine === undefined) {
+      throw new Error(`${tier === 'cpu' ? 'CPU' : 'GPU'}_BACKENDS: "local:" needs the in-process engine, which ${runtime} does not include; `
+        + 'point it at DJL services instead (http(s)://, ecs://, cloudrun:// or dns:// entries)');
+    }
+    // The engine's module (and ONNX Runtime in its worker threads) loads on first use, never here.
+    return localEngine(spec, id, tier, config, logger);
+  });
 }

@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'n
 import { join, relative } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
+import { parse } from 'yaml';
 import { REPO_ROOT } from './repo-paths';
 
 /** One bundle measured: an entry point and where its build goes. */
@@ -66,18 +67,15 @@ export interface ZipInfo {
 const OUT_EXTENSION = '.mjs';
 
 /**
- * Bundled CommonJS packages call `require` for Node built-ins and google-gax reads `__dirname` at
- * load; an ESM bundle has neither, so every output file gets them (as serverless.yml's esbuild
- * banner does). Without it the cloud SDK chunks would fail when loaded.
+ * The banner serverless.yml gives every output file (`custom.esbuild.banner.js`): bundled CommonJS
+ * packages call `require` for Node built-ins and google-gax reads `__dirname` at load, which an
+ * ESM bundle lacks. Read from serverless.yml, so the benchmark builds what a deploy builds.
  */
-const COMMONJS_GLOBALS_BANNER = [
-  'import{createRequire as __bundleCreateRequire}from"node:module";',
-  'import{fileURLToPath as __bundleFileURLToPath}from"node:url";',
-  'import{dirname as __bundleDirname}from"node:path";',
-  'const require=__bundleCreateRequire(import.meta.url);',
-  'const __filename=__bundleFileURLToPath(import.meta.url);',
-  'const __dirname=__bundleDirname(__filename);',
-].join('');
+export function serverlessBanner(serverlessYml: string): string {
+  const banner = (parse(serverlessYml) as { custom?: { esbuild?: { banner?: { js?: unknown } } } })?.custom?.esbuild?.banner?.js;
+  if (typeof banner !== 'string' || banner === '') throw new Error('serverless.yml has no custom.esbuild.banner.js');
+  return banner;
+}
 
 /** Cloud SDK package families, by the path of their files in the metafile. */
 const CLOUD_SDK_FAMILIES: ReadonlyArray<readonly [string, RegExp]> = [
@@ -196,7 +194,7 @@ export async function buildVariant(variant: BundleVariant, outdir: string): Prom
     outdir,
     entryNames: 'entry',
     outExtension: { '.js': OUT_EXTENSION },
-    banner: { js: COMMONJS_GLOBALS_BANNER },
+    banner: { js: serverlessBanner(readFileSync(join(REPO_ROOT, 'serverless.yml'), 'utf8')) },
     metafile: true,
     logLevel: 'silent',
   });

@@ -11,12 +11,24 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
+/**
+ * Where the timed `import()` runs from. Lambda's Node.js runtime starts from an ES module
+ * (aws-lambda-nodejs-runtime-interface-client's `index.mjs`), so when it imports the handler the
+ * ESM loader is already running: `esm`. The deploy issue's figures (a bare Hono handler "about
+ * 11 ms") were taken from a CommonJS process, whose first `import()` also starts the ESM loader:
+ * `cjs` reproduces them.
+ */
+export const ImportMode = { esm: 'esm', cjs: 'cjs' } as const;
+export type ImportMode = (typeof ImportMode)[keyof typeof ImportMode];
+
 /** What one timed import reported. */
 export interface ImportSample {
   /** `await import(entry)`: the module init Lambda bills as cold start. */
   readonly importMs: number;
   /** From the process's time origin to the handler being ready: Node's own start included. */
   readonly readyMs: number;
+  /** Node's internal modules first loaded during the import (`process.moduleLoadList`), ESM mode only. */
+  readonly builtinsLoaded: readonly string[];
 }
 
 /**
@@ -39,19 +51,34 @@ async function runProbe(args: readonly string[], env: NodeJS.ProcessEnv): Promis
   }
 }
 
+// The module list is read before the clock starts and after it stops: the timing does not include it.
 const PROBE_SOURCE = `import { pathToFileURL } from 'node:url';
 const [entry, trace] = process.argv.slice(2);
 if (trace !== undefined) {
   const { register } = await import('node:module');
   register('./trace-hooks.mjs', import.meta.url, { data: { trace } });
 }
+const url = pathToFileURL(entry).href;
+const before = new Set(process.moduleLoadList);
 const started = performance.now();
-await import(pathToFileURL(entry).href);
+await import(url);
 const importMs = performance.now() - started;
 const readyMs = performance.now();
+const builtinsLoaded = process.moduleLoadList.filter((name) => !before.has(name) && name.startsWith('NativeModule ')).map((name) => name.slice('NativeModule '.length));
 if (trace !== undefined) await new Promise((resolve) => setTimeout(resolve, ${TRACE_SETTLE_MS}));
 // Exit at once: a handler's keep-alive timers are not part of its init.
-process.stdout.write(JSON.stringify({ importMs, readyMs }), () => process.exit(0));
+process.stdout.write(JSON.stringify({ importMs, readyMs, builtinsLoaded }), () => process.exit(0));
+`;
+
+// The deploy issue's way: the first import() of a CommonJS process, ESM loader start-up included.
+const CJS_PROBE_SOURCE = `const { pathToFileURL } = require('node:url');
+const url = pathToFileURL(process.argv[2]).href;
+const started = performance.now();
+import(url).then(() => {
+  const importMs = performance.now() - started;
+  const readyMs = performance.now();
+  process.stdout.write(JSON.stringify({ importMs, readyMs, builtinsLoaded: [] }), () => process.exit(0));
+});
 `;
 
 const TRACE_HOOKS_SOURCE = `import { appendFileSync } from 'node:fs';
@@ -63,12 +90,16 @@ export async function load(url, context, next) {
 }
 `;
 
-/** Writes the probe and its trace hooks into `dir`; returns the probe's path. */
-export function writeProbe(dir: string): string {
+/** The probes, one per mode. */
+export type Probes = Readonly<Record<ImportMode, string>>;
+
+/** Writes the probes and the trace hooks into `dir`; returns the probes' paths. */
+export function writeProbes(dir: string): Probes {
   writeFileSync(join(dir, 'trace-hooks.mjs'), TRACE_HOOKS_SOURCE);
-  const probe = join(dir, 'import-probe.mjs');
-  writeFileSync(probe, PROBE_SOURCE);
-  return probe;
+  const probes = { esm: join(dir, 'import-probe.mjs'), cjs: join(dir, 'import-probe.cjs') };
+  writeFileSync(probes.esm, PROBE_SOURCE);
+  writeFileSync(probes.cjs, CJS_PROBE_SOURCE);
+  return probes;
 }
 
 /**
@@ -79,17 +110,17 @@ export function childEnv(handlerEnv: Readonly<Record<string, string>>): NodeJS.P
   return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...handlerEnv };
 }
 
-/** Imports `entry` once in a fresh process and returns its timings. */
-export async function timeImport(probe: string, entry: string, env: NodeJS.ProcessEnv): Promise<ImportSample> {
-  const stdout = await runProbe([probe, entry], env);
+/** Imports `entry` once in a fresh process, from the given mode's probe, and returns its timings. */
+export async function timeImport(probes: Probes, mode: ImportMode, entry: string, env: NodeJS.ProcessEnv): Promise<ImportSample> {
+  const stdout = await runProbe([probes[mode], entry], env);
   const sample = JSON.parse(stdout) as ImportSample;
   if (!Number.isFinite(sample.importMs)) throw new Error(`the probe printed no timing for ${entry}: ${stdout}`);
   return sample;
 }
 
 /** Imports `entry` once with the load hook and returns the files the process loaded, in order. */
-export async function traceImport(probe: string, entry: string, traceFile: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+export async function traceImport(probes: Probes, entry: string, traceFile: string, env: NodeJS.ProcessEnv): Promise<string[]> {
   writeFileSync(traceFile, '');
-  await runProbe([probe, entry, traceFile], env);
+  await runProbe([probes.esm, entry, traceFile], env);
   return readFileSync(traceFile, 'utf8').split('\n').filter((line) => line !== '');
 }

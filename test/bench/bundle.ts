@@ -1,15 +1,17 @@
 /**
  * `npm run bench:bundle [-- --rounds=N]`: builds the Lambda bundles the way a deploy does and
  * measures, side by side in one run, their sizes and how long a fresh Node process takes to import
- * them: a bare Hono handler (the baseline), the embed handler with the fetch transport and with
- * the undici transport, and the warm-up handler. Checks the deploy issue's budget and that the
+ * them, two ways (into a running ES module program, as Lambda's runtime imports a handler; and as
+ * the first `import()` of a CommonJS process, the way the deploy issue measured): a bare Hono
+ * handler (the baseline), the embed handler with the fetch transport and with the undici
+ * transport, and the warm-up handler. Checks the deploy issue's budget and that the
  * cloud SDKs stay out of the embed handler's cold start. Writes test/bench/results/bundle.{md,json}.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { buildVariant, prepareVariants, zipSizes, type BuildInfo, type BundleVariant } from './bundle-build';
-import { childEnv, timeImport, traceImport, writeProbe, type ImportSample } from './bundle-probe';
+import { childEnv, ImportMode, timeImport, traceImport, writeProbes, type ImportSample } from './bundle-probe';
 import {
   budgetChecks, contentChecks, formatKb, formatRatio, ratio, renderBundleMarkdown, roundRobinOrder, summarizeTimes,
   type BundleReport, type VariantReport,
@@ -50,8 +52,14 @@ function displayEntry(entry: string): string {
   return inProject.startsWith('..') ? `(generated) ${basename(entry)}` : inProject;
 }
 
-function toVariantReport(variant: BundleVariant, built: BuildInfo, zip: ReturnType<typeof zipSizes>, samples: readonly ImportSample[], loaded: readonly string[]): VariantReport {
+/** The modes, in the order a round runs them. */
+const MODES = [ImportMode.esm, ImportMode.cjs] as const;
+
+function toVariantReport(
+  variant: BundleVariant, built: BuildInfo, zip: ReturnType<typeof zipSizes>, samples: Readonly<Record<ImportMode, readonly ImportSample[]>>, loaded: readonly string[],
+): VariantReport {
   const outdirUrl = `file://${built.outdir}/`;
+  const rounded = (list: readonly ImportSample[]): number[] => list.map((sample) => Math.round(sample.importMs * 100) / 100);
   return {
     id: variant.id,
     label: variant.label,
@@ -63,9 +71,10 @@ function toVariantReport(variant: BundleVariant, built: BuildInfo, zip: ReturnTy
     sourceMapBytes: built.sourceMapBytes,
     zipBytes: zip.allBytes,
     zipJsBytes: zip.jsBytes,
-    importMs: summarizeTimes(samples.map((sample) => sample.importMs)),
-    readyMs: summarizeTimes(samples.map((sample) => sample.readyMs)),
-    samples: samples.map((sample) => Math.round(sample.importMs * 100) / 100),
+    importMs: { esm: summarizeTimes(samples.esm.map((sample) => sample.importMs)), cjs: summarizeTimes(samples.cjs.map((sample) => sample.importMs)) },
+    readyMs: summarizeTimes(samples.esm.map((sample) => sample.readyMs)),
+    samples: { esm: rounded(samples.esm), cjs: rounded(samples.cjs) },
+    builtinsLoaded: [...new Set(samples.esm.flatMap((sample) => sample.builtinsLoaded))].sort(),
     // Only the bundle's own files: node: built-ins and the probe are not part of it.
     loadedFiles: loaded.filter((url) => url.startsWith(outdirUrl)).map((url) => url.slice(outdirUrl.length)),
     chunks: built.chunks,
@@ -82,7 +91,7 @@ async function main(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), 'bench-bundle-'));
   try {
     const variants = prepareVariants(workDir);
-    const probe = writeProbe(workDir);
+    const probes = writeProbes(workDir);
     const env = childEnv(HANDLER_ENV);
 
     const builds: BuildInfo[] = [];
@@ -96,21 +105,23 @@ async function main(): Promise<void> {
 
     const loaded: string[][] = [];
     for (const [index, variant] of variants.entries()) {
-      loaded.push(await traceImport(probe, (builds[index] as BuildInfo).entryFile, join(workDir, `${variant.id}.trace`), env));
+      loaded.push(await traceImport(probes, (builds[index] as BuildInfo).entryFile, join(workDir, `${variant.id}.trace`), env));
     }
 
-    const samples: ImportSample[][] = variants.map(() => []);
+    const samples = variants.map(() => ({ esm: [] as ImportSample[], cjs: [] as ImportSample[] }));
     const order = roundRobinOrder(variants.length, WARMUP_ROUNDS + rounds);
     for (const [round, slots] of order.entries()) {
-      for (const index of slots) {
-        const sample = await timeImport(probe, (builds[index] as BuildInfo).entryFile, env);
-        if (round >= WARMUP_ROUNDS) samples[index]?.push(sample);
+      for (const mode of MODES) {
+        for (const index of slots) {
+          const sample = await timeImport(probes, mode, (builds[index] as BuildInfo).entryFile, env);
+          if (round >= WARMUP_ROUNDS) samples[index]?.[mode].push(sample);
+        }
       }
       log(`round ${round + 1}/${order.length}${round < WARMUP_ROUNDS ? ' (warm-up, discarded)' : ''}`);
     }
 
     const reports = variants.map((variant, index) =>
-      toVariantReport(variant, builds[index] as BuildInfo, zips[index] as ReturnType<typeof zipSizes>, samples[index] ?? [], loaded[index] ?? []));
+      toVariantReport(variant, builds[index] as BuildInfo, zips[index] as ReturnType<typeof zipSizes>, samples[index] ?? { esm: [], cjs: [] }, loaded[index] ?? []));
     const [bare, embed, undici] = reports;
     if (bare === undefined || embed === undefined || undici === undefined) throw new Error('a variant is missing');
     const report: BundleReport = {
@@ -131,8 +142,8 @@ async function main(): Promise<void> {
 
     log('');
     for (const variant of reports) {
-      log(`${variant.label.padEnd(30)} import median ${formatMs(variant.importMs.median).padStart(6)} ms, p90 ${formatMs(variant.importMs.p90).padStart(6)} ms, ` +
-        `${formatRatio(ratio(variant.importMs.median, bare.importMs.median))} of (a); zip ${formatKb(variant.zipBytes)} KB`);
+      const figures = MODES.map((mode) => `${mode} median ${formatMs(variant.importMs[mode].median).padStart(6)} ms (${formatRatio(ratio(variant.importMs[mode].median, bare.importMs[mode].median))})`);
+      log(`${variant.label.padEnd(30)} import ${figures.join(', ')}; zip ${formatKb(variant.zipBytes)} KB`);
     }
     for (const check of report.checks) log(`${check.met ? 'met   ' : 'MISSED'} ${check.target}: ${check.measured}`);
     log(`\nwrote ${relative(REPO_ROOT, join(RESULTS_DIR, 'bundle.md'))} and bundle.json`);

@@ -9,6 +9,7 @@ import { createDependencies, type Dependencies } from '../../shared/runtime/crea
 import { startNodeServer } from '../../shared/runtime/node-server';
 import { createWarmupRunner } from '../../shared/runtime/warmup-runner';
 import { createPrometheusTelemetry } from '../../shared/telemetry/prometheus-telemetry';
+import { createLazyLocalUpstream } from '../../shared/upstream/local/lazy-local-upstream';
 import { createUndiciTransport } from '../../shared/upstream/undici-transport';
 
 export interface TestFrontDoor {
@@ -24,6 +25,7 @@ export async function startFrontDoor(env: Record<string, string | undefined>, lo
     runtime: 'node',
     logger,
     telemetry: createPrometheusTelemetry,
+    localEngine: createLazyLocalUpstream,
   });
   const server = await startNodeServer(createApp({ ...deps, warmup: createWarmupRunner(deps) }), {
     host: config.host,

@@ -202,9 +202,13 @@ describe('serverless package', { timeout: PACKAGE_TIMEOUT_MS + 60_000 }, () => {
       const text = entry.data.toString('utf8');
       for (const marker of ENGINE_MARKERS) assert.ok(!text.includes(marker), `${entry.name} contains ${marker}`);
     }
-    // Cloud SDKs are in lazy chunks: the entry chunk never imports them statically.
-    const entry = embedEntries.find((item) => item.name === 'functions/embed/handler.mjs')?.data.toString('utf8') ?? '';
-    assert.match(entry, /import\("\.\/ecs-source-[\w-]+\.mjs"\)/);
+    // Discovery and the cloud SDKs are in lazy chunks: the entry loads discovery with import() only
+    // when an ecs://, cloudrun:// or dns:// entry is configured, and discovery loads each SDK the same way.
+    const text = (name: RegExp): string => embedEntries.find((item) => name.test(item.name))?.data.toString('utf8') ?? '';
+    const entry = text(/^functions\/embed\/handler\.mjs$/);
+    assert.match(entry, /import\("\.\/tier-discovery-[\w-]+\.mjs"\)/);
+    assert.doesNotMatch(entry, /from"\.\/(ecs-source|cloud-run-source|tier-discovery)-/);
+    assert.match(text(/^functions\/embed\/tier-discovery-[\w-]+\.mjs$/), /import\("\.\/ecs-source-[\w-]+\.mjs"\)/);
   });
 
   /** Imports a fresh copy of the artifact's handler (its module scope reads process.env once). */

@@ -8,8 +8,10 @@ import { describe, test } from 'node:test';
 import { DiscoveryRefresher } from '../../shared/discovery/discovery-refresher';
 import { EndpointIds, EndpointMembership } from '../../shared/discovery/endpoint-membership';
 import { type DiscoveredEndpoint, DiscoveryError, type EndpointSource } from '../../shared/discovery/endpoint-source';
+import { loadTierDiscovery } from '../../shared/discovery/load-tier-discovery';
+import type { TierDiscovery } from '../../shared/discovery/tier-discovery';
 import { TierDispatcher } from '../../shared/dispatch/tier-dispatcher';
-import { silentLogger } from '../../shared/logger';
+import { createLogger, silentLogger } from '../../shared/logger';
 import type { Upstream } from '../../shared/upstream/upstream';
 import { FakeScheduler, settle } from '../helpers/fake-scheduler';
 import { FakeUpstream } from '../helpers/fake-upstream';
@@ -142,5 +144,50 @@ describe('endpoint membership', () => {
     subject.update([{ key: 'task-1', url: 'http://10.0.0.9:8080/predictions/m' }]);
     assert.deepEqual(removed, ['cpu-1']);
     assert.deepEqual(added, ['cpu-1', 'cpu-1']);
+  });
+});
+
+describe('discovery loaded on demand', () => {
+  test('builds the real discovery from its module and forwards to it once loaded', async () => {
+    const calls: string[] = [];
+    const real: TierDiscovery = {
+      isReady: true,
+      ready: async () => void calls.push('ready'),
+      refreshIfStale: () => void calls.push('refresh'),
+      errors: 2,
+      stop: () => void calls.push('stop'),
+    };
+    const discovery = loadTierDiscovery((module) => {
+      assert.equal(typeof module.createTierDiscovery, 'function');
+      assert.equal(typeof module.createEndpointSource, 'function');
+      return real;
+    }, silentLogger);
+    assert.equal(discovery.isReady, false);
+    await discovery.ready();
+    await settle();
+    assert.equal(discovery.isReady, true);
+    discovery.refreshIfStale();
+    discovery.stop();
+    assert.equal(discovery.errors, 2);
+    assert.deepEqual(calls, ['ready', 'refresh', 'stop']);
+  });
+
+  test('a failed build is logged and counted; discovery is then done with nothing found', async () => {
+    const lines: string[] = [];
+    const discovery = loadTierDiscovery(() => {
+      throw new Error('no SDK');
+    }, createLogger('info', (line) => lines.push(line)));
+    await discovery.ready();
+    assert.equal(discovery.errors, 1);
+    assert.match(lines.join('\n'), /"event":"discovery_unavailable".*no SDK/);
+    discovery.refreshIfStale();
+  });
+
+  test('stopped before the module is in: the real discovery is stopped as soon as it is built', async () => {
+    let stopped = 0;
+    const discovery = loadTierDiscovery(() => ({ isReady: true, ready: async () => {}, refreshIfStale: () => {}, errors: 0, stop: () => void (stopped += 1) }), silentLogger);
+    discovery.stop();
+    await discovery.ready();
+    assert.equal(stopped, 1);
   });
 });

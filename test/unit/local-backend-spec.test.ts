@@ -6,7 +6,9 @@ import { describe, test } from 'node:test';
 import { parseConfig } from '../../shared/config/config';
 import { ConfigError } from '../../shared/config/env-reader';
 import { LOCAL_ENGINE_DEFAULTS } from '../../shared/config/local-engine-config';
+import { createDependencies } from '../../shared/runtime/create-dependencies';
 import { hasNoBackends, withLocalEngineDefault } from '../../shared/runtime/local-engine-startup';
+import { createFetchTransport } from '../../shared/upstream/fetch-transport';
 import { ModelOrigin, modelSourceFor } from '../../shared/upstream/local/model-source';
 import { ALL_MINILM_L6_V2 } from '../../shared/upstream/local/model-manifest';
 
@@ -46,6 +48,30 @@ describe('engine settings', () => {
     assert.equal(local.cacheDir, join(homedir(), '.cache', 'embed-front-door'));
     assert.equal(local.modelDir, undefined);
     assert.equal(parseConfig({ XDG_CACHE_HOME: '/var/cache' }).local.cacheDir, '/var/cache/embed-front-door');
+  });
+
+  test('the defaults that ask the machine are read on demand, and the config stays frozen', () => {
+    const config = parseConfig({ CPU_BACKENDS: 'http://djl:8080/predictions/m' });
+    for (const key of ['workers', 'cacheDir'] as const) {
+      const descriptor = Object.getOwnPropertyDescriptor(config.local, key);
+      assert.equal(typeof descriptor?.get, 'function', `${key} is worked out when first read`);
+      assert.equal(descriptor?.enumerable, true);
+    }
+    assert.ok(Object.isFrozen(config.local));
+    assert.equal(config.local.workers, availableParallelism());
+    assert.equal(config.local.workers, config.local.workers);
+    // A set key is still checked at parse time, with the others.
+    assert.throws(() => parseConfig({ LOCAL_ENGINE_WORKERS: '0' }), /LOCAL_ENGINE_WORKERS/);
+    assert.equal(parseConfig({ LOCAL_ENGINE_WORKERS: '3' }).local.workers, 3);
+  });
+
+  test('a runtime without the engine (the Lambda handler) refuses a local: entry at start-up, saying why', () => {
+    for (const [key, env] of [['CPU', { CPU_BACKENDS: 'local:' }], ['GPU', { CPU_BACKENDS: 'http://djl:8080/predictions/m', GPU_BACKENDS: 'local:' }]] as const) {
+      assert.throws(
+        () => createDependencies(parseConfig({ ...env, LOG_LEVEL: 'silent' }), { transport: createFetchTransport(), runtime: 'aws-lambda' }),
+        new RegExp(`^Error: ${key}_BACKENDS: "local:" needs the in-process engine, which aws-lambda does not include; point it at DJL services`),
+      );
+    }
   });
 
   test('every key can be set, and bad values are reported together', () => {
