@@ -3,19 +3,33 @@
  * feeding its tier's endpoints. Built at start (Lambda: at init, so the first discovery overlaps
  * the init phase); the first request waits for the first round only, later ones never wait.
  */
-import { type DiscoveredBackendSpec, isDiscoveredSpec, Tier } from '../config/backends';
-import type { Config } from '../config/config';
+import type { DiscoveredBackendSpec, Tier } from '../config/backends';
+import type { DiscoveryConfig } from '../config/discovery-config';
 import type { Scheduler } from '../dispatch/scheduler';
 import type { Logger } from '../logger';
 import type { Upstream } from '../upstream/upstream';
-import type { HttpTransport } from '../upstream/transport';
-import { needsIdToken, withIdToken } from './cloud-run-auth';
 import { DiscoveryRefresher } from './discovery-refresher';
 import { EndpointIds, EndpointMembership, type MembershipTarget } from './endpoint-membership';
 import type { EndpointSource } from './endpoint-source';
 
+/** A discovered entry of CPU_BACKENDS or GPU_BACKENDS, and its tier. */
+export interface DiscoveredEntry {
+  readonly tier: Tier;
+  readonly spec: DiscoveredBackendSpec;
+}
+
+/**
+ * Everything discovery needs, passed in rather than imported: this module is loaded with
+ * `import()` (load-tier-discovery.ts), and sharing no code with the front door's start-up graph
+ * keeps that graph in as few files as possible.
+ */
 export interface TierDiscoveryOptions {
-  readonly config: Config;
+  /** The `ecs://`, `cloudrun://` and `dns://` entries of both tiers. */
+  readonly entries: readonly DiscoveredEntry[];
+  /** Each tier's fixed endpoints (static URLs, `local:`): discovered ones are numbered after them. */
+  readonly fixedCounts: Readonly<Record<Tier, number>>;
+  /** Refresh interval and back-off. */
+  readonly settings: Pick<DiscoveryConfig, 'intervalMs' | 'maxBackoffMs'>;
   readonly targets: Readonly<Record<Tier, MembershipTarget>>;
   /** Builds the client for a discovered URL of a spec (its dialect and model name). */
   readonly createUpstream: (spec: DiscoveredBackendSpec, url: string, id: string, tier: Tier) => Upstream;
@@ -40,24 +54,17 @@ export interface TierDiscovery {
   stop(): void;
 }
 
-// What the front door builds discovery with, loaded together with it (load-tier-discovery.ts).
+// The default source factory, loaded together with discovery (load-tier-discovery.ts).
 export { createEndpointSource } from './create-source';
 
-/** The transport for a discovered URL: a private Cloud Run service (https) wants a Google ID token on every call. */
-export function discoveredTransport(spec: DiscoveredBackendSpec, url: string, transport: HttpTransport): HttpTransport {
-  return spec.source === 'cloudrun' && needsIdToken(url) ? withIdToken(transport, new URL(url).origin) : transport;
-}
-
-/** Discovery over the config's discovered entries; undefined when there are none. */
+/** Discovery over the given entries; undefined when there are none. */
 export function createTierDiscovery(options: TierDiscoveryOptions): TierDiscovery | undefined {
-  const { config } = options;
-  const entries = [Tier.cpu, Tier.gpu].flatMap((tier) =>
-    config.tiers[tier].filter(isDiscoveredSpec).map((spec) => ({ tier, spec })));
+  const { entries, fixedCounts, settings } = options;
   if (entries.length === 0) return undefined;
 
-  const ids = {
-    [Tier.cpu]: new EndpointIds(Tier.cpu, config.tiers.cpu.filter((spec) => !isDiscoveredSpec(spec)).length),
-    [Tier.gpu]: new EndpointIds(Tier.gpu, config.tiers.gpu.filter((spec) => !isDiscoveredSpec(spec)).length),
+  const ids: Record<Tier, EndpointIds> = {
+    cpu: new EndpointIds('cpu', fixedCounts.cpu),
+    gpu: new EndpointIds('gpu', fixedCounts.gpu),
   };
   const refreshers: DiscoveryRefresher[] = [];
   let stopped = false;
@@ -80,8 +87,8 @@ export function createTierDiscovery(options: TierDiscoveryOptions): TierDiscover
       source,
       scheduler: options.scheduler,
       random: options.random,
-      intervalMs: config.discovery.intervalMs,
-      maxBackoffMs: config.discovery.maxBackoffMs,
+      intervalMs: settings.intervalMs,
+      maxBackoffMs: settings.maxBackoffMs,
       background: options.background,
       logger: options.logger,
       onEndpoints: (found) => {

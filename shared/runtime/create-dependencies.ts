@@ -5,6 +5,7 @@
  */
 import { type DiscoveredBackendSpec, isDiscoveredSpec, type Tier } from '../config/backends';
 import type { Config } from '../config/config';
+import { needsIdToken, withIdToken } from '../discovery/cloud-run-auth';
 import type { EndpointSource } from '../discovery/endpoint-source';
 import { loadTierDiscovery } from '../discovery/load-tier-discovery';
 import { createDispatchEmbedder } from '../dispatch/dispatch-embedder';
@@ -104,20 +105,22 @@ export function createDependencies(config: Config, options: DependencyOptions): 
   });
 
   const tiers = { cpu: tier('cpu'), gpu: tier('gpu') };
-  const discovery = [...config.tiers.cpu, ...config.tiers.gpu].some(isDiscoveredSpec)
-    ? loadTierDiscovery(({ createTierDiscovery, createEndpointSource, discoveredTransport }) => createTierDiscovery({
-      config,
-      targets: tiers,
-      createUpstream: (spec, url, id, tierName) => createUpstream(
-        { source: 'static', dialect: spec.dialect, url, ...(spec.modelName === undefined ? {} : { modelName: spec.modelName }) },
-        id, tierName, config, discoveredTransport(spec, url, options.transport)),
-      createSource: options.createSource ?? ((spec) => createEndpointSource(spec, config.discovery)),
-      scheduler,
-      random,
-      background: concurrent,
-      logger,
-    }), logger)
-    : undefined;
+  const discovered = (['cpu', 'gpu'] as const).flatMap((tierName) => config.tiers[tierName].filter(isDiscoveredSpec).map((spec) => ({ tier: tierName, spec })));
+  const discovery = discovered.length === 0 ? undefined : loadTierDiscovery(({ createTierDiscovery, createEndpointSource }) => createTierDiscovery({
+    entries: discovered,
+    fixedCounts: { cpu: upstreams.cpu.length, gpu: upstreams.gpu.length },
+    settings: config.discovery,
+    targets: tiers,
+    // A private Cloud Run service (https) wants a Google ID token on every call.
+    createUpstream: (spec, url, id, tierName) => createUpstream(
+      { source: 'static', dialect: spec.dialect, url, ...(spec.modelName === undefined ? {} : { modelName: spec.modelName }) },
+      id, tierName, config, spec.source === 'cloudrun' && needsIdToken(url) ? withIdToken(options.transport, new URL(url).origin) : options.transport),
+    createSource: options.createSource ?? ((spec) => createEndpointSource(spec, config.discovery)),
+    scheduler,
+    random,
+    background: concurrent,
+    logger,
+  }), logger);
   // Started now: on Lambda the first discovery overlaps the init phase.
   void discovery?.ready();
   const engine = createDispatchEmbedder({
