@@ -41,10 +41,10 @@ const CHILD_TIMEOUT_MS = 30_000;
 /** How much of a failed child's stderr an error quotes: a minified bundle's lines are huge. */
 const STDERR_TAIL_CHARS = 1_500;
 
-/** Runs the probe; a failure says which entry and ends with the child's last words, not its whole bundle. */
-async function runProbe(args: readonly string[], env: NodeJS.ProcessEnv): Promise<string> {
+/** Runs a probe with `node`; a failure says which entry and ends with the child's last words, not its whole bundle. */
+async function runProbe(node: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<string> {
   try {
-    return (await run(process.execPath, args, { env, timeout: CHILD_TIMEOUT_MS, maxBuffer: 1 << 20 })).stdout;
+    return (await run(node, args, { env, timeout: CHILD_TIMEOUT_MS, maxBuffer: 1 << 20 })).stdout;
   } catch (error) {
     const stderr = String((error as { stderr?: unknown }).stderr ?? '');
     throw new Error(`importing ${args[1]} failed: …${stderr.slice(-STDERR_TAIL_CHARS)}`);
@@ -90,13 +90,13 @@ export async function load(url, context, next) {
 }
 `;
 
-/** The probes, one per mode. */
-export type Probes = Readonly<Record<ImportMode, string>>;
+/** The probes, one per mode, and the `node` that runs them. */
+export type Probes = Readonly<Record<ImportMode, string>> & { readonly node: string };
 
-/** Writes the probes and the trace hooks into `dir`; returns the probes' paths. */
-export function writeProbes(dir: string): Probes {
+/** Writes the probes and the trace hooks into `dir`; returns the probes' paths, run with `node`. */
+export function writeProbes(dir: string, node: string): Probes {
   writeFileSync(join(dir, 'trace-hooks.mjs'), TRACE_HOOKS_SOURCE);
-  const probes = { esm: join(dir, 'import-probe.mjs'), cjs: join(dir, 'import-probe.cjs') };
+  const probes = { esm: join(dir, 'import-probe.mjs'), cjs: join(dir, 'import-probe.cjs'), node };
   writeFileSync(probes.esm, PROBE_SOURCE);
   writeFileSync(probes.cjs, CJS_PROBE_SOURCE);
   return probes;
@@ -112,7 +112,7 @@ export function childEnv(handlerEnv: Readonly<Record<string, string>>): NodeJS.P
 
 /** Imports `entry` once in a fresh process, from the given mode's probe, and returns its timings. */
 export async function timeImport(probes: Probes, mode: ImportMode, entry: string, env: NodeJS.ProcessEnv): Promise<ImportSample> {
-  const stdout = await runProbe([probes[mode], entry], env);
+  const stdout = await runProbe(probes.node, [probes[mode], entry], env);
   const sample = JSON.parse(stdout) as ImportSample;
   if (!Number.isFinite(sample.importMs)) throw new Error(`the probe printed no timing for ${entry}: ${stdout}`);
   return sample;
@@ -121,6 +121,6 @@ export async function timeImport(probes: Probes, mode: ImportMode, entry: string
 /** Imports `entry` once with the load hook and returns the files the process loaded, in order. */
 export async function traceImport(probes: Probes, entry: string, traceFile: string, env: NodeJS.ProcessEnv): Promise<string[]> {
   writeFileSync(traceFile, '');
-  await runProbe([probes.esm, entry, traceFile], env);
+  await runProbe(probes.node, [probes.esm, entry, traceFile], env);
   return readFileSync(traceFile, 'utf8').split('\n').filter((line) => line !== '');
 }

@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { packageOf, serverlessBanner, undiciVariantSource } from './bundle-build';
-import { budgetChecks, contentChecks, formatKb, formatRatio, ratio, roundRobinOrder, sdkChunksLoaded, summarizeTimes, type VariantReport } from './bundle-report';
+import {
+  budgetChecks, contentChecks, formatKb, formatRatio, issueCalibration, ratio, roundRobinOrder, sdkChunksLoaded, summarizeTimes, type VariantReport,
+} from './bundle-report';
 import { REPO_ROOT } from './repo-paths';
 
 describe('summarizeTimes', () => {
@@ -51,6 +53,22 @@ describe('budgetChecks', () => {
     assert.match(cjsLimit?.target ?? '', /CommonJS/);
     assert.match(cjsRatio?.measured ?? '', /^20\.0 \/ 11\.0 ms = 1\.82x/);
     assert.match(esmLimit?.target ?? '', /ES module program/);
+  });
+});
+
+describe('issueCalibration', () => {
+  test("maps the two reference handlers onto the issue's 11 and 87 ms", () => {
+    const { scale, fixedMs } = issueCalibration(3, 41);
+    assert.equal(scale, 2);
+    assert.equal(fixedMs, 5);
+    assert.equal(fixedMs + scale * 3, 11);
+    assert.equal(fixedMs + scale * 41, 87);
+  });
+
+  test('points that do not separate give NaN, never a made-up scale', () => {
+    assert.ok(Number.isNaN(issueCalibration(5, 5).scale));
+    assert.ok(Number.isNaN(issueCalibration(6, 5).fixedMs));
+    assert.ok(Number.isNaN(issueCalibration(Number.NaN, 5).scale));
   });
 });
 

@@ -15,6 +15,22 @@ export const BUDGET = {
   maxRatioToBare: 2,
 } as const;
 
+/** The deploy issue's reference figures, measured on this machine's kind: bare Hono, and bare Hono with undici's Pool. */
+export const ISSUE_REFERENCE_MS = { bare: 11, bareWithUndici: 87 } as const;
+
+/**
+ * Maps this benchmark's times onto the issue's: `issueMs = fixedMs + scale * ms`, solved from
+ * the two reference handlers measured here, (a) and (e). `fixedMs` is what the issue's figures
+ * held besides the bundles' own import (process or loader start-up in its timing window), `scale`
+ * the speed of the machine it ran on against this one. NaN when the two points do not separate.
+ */
+export function issueCalibration(bareMs: number, bareWithUndiciMs: number): { readonly scale: number; readonly fixedMs: number } {
+  const spread = bareWithUndiciMs - bareMs;
+  if (!(spread > 0) || !Number.isFinite(spread)) return { scale: Number.NaN, fixedMs: Number.NaN };
+  const scale = (ISSUE_REFERENCE_MS.bareWithUndici - ISSUE_REFERENCE_MS.bare) / spread;
+  return { scale, fixedMs: ISSUE_REFERENCE_MS.bare - scale * bareMs };
+}
+
 /** A variant's import times, in milliseconds (nearest-rank percentiles: each a real sample). */
 export interface TimingSummary {
   readonly count: number;
@@ -173,6 +189,34 @@ export function contentChecks(embed: VariantReport): Check[] {
   ];
 }
 
+/**
+ * What the two reference handlers say about the issue's own figures, and where the embed handler
+ * lands on the issue's scale: an inference from two points, shown as such.
+ */
+function calibrationSection(report: BundleReport): string[] {
+  const byId = (id: string) => report.variants.find((variant) => variant.id === id);
+  const [bare, embed, reference] = [byId('bare-hono'), byId('embed-fetch'), byId('bare-hono-undici')];
+  if (bare === undefined || embed === undefined || reference === undefined) return [];
+  const rows = (['esm', 'cjs'] as const).map((mode) => {
+    const { scale, fixedMs } = issueCalibration(bare.importMs[mode].median, reference.importMs[mode].median);
+    const embedOnIssueScale = fixedMs + scale * embed.importMs[mode].median;
+    return [
+      `(${mode === 'esm' ? 1 : 2})`, formatRatio(ratio(reference.importMs[mode].median, bare.importMs[mode].median)), formatMs(fixedMs), formatNumber(scale, 2),
+      formatMs(embedOnIssueScale), formatRatio(ratio(embedOnIssueScale, ISSUE_REFERENCE_MS.bare)),
+    ];
+  });
+  return [
+    '## The issue\'s reference points',
+    '',
+    `The deploy issue gives two figures "measured here": a bare Hono handler imports in about ${ISSUE_REFERENCE_MS.bare} ms, the same with undici's Pool bundled in about ${ISSUE_REFERENCE_MS.bareWithUndici} ms, ` +
+      `a ratio of ${formatRatio(ISSUE_REFERENCE_MS.bareWithUndici / ISSUE_REFERENCE_MS.bare)}. (a) and (e) are those two handlers. Solving issue = fixed + scale x measured through both points gives what the issue's timing held besides the imports themselves, ` +
+      'and where the embed handler (b) would land on the issue\'s scale: an inference from two points, not a measurement.',
+    '',
+    markdownTable(['way', '(e) / (a) here', 'fixed part of the issue\'s figures (ms)', 'scale', 'embed (b) on the issue\'s scale (ms)', 'that / the issue\'s bare 11 ms'], rows),
+    '',
+  ];
+}
+
 /** The results file. */
 export function renderBundleMarkdown(report: BundleReport): string {
   const bare = report.variants[0];
@@ -220,6 +264,7 @@ export function renderBundleMarkdown(report: BundleReport): string {
     '',
     markdownTable(timeHeader, timeRows('cjs')),
     '',
+    ...calibrationSection(report),
     '## Targets',
     '',
     markdownTable(['target', 'measured', 'result'], report.checks.map((check) => [check.target, check.measured, check.met ? 'met' : 'missed'])),

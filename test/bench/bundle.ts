@@ -7,6 +7,7 @@
  * transport, and the warm-up handler. Checks the deploy issue's budget and that the
  * cloud SDKs stay out of the embed handler's cold start. Writes test/bench/results/bundle.{md,json}.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
@@ -20,8 +21,11 @@ import { readMachineInfo } from './machine-info';
 import { formatMs } from './report-table';
 import { REPO_ROOT, RESULTS_DIR } from './repo-paths';
 
-/** Fresh processes per variant; enough for a stable median and a p90 that is not the maximum. */
-const DEFAULT_ROUNDS = 15;
+/**
+ * Fresh processes per variant and way: enough for a stable median and a p90 that is not the
+ * maximum (a round of five variants, two ways, takes about a second).
+ */
+const DEFAULT_ROUNDS = 30;
 /** Rounds run first and discarded: the first reads of each bundle come from disk, later ones from the page cache. */
 const WARMUP_ROUNDS = 1;
 
@@ -35,6 +39,18 @@ const HANDLER_ENV = {
   CPU_BACKENDS: 'http://127.0.0.1:9/predictions/m',
   LOG_LEVEL: 'silent',
 } as const;
+
+/**
+ * `--node=PATH`: the Node.js that imports the bundles (default: this one). Lambda runs nodejs22.x:
+ * `npm run bench:bundle -- --node=$(npx --yes node@22 -p process.execPath)`.
+ */
+function parseNode(argv: readonly string[]): string {
+  const arg = argv.find((item) => item.startsWith('--node='));
+  if (arg === undefined) return process.execPath;
+  const node = arg.slice('--node='.length);
+  if (node === '') throw new Error('--node needs the path of a node executable');
+  return node;
+}
 
 function parseRounds(argv: readonly string[]): number {
   const arg = argv.find((item) => item.startsWith('--rounds='));
@@ -87,11 +103,13 @@ function toVariantReport(
 
 async function main(): Promise<void> {
   const rounds = parseRounds(process.argv.slice(2));
+  const node = parseNode(process.argv.slice(2));
+  const nodeVersion = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
   const startedAt = new Date();
   const workDir = mkdtempSync(join(tmpdir(), 'bench-bundle-'));
   try {
     const variants = prepareVariants(workDir);
-    const probes = writeProbes(workDir);
+    const probes = writeProbes(workDir, node);
     const env = childEnv(HANDLER_ENV);
 
     const builds: BuildInfo[] = [];
@@ -124,10 +142,11 @@ async function main(): Promise<void> {
       toVariantReport(variant, builds[index] as BuildInfo, zips[index] as ReturnType<typeof zipSizes>, samples[index] ?? { esm: [], cjs: [] }, loaded[index] ?? []));
     const [bare, embed, undici] = reports;
     if (bare === undefined || embed === undefined || undici === undefined) throw new Error('a variant is missing');
+    const flags = [...(rounds === DEFAULT_ROUNDS ? [] : [`--rounds=${rounds}`]), ...(node === process.execPath ? [] : [`--node=<node ${nodeVersion}>`])];
     const report: BundleReport = {
       date: startedAt.toISOString(),
-      command: `npm run bench:bundle${rounds === DEFAULT_ROUNDS ? '' : ` -- --rounds=${rounds}`}`,
-      machine: readMachineInfo('not used by this benchmark'),
+      command: `npm run bench:bundle${flags.length === 0 ? '' : ` -- ${flags.join(' ')}`}`,
+      machine: { ...readMachineInfo('not used by this benchmark'), node: nodeVersion },
       rounds,
       warmupRounds: WARMUP_ROUNDS,
       handlerEnv: HANDLER_ENV,
@@ -137,8 +156,10 @@ async function main(): Promise<void> {
     };
 
     mkdirSync(RESULTS_DIR, { recursive: true });
-    writeFileSync(join(RESULTS_DIR, 'bundle.md'), renderBundleMarkdown(report));
-    writeFileSync(join(RESULTS_DIR, 'bundle.json'), `${JSON.stringify(report, null, 2)}\n`);
+    // Another Node's run (--node) gets files of its own: bundle-node22.md beside bundle.md.
+    const name = node === process.execPath ? 'bundle' : `bundle-node${nodeVersion.replace(/^v(\d+).*$/, '$1')}`;
+    writeFileSync(join(RESULTS_DIR, `${name}.md`), renderBundleMarkdown(report));
+    writeFileSync(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
 
     log('');
     for (const variant of reports) {
@@ -146,7 +167,7 @@ async function main(): Promise<void> {
       log(`${variant.label.padEnd(30)} import ${figures.join(', ')}; zip ${formatKb(variant.zipBytes)} KB`);
     }
     for (const check of report.checks) log(`${check.met ? 'met   ' : 'MISSED'} ${check.target}: ${check.measured}`);
-    log(`\nwrote ${relative(REPO_ROOT, join(RESULTS_DIR, 'bundle.md'))} and bundle.json`);
+    log(`\nwrote ${relative(REPO_ROOT, join(RESULTS_DIR, `${name}.md`))} and ${name}.json`);
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
