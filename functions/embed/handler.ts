@@ -9,17 +9,18 @@ import { LAMBDA_RESPONSE_LIMIT_BYTES } from '../../shared/http/response-limit';
 import { createDependencies } from '../../shared/runtime/create-dependencies';
 import { announceAccess } from '../../shared/security/announce-access';
 import { createEmfTelemetry } from '../../shared/telemetry/emf-telemetry';
-import { createFetchTransport } from '../../shared/upstream/fetch-transport';
+import { createNodeHttpTransport } from '../../shared/upstream/node-http-transport';
 
 /** The Service dimension of the EMF metrics. */
 const EMF_SERVICE = 'embed-front-door';
 
 const config = parseConfig(process.env);
 const deps = createDependencies(config, {
-  // Node's built-in fetch, not an undici pool: a bare Hono handler bundles to 25 KB and imports in
-  // ~11 ms, with undici's Pool bundled 560 KB and ~87 ms (deploy issue; `npm run bench:bundle`),
-  // and one request per environment has no use for a pool.
-  transport: createFetchTransport(),
+  // node:http with a keep-alive agent, not an undici pool and not fetch: a bundled undici Pool
+  // imports in about 60 ms, and Node's built-in fetch loads its internal undici on the first call,
+  // about 30 ms of every cold start's first request (`npm run bench:bundle` times import plus
+  // first request). One request per environment has no use for a pool.
+  transport: createNodeHttpTransport(),
   runtime: 'aws-lambda',
   // One request per execution environment: nothing to coalesce, and no background probes.
   concurrentRequests: false,

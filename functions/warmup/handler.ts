@@ -9,12 +9,12 @@
 import { parseConfig } from '../../shared/config/config';
 import { createDependencies } from '../../shared/runtime/create-dependencies';
 import { createWarmupRunner } from '../../shared/runtime/warmup-runner';
-import { createFetchTransport } from '../../shared/upstream/fetch-transport';
+import { createNodeHttpTransport } from '../../shared/upstream/node-http-transport';
 
 const config = parseConfig(process.env);
 const deps = createDependencies(config, {
-  // A few calls per run: Node's fetch keeps the bundle (and the cold start) small; see bench:bundle.
-  transport: createFetchTransport(),
+  // A few calls per run: node:http keeps the bundle and the first call cheap, as in the embed handler.
+  transport: createNodeHttpTransport(),
   runtime: 'aws-lambda (warm-up)',
   concurrentRequests: false,
 });

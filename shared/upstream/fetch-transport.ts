@@ -1,14 +1,15 @@
 /**
- * HttpTransport over Node's built-in `fetch`, for runtimes where a bundle's cold start matters and
- * each invocation makes few upstream calls (AWS Lambda). Measured for the deploy issue (esbuild,
- * minified ESM, Node 20): a bare Hono Lambda handler is 25 KB and imports in about 11 ms; with
- * undici's Pool bundled, 560 KB and about 87 ms. The built-in fetch ships inside Node itself.
- * `npm run bench:bundle` measures this project's handlers both ways.
+ * HttpTransport over Node's built-in `fetch`: nothing to bundle, as node-http-transport. The
+ * Lambda handlers used it until `npm run bench:bundle` timed the first request too: Node loads
+ * its internal undici on the first `fetch` call, about 30 ms of every cold start's first request,
+ * and later calls cost 3-4 ms against node:http's 1 ms on loopback. Kept for runtimes that prefer
+ * the web API, and as the benchmark's comparison.
  *
  * Connections: the global dispatcher (Node's internal undici Agent) keeps keep-alive connections
  * per origin across calls, so a warm execution environment reuses its sockets; there is no pool of
  * ours to close.
  */
+import { classifyNetworkError } from './network-error';
 import type { HttpTransport, TransportRequest, TransportResponse } from './transport';
 import { UpstreamError, UpstreamFailure } from './upstream-error';
 
@@ -16,52 +17,6 @@ import { UpstreamError, UpstreamFailure } from './upstream-error';
 export interface FetchTransportOptions {
   /** The fetch to call; defaults to the global one. A seam for callers, not a test mock. */
   readonly fetch?: typeof globalThis.fetch;
-}
-
-// The same codes undici-transport classifies. Not imported from there: that module imports
-// undici, which a bundler would then pull into the Lambda bundle whole.
-const CONNECT_CODES = new Set([
-  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'UND_ERR_CONNECT_TIMEOUT',
-]);
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
-
-/** How deep to follow `cause` links: fetch wraps undici's error, which wraps the socket's. */
-const MAX_CAUSE_DEPTH = 5;
-
-/**
- * Finds the first string `code` along an error's cause chain. fetch rejects with
- * `TypeError('fetch failed')` whose `cause` holds the real error; a connect that tried several
- * addresses (Happy Eyeballs) fails with an AggregateError whose `errors` hold the codes.
- */
-function errorCode(error: unknown): string | undefined {
-  for (let current = error, depth = 0; current instanceof Error && depth < MAX_CAUSE_DEPTH; current = current.cause, depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    if (current instanceof AggregateError) {
-      const inner = current.errors.map(errorCode).find((item) => item !== undefined);
-      if (inner !== undefined) return inner;
-    }
-  }
-  return undefined;
-}
-
-/**
- * Classifies a fetch failure into the transport's four reasons. Our own flags come first: after
- * an abort, fetch rejects with an AbortError that no longer says whether the timer or the caller
- * pulled it.
- */
-export function classifyFetchError(error: unknown, timedOut: boolean, aborted: boolean): UpstreamError {
-  if (error instanceof UpstreamError) return error;
-  if (timedOut) return new UpstreamError(UpstreamFailure.timeout, 'the backend did not answer in time', { cause: error });
-  if (aborted) return new UpstreamError(UpstreamFailure.aborted, 'the request was cancelled', { cause: error });
-  const code = errorCode(error);
-  if (code !== undefined && CONNECT_CODES.has(code)) {
-    return new UpstreamError(UpstreamFailure.connect, `could not connect to the backend (${code})`, { cause: error });
-  }
-  if (code !== undefined && TIMEOUT_CODES.has(code)) {
-    return new UpstreamError(UpstreamFailure.timeout, `the backend did not answer in time (${code})`, { cause: error });
-  }
-  return new UpstreamError(UpstreamFailure.reset, `the connection to the backend failed (${code ?? 'unknown'})`, { cause: error });
 }
 
 /**
@@ -96,7 +51,7 @@ export function createFetchTransport(options: FetchTransportOptions = {}): HttpT
       const body = await response.text();
       return { status: response.status, headers: collectHeaders(response.headers), body };
     } catch (error) {
-      throw classifyFetchError(error, timedOut, req.signal?.aborted === true);
+      throw classifyNetworkError(error, timedOut, req.signal?.aborted === true);
     } finally {
       clearTimeout(timer);
       req.signal?.removeEventListener('abort', onCallerAbort);

@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { Agent } from 'undici';
 import type { HttpTransport, TransportRequest, TransportResponse } from './transport';
+import { classifyNetworkError } from './network-error';
 import { UpstreamError, UpstreamFailure } from './upstream-error';
 
 export interface UndiciTransportOptions {
@@ -18,35 +19,6 @@ export interface UndiciTransportOptions {
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 const DEFAULT_KEEP_ALIVE_MS = 30_000;
-
-const CONNECT_CODES = new Set([
-  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'UND_ERR_CONNECT_TIMEOUT',
-]);
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
-
-/** Finds the first `code` along an error's cause chain (undici wraps net errors). */
-function errorCode(error: unknown): string | undefined {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-  }
-  return undefined;
-}
-
-/** Classifies an undici failure once, so retry policy and the HTTP mapping can key on it. */
-export function classifyNetworkError(error: unknown, timedOut: boolean, aborted: boolean): UpstreamError {
-  if (error instanceof UpstreamError) return error;
-  const code = errorCode(error);
-  if (timedOut) return new UpstreamError(UpstreamFailure.timeout, 'the backend did not answer in time', { cause: error });
-  if (aborted) return new UpstreamError(UpstreamFailure.aborted, 'the request was cancelled', { cause: error });
-  if (code !== undefined && CONNECT_CODES.has(code)) {
-    return new UpstreamError(UpstreamFailure.connect, `could not connect to the backend (${code})`, { cause: error });
-  }
-  if (code !== undefined && TIMEOUT_CODES.has(code)) {
-    return new UpstreamError(UpstreamFailure.timeout, `the backend did not answer in time (${code})`, { cause: error });
-  }
-  return new UpstreamError(UpstreamFailure.reset, `the connection to the backend failed (${code ?? 'unknown'})`, { cause: error });
-}
 
 export function createUndiciTransport(options: UndiciTransportOptions): HttpTransport {
   const agent = new Agent({

@@ -12,12 +12,17 @@ import { build, type Metafile } from 'esbuild';
 import { parse } from 'yaml';
 import { REPO_ROOT } from './repo-paths';
 
+/** The first request a variant's handler is timed with after its import, if any. */
+export type FirstRequest = 'hello' | 'embed' | undefined;
+
 /** One bundle measured: an entry point and where its build goes. */
 export interface BundleVariant {
   readonly id: string;
   readonly label: string;
   /** Absolute path of the entry source. */
   readonly entry: string;
+  /** `hello`: GET / (the bare handlers); `embed`: POST /embed of one text, through the backend. */
+  readonly firstRequest: FirstRequest;
 }
 
 /** One output file of a build. */
@@ -119,38 +124,53 @@ app.get('/', (c) => c.text(pool.closed ? 'closed' : 'Hello Hono!'));
 export const handler = handle(app);
 `;
 
-const FETCH_IMPORT = "import { createFetchTransport } from '../../shared/upstream/fetch-transport';";
-const FETCH_CALL = 'createFetchTransport()';
+/** How the deployed embed handler builds its transport; the variants swap exactly these two. */
+const DEPLOYED_IMPORT = "import { createNodeHttpTransport } from '../../shared/upstream/node-http-transport';";
+const DEPLOYED_CALL = 'createNodeHttpTransport()';
+
+/** The transports a variant of the embed handler can be built with, besides the deployed one. */
+const TRANSPORT_SWAPS = {
+  fetch: {
+    importLine: "import { createFetchTransport } from '../../shared/upstream/fetch-transport';",
+    call: 'createFetchTransport()',
+  },
+  undici: {
+    importLine: "import { createUndiciTransport } from '../../shared/upstream/undici-transport';",
+    call: 'createUndiciTransport({ connectionsPerOrigin: config.upstream.connectionsPerOrigin })',
+  },
+} as const;
 
 /**
- * The embed handler with the undici transport: the handler's own source with its transport import
- * and call swapped, so both variants build exactly the same modules otherwise.
+ * The embed handler with another transport: the handler's own source with its transport import
+ * and call swapped, so the variants build exactly the same modules otherwise.
  */
-export function undiciVariantSource(handlerSource: string, repoRoot: string): string {
-  if (!handlerSource.includes(FETCH_IMPORT) || !handlerSource.includes(FETCH_CALL)) {
-    throw new Error(`functions/embed/handler.ts no longer has "${FETCH_IMPORT}" and "${FETCH_CALL}"; update the undici variant`);
+export function transportVariantSource(handlerSource: string, repoRoot: string, transport: keyof typeof TRANSPORT_SWAPS): string {
+  if (!handlerSource.includes(DEPLOYED_IMPORT) || !handlerSource.includes(DEPLOYED_CALL)) {
+    throw new Error(`functions/embed/handler.ts no longer has "${DEPLOYED_IMPORT}" and "${DEPLOYED_CALL}"; update the transport variants`);
   }
   const root = repoRoot.endsWith('/') ? repoRoot : `${repoRoot}/`;
+  const swap = TRANSPORT_SWAPS[transport];
   return handlerSource
-    .replace(FETCH_IMPORT, "import { createUndiciTransport } from '../../shared/upstream/undici-transport';")
-    .replace(FETCH_CALL, 'createUndiciTransport({ connectionsPerOrigin: config.upstream.connectionsPerOrigin })')
+    .replace(DEPLOYED_IMPORT, swap.importLine)
+    .replace(DEPLOYED_CALL, swap.call)
     .replaceAll("from '../../", `from '${root}`);
 }
 
-/** Writes the generated entries into `dir` and lists the five variants measured. */
+/** Writes the generated entries into `dir` and lists the six variants measured. */
 export function prepareVariants(dir: string): BundleVariant[] {
-  const bare = join(dir, 'bare-hono.ts');
-  writeFileSync(bare, BARE_HONO_SOURCE);
-  const bareUndici = join(dir, 'bare-hono-undici.ts');
-  writeFileSync(bareUndici, BARE_HONO_UNDICI_SOURCE);
-  const undici = join(dir, 'embed-undici.ts');
-  writeFileSync(undici, undiciVariantSource(readFileSync(join(REPO_ROOT, 'functions/embed/handler.ts'), 'utf8'), REPO_ROOT));
+  const generated = (name: string, source: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, source);
+    return path;
+  };
+  const handlerSource = readFileSync(join(REPO_ROOT, 'functions/embed/handler.ts'), 'utf8');
   return [
-    { id: 'bare-hono', label: '(a) bare Hono hello-world', entry: bare },
-    { id: 'embed-fetch', label: '(b) embed, fetch transport', entry: join(REPO_ROOT, 'functions/embed/handler.ts') },
-    { id: 'embed-undici', label: '(c) embed, undici transport', entry: undici },
-    { id: 'warmup', label: '(d) warm-up handler', entry: join(REPO_ROOT, 'functions/warmup/handler.ts') },
-    { id: 'bare-hono-undici', label: "(e) bare Hono + undici's Pool", entry: bareUndici },
+    { id: 'bare-hono', label: '(a) bare Hono hello-world', entry: generated('bare-hono.ts', BARE_HONO_SOURCE), firstRequest: 'hello' },
+    { id: 'embed', label: '(b) embed, node:http (deployed)', entry: join(REPO_ROOT, 'functions/embed/handler.ts'), firstRequest: 'embed' },
+    { id: 'embed-fetch', label: '(c) embed, fetch', entry: generated('embed-fetch.ts', transportVariantSource(handlerSource, REPO_ROOT, 'fetch')), firstRequest: 'embed' },
+    { id: 'embed-undici', label: '(d) embed, undici', entry: generated('embed-undici.ts', transportVariantSource(handlerSource, REPO_ROOT, 'undici')), firstRequest: 'embed' },
+    { id: 'warmup', label: '(e) warm-up (deployed)', entry: join(REPO_ROOT, 'functions/warmup/handler.ts'), firstRequest: undefined },
+    { id: 'bare-hono-undici', label: "(f) bare Hono + undici's Pool", entry: generated('bare-hono-undici.ts', BARE_HONO_UNDICI_SOURCE), firstRequest: 'hello' },
   ];
 }
 

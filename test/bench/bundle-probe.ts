@@ -29,6 +29,9 @@ export interface ImportSample {
   readonly readyMs: number;
   /** Node's internal modules first loaded during the import (`process.moduleLoadList`), ESM mode only. */
   readonly builtinsLoaded: readonly string[];
+  /** The first request after the import (PROBE_EVENT), ESM mode only: its time and status. */
+  readonly firstRequestMs?: number;
+  readonly firstStatus?: number;
 }
 
 /**
@@ -51,7 +54,10 @@ async function runProbe(node: string, args: readonly string[], env: NodeJS.Proce
   }
 }
 
-// The module list is read before the clock starts and after it stops: the timing does not include it.
+// The module list is read before the clock starts and after it stops: the timing does not include
+// it. With PROBE_EVENT set, the handler then serves that event once (the first request of a cold
+// start), timed on its own. The event is read before anything is timed, through getBuiltinModule:
+// an ESM import of node:fs would load Node's streams, which the first request would then find loaded.
 const PROBE_SOURCE = `import { pathToFileURL } from 'node:url';
 const [entry, trace] = process.argv.slice(2);
 if (trace !== undefined) {
@@ -59,17 +65,29 @@ if (trace !== undefined) {
   register('./trace-hooks.mjs', import.meta.url, { data: { trace } });
 }
 const url = pathToFileURL(entry).href;
+const eventPath = process.env.PROBE_EVENT;
+const event = eventPath === undefined ? undefined : JSON.parse(process.getBuiltinModule('node:fs').readFileSync(eventPath, 'utf8'));
+const context = { awsRequestId: 'probe', functionName: 'probe', getRemainingTimeInMillis: () => 29000 };
 // The first use of \`performance\` loads perf_hooks: the probe's doing, so before the list is taken.
 performance.now();
 const before = new Set(process.moduleLoadList);
 const started = performance.now();
-await import(url);
+const module = await import(url);
 const importMs = performance.now() - started;
 const readyMs = performance.now();
 const builtinsLoaded = process.moduleLoadList.filter((name) => !before.has(name) && name.startsWith('NativeModule ')).map((name) => name.slice('NativeModule '.length));
+let firstRequestMs;
+let firstStatus;
+if (event !== undefined) {
+  const requestStarted = performance.now();
+  const result = await module.handler(event, context);
+  firstRequestMs = performance.now() - requestStarted;
+  firstStatus = result.statusCode;
+}
 if (trace !== undefined) await new Promise((resolve) => setTimeout(resolve, ${TRACE_SETTLE_MS}));
-// Exit at once: a handler's keep-alive timers are not part of its init.
-process.stdout.write(JSON.stringify({ importMs, readyMs, builtinsLoaded }), () => process.exit(0));
+// On a line of its own (the handler may have written EMF lines), then exit at once: a handler's
+// keep-alive timers are not part of its cold start.
+process.stdout.write('\\n' + JSON.stringify({ importMs, readyMs, builtinsLoaded, firstRequestMs, firstStatus }), () => process.exit(0));
 `;
 
 // The deploy issue's way: the first import() of a CommonJS process, ESM loader start-up included.
@@ -112,10 +130,14 @@ export function childEnv(handlerEnv: Readonly<Record<string, string>>): NodeJS.P
   return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...handlerEnv };
 }
 
-/** Imports `entry` once in a fresh process, from the given mode's probe, and returns its timings. */
-export async function timeImport(probes: Probes, mode: ImportMode, entry: string, env: NodeJS.ProcessEnv): Promise<ImportSample> {
-  const stdout = await runProbe(probes.node, [probes[mode], entry], env);
-  const sample = JSON.parse(stdout) as ImportSample;
+/**
+ * Imports `entry` once in a fresh process, from the given mode's probe, and returns its timings;
+ * with `event` (a JSON file, ESM mode), also the first request's.
+ */
+export async function timeImport(probes: Probes, mode: ImportMode, entry: string, env: NodeJS.ProcessEnv, event?: string): Promise<ImportSample> {
+  const stdout = await runProbe(probes.node, [probes[mode], entry], event === undefined ? env : { ...env, PROBE_EVENT: event });
+  // The last line: a handler may have written its own lines (EMF metrics) before it.
+  const sample = JSON.parse(stdout.trimEnd().split('\n').at(-1) ?? '') as ImportSample;
   if (!Number.isFinite(sample.importMs)) throw new Error(`the probe printed no timing for ${entry}: ${stdout}`);
   return sample;
 }

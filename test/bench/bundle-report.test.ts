@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { packageOf, serverlessBanner, undiciVariantSource } from './bundle-build';
+import { packageOf, serverlessBanner, transportVariantSource } from './bundle-build';
 import {
   budgetChecks, contentChecks, formatKb, formatRatio, issueCalibration, ratio, roundRobinOrder, sdkChunksLoaded, summarizeTimes, type VariantReport,
 } from './bundle-report';
@@ -74,9 +74,10 @@ describe('issueCalibration', () => {
 
 describe('content checks', () => {
   const embed = (overrides: Partial<VariantReport>): VariantReport => ({
-    id: 'embed-fetch', label: '(b)', entry: 'functions/embed/handler.ts', entryBytes: 1, eagerBytes: 1, eagerFiles: ['entry.mjs', 'chunk-A.mjs'],
+    id: 'embed', label: '(b)', entry: 'functions/embed/handler.ts', entryBytes: 1, eagerBytes: 1, eagerFiles: ['entry.mjs', 'chunk-A.mjs'],
     totalJsBytes: 1, sourceMapBytes: 1, zipBytes: 1, zipJsBytes: 1, importMs: { esm: summarizeTimes([1]), cjs: summarizeTimes([1]) }, readyMs: summarizeTimes([1]), samples: { esm: [1], cjs: [1] }, builtinsLoaded: [],
     loadedFiles: ['entry.mjs', 'chunk-A.mjs'], forbidden: [], packageCount: 1, eagerComposition: [], eagerBuiltins: [],
+    firstRequest: { requestMs: summarizeTimes([5, 6]), importPlusRequestMs: summarizeTimes([15, 16]), statuses: [200] },
     chunks: [
       { file: 'entry.mjs', bytes: 10, eager: true, cloudSdk: [] },
       { file: 'ecs-source-X.mjs', bytes: 100, eager: false, cloudSdk: ['@aws-sdk'] },
@@ -90,10 +91,14 @@ describe('content checks', () => {
   });
 
   test('all met for a clean bundle; each missed when its fault is present', () => {
-    assert.deepEqual(contentChecks(embed({})).map((check) => check.met), [true, true, true]);
-    assert.deepEqual(contentChecks(embed({ forbidden: ['node_modules/openai/index.mjs'] })).map((check) => check.met), [false, true, true]);
+    assert.deepEqual(contentChecks(embed({})).map((check) => check.met), [true, true, true, true]);
+    assert.deepEqual(contentChecks(embed({ forbidden: ['node_modules/openai/index.mjs'] })).map((check) => check.met), [false, true, true, true]);
     const loadedSdk = contentChecks(embed({ loadedFiles: ['entry.mjs', 'chunk-A.mjs', 'ecs-source-X.mjs'] })).map((check) => check.met);
-    assert.deepEqual(loadedSdk, [true, false, false]);
+    assert.deepEqual(loadedSdk, [true, false, true, false]);
+    const failing = { requestMs: summarizeTimes([5]), importPlusRequestMs: summarizeTimes([15]), statuses: [200, 502] };
+    assert.deepEqual(contentChecks(embed({ firstRequest: failing })).map((check) => check.met), [true, true, false, true]);
+    const { firstRequest: _unmeasured, ...withoutFirstRequest } = embed({});
+    assert.deepEqual(contentChecks(withoutFirstRequest).map((check) => check.met), [true, true, false, true]);
   });
 });
 
@@ -113,17 +118,25 @@ describe('bundle inputs', () => {
     assert.equal(packageOf('shared/upstream/fetch-transport.ts'), undefined);
   });
 
-  test('the undici variant swaps only the transport and makes imports absolute', () => {
+  test('the transport variants swap only the transport and make imports absolute', () => {
     const source = [
       "import { handle } from 'hono/aws-lambda';",
-      "import { createFetchTransport } from '../../shared/upstream/fetch-transport';",
-      'const deps = createDependencies(config, { transport: createFetchTransport() });',
+      "import { createNodeHttpTransport } from '../../shared/upstream/node-http-transport';",
+      'const deps = createDependencies(config, { transport: createNodeHttpTransport() });',
     ].join('\n');
-    const variant = undiciVariantSource(source, '/repo');
-    assert.match(variant, /import \{ createUndiciTransport \} from '\/repo\/shared\/upstream\/undici-transport';/);
-    assert.match(variant, /transport: createUndiciTransport\(\{ connectionsPerOrigin: config\.upstream\.connectionsPerOrigin \}\)/);
-    assert.match(variant, /from 'hono\/aws-lambda'/);
-    assert.doesNotMatch(variant, /fetch-transport|createFetchTransport/);
-    assert.throws(() => undiciVariantSource('export {}', '/repo'), /no longer has/);
+    const undici = transportVariantSource(source, '/repo', 'undici');
+    assert.match(undici, /import \{ createUndiciTransport \} from '\/repo\/shared\/upstream\/undici-transport';/);
+    assert.match(undici, /transport: createUndiciTransport\(\{ connectionsPerOrigin: config\.upstream\.connectionsPerOrigin \}\)/);
+    assert.match(undici, /from 'hono\/aws-lambda'/);
+    assert.doesNotMatch(undici, /node-http-transport|createNodeHttpTransport/);
+    const fetch = transportVariantSource(source, '/repo', 'fetch');
+    assert.match(fetch, /import \{ createFetchTransport \} from '\/repo\/shared\/upstream\/fetch-transport';/);
+    assert.match(fetch, /transport: createFetchTransport\(\)/);
+    assert.throws(() => transportVariantSource('export {}', '/repo', 'fetch'), /no longer has/);
+  });
+
+  test('the deployed embed handler is what the variants are made from', () => {
+    const handler = readFileSync(join(REPO_ROOT, 'functions/embed/handler.ts'), 'utf8');
+    for (const transport of ['fetch', 'undici'] as const) assert.doesNotThrow(() => transportVariantSource(handler, REPO_ROOT, transport));
   });
 });

@@ -8,7 +8,7 @@ import { ConfigError } from '../../shared/config/env-reader';
 import { LOCAL_ENGINE_DEFAULTS } from '../../shared/config/local-engine-config';
 import { createDependencies } from '../../shared/runtime/create-dependencies';
 import { hasNoBackends, withLocalEngineDefault } from '../../shared/runtime/local-engine-startup';
-import { createFetchTransport } from '../../shared/upstream/fetch-transport';
+import { createNodeHttpTransport } from '../../shared/upstream/node-http-transport';
 import { ModelOrigin, modelSourceFor } from '../../shared/upstream/local/model-source';
 import { ALL_MINILM_L6_V2 } from '../../shared/upstream/local/model-manifest';
 
@@ -68,7 +68,7 @@ describe('engine settings', () => {
   test('a runtime without the engine (the Lambda handler) refuses a local: entry at start-up, saying why', () => {
     for (const [key, env] of [['CPU', { CPU_BACKENDS: 'local:' }], ['GPU', { CPU_BACKENDS: 'http://djl:8080/predictions/m', GPU_BACKENDS: 'local:' }]] as const) {
       assert.throws(
-        () => createDependencies(parseConfig({ ...env, LOG_LEVEL: 'silent' }), { transport: createFetchTransport(), runtime: 'aws-lambda' }),
+        () => createDependencies(parseConfig({ ...env, LOG_LEVEL: 'silent' }), { transport: createNodeHttpTransport(), runtime: 'aws-lambda' }),
         new RegExp(`^Error: ${key}_BACKENDS: "local:" needs the in-process engine, which aws-lambda does not include; point it at DJL services`),
       );
     }

@@ -1,7 +1,7 @@
 /**
- * The HttpTransport contract, run against both implementations (Node's built-in fetch and the
- * undici Agent) on real loopback servers: every HTTP status resolves, and every network failure
- * rejects with one UpstreamError reason, the same on both.
+ * The HttpTransport contract, run against every implementation (node:http, Node's built-in fetch
+ * and the undici Agent) on real loopback servers: every HTTP status resolves, and every network
+ * failure rejects with one UpstreamError reason, the same on all three.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -9,7 +9,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { deadPort } from '../helpers/dead-port';
-import { classifyFetchError, createFetchTransport } from '../../shared/upstream/fetch-transport';
+import { createFetchTransport } from '../../shared/upstream/fetch-transport';
+import { classifyNetworkError } from '../../shared/upstream/network-error';
+import { createNodeHttpTransport } from '../../shared/upstream/node-http-transport';
 import type { HttpTransport } from '../../shared/upstream/transport';
 import { createUndiciTransport } from '../../shared/upstream/undici-transport';
 import { UpstreamError, UpstreamFailure } from '../../shared/upstream/upstream-error';
@@ -61,6 +63,7 @@ async function rejectsWith(promise: Promise<unknown>, reason: UpstreamFailure): 
 }
 
 const TRANSPORTS: ReadonlyArray<readonly [string, () => HttpTransport]> = [
+  ['node:http', () => createNodeHttpTransport()],
   ['fetch', () => createFetchTransport()],
   ['undici', () => createUndiciTransport({ connectionsPerOrigin: 4 })],
 ];
@@ -164,27 +167,64 @@ for (const [name, create] of TRANSPORTS) {
   });
 }
 
-describe('classifyFetchError', () => {
+describe('node:http transport', () => {
+  test('sequential calls share one keep-alive connection; close() releases it', async () => {
+    const transport = createNodeHttpTransport();
+    let connections = 0;
+    await withServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('[[0.5]]');
+    }, async ({ url, server }) => {
+      server.on('connection', () => { connections += 1; });
+      for (let call = 0; call < 3; call++) {
+        const response = await transport.request({ url, method: 'POST', body: '{"inputs":["a"]}', timeoutMs: GENEROUS_TIMEOUT_MS });
+        assert.equal(response.body, '[[0.5]]');
+      }
+      assert.equal(connections, 1, 'each call opened a connection of its own');
+      await transport.close();
+      // A call after close() opens a new agent and connection rather than failing.
+      await transport.request({ url, method: 'GET', timeoutMs: GENEROUS_TIMEOUT_MS });
+      assert.equal(connections, 2);
+      await transport.close();
+    });
+  });
+
+  test('a multi-byte body split across chunks decodes whole', async () => {
+    const transport = createNodeHttpTransport();
+    const text = 'Grüße, 世界 '.repeat(2_000);
+    await withServer((_req, res) => {
+      const bytes = Buffer.from(text);
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      // Split inside a multi-byte character.
+      res.write(bytes.subarray(0, 3));
+      res.end(bytes.subarray(3));
+    }, async ({ url }) => {
+      assert.equal((await transport.request({ url, method: 'GET', timeoutMs: GENEROUS_TIMEOUT_MS })).body, text);
+    });
+    await transport.close();
+  });
+});
+
+describe('classifyNetworkError', () => {
   /** What fetch rejects with: a TypeError whose cause carries the code. */
   const fetchFailed = (cause: unknown): TypeError => new TypeError('fetch failed', { cause });
   const withCode = (code: string): Error => Object.assign(new Error(code), { code });
 
   test('DNS failures are connect errors, found through the cause chain', () => {
-    assert.equal(classifyFetchError(fetchFailed(withCode('ENOTFOUND')), false, false).reason, UpstreamFailure.connect);
-    assert.equal(classifyFetchError(fetchFailed(withCode('EAI_AGAIN')), false, false).reason, UpstreamFailure.connect);
+    assert.equal(classifyNetworkError(fetchFailed(withCode('ENOTFOUND')), false, false).reason, UpstreamFailure.connect);
+    assert.equal(classifyNetworkError(fetchFailed(withCode('EAI_AGAIN')), false, false).reason, UpstreamFailure.connect);
   });
 
   test('a Happy Eyeballs AggregateError is classified by the codes it holds', () => {
     const aggregate = new AggregateError([withCode('ECONNREFUSED'), withCode('ECONNREFUSED')], 'all addresses failed');
-    assert.equal(classifyFetchError(fetchFailed(aggregate), false, false).reason, UpstreamFailure.connect);
+    assert.equal(classifyNetworkError(fetchFailed(aggregate), false, false).reason, UpstreamFailure.connect);
   });
 
   test('our own flags win over whatever fetch rejected with; unknown failures are resets', () => {
     const abortError = new DOMException('This operation was aborted', 'AbortError');
-    assert.equal(classifyFetchError(abortError, true, true).reason, UpstreamFailure.timeout);
-    assert.equal(classifyFetchError(abortError, false, true).reason, UpstreamFailure.aborted);
-    assert.equal(classifyFetchError(fetchFailed(withCode('UND_ERR_HEADERS_TIMEOUT')), false, false).reason, UpstreamFailure.timeout);
-    assert.equal(classifyFetchError(fetchFailed(withCode('UND_ERR_SOCKET')), false, false).reason, UpstreamFailure.reset);
-    assert.equal(classifyFetchError(new Error('no code'), false, false).reason, UpstreamFailure.reset);
+    assert.equal(classifyNetworkError(abortError, true, true).reason, UpstreamFailure.timeout);
+    assert.equal(classifyNetworkError(abortError, false, true).reason, UpstreamFailure.aborted);
+    assert.equal(classifyNetworkError(fetchFailed(withCode('UND_ERR_HEADERS_TIMEOUT')), false, false).reason, UpstreamFailure.timeout);
+    assert.equal(classifyNetworkError(fetchFailed(withCode('UND_ERR_SOCKET')), false, false).reason, UpstreamFailure.reset);
+    assert.equal(classifyNetworkError(new Error('no code'), false, false).reason, UpstreamFailure.reset);
   });
 });
