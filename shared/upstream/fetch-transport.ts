@@ -9,9 +9,8 @@
  * per origin across calls, so a warm execution environment reuses its sockets; there is no pool of
  * ours to close.
  */
-import { classifyNetworkError } from './network-error';
+import { withinCallBudget } from './call-budget';
 import type { HttpTransport, TransportRequest, TransportResponse } from './transport';
-import { UpstreamError, UpstreamFailure } from './upstream-error';
 
 /** What {@link createFetchTransport} accepts. */
 export interface FetchTransportOptions {
@@ -27,35 +26,20 @@ export interface FetchTransportOptions {
 export function createFetchTransport(options: FetchTransportOptions = {}): HttpTransport {
   const fetchImpl = options.fetch ?? globalThis.fetch;
 
-  async function request(req: TransportRequest): Promise<TransportResponse> {
-    if (req.signal?.aborted) throw new UpstreamError(UpstreamFailure.aborted, 'the request was cancelled');
-    // One controller per call, pulled by our timer or by the caller. fetch needs a real
-    // AbortSignal (undici-transport's cheaper EventEmitter is not accepted here), and a timer of
-    // our own tells a timeout from a cancellation without inspecting the abort reason.
+  function request(req: TransportRequest): Promise<TransportResponse> {
+    // fetch needs a real AbortSignal (undici-transport's cheaper EventEmitter is not accepted).
     const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, req.timeoutMs);
-    const onCallerAbort = (): void => controller.abort();
-    req.signal?.addEventListener('abort', onCallerAbort, { once: true });
-    try {
+    return withinCallBudget(req, () => controller.abort(), async () => {
       const response = await fetchImpl(req.url, {
         method: req.method,
         ...(req.headers === undefined ? {} : { headers: req.headers }),
         ...(req.body === undefined ? {} : { body: req.body }),
         signal: controller.signal,
       });
-      // Read inside the try: the timer's budget covers the body, as the interface promises.
+      // Read within the budget: the timer covers the body, as the interface promises.
       const body = await response.text();
       return { status: response.status, headers: collectHeaders(response.headers), body };
-    } catch (error) {
-      throw classifyNetworkError(error, timedOut, req.signal?.aborted === true);
-    } finally {
-      clearTimeout(timer);
-      req.signal?.removeEventListener('abort', onCallerAbort);
-    }
+    });
   }
 
   return {

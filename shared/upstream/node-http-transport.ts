@@ -10,9 +10,8 @@
  * needs them.
  */
 import type { Agent, AgentOptions, ClientRequest, IncomingHttpHeaders, IncomingMessage, RequestOptions } from 'node:http';
-import { classifyNetworkError } from './network-error';
+import { withinCallBudget } from './call-budget';
 import type { HttpTransport, TransportRequest, TransportResponse } from './transport';
-import { UpstreamError, UpstreamFailure } from './upstream-error';
 
 /** What {@link createNodeHttpTransport} accepts. */
 export interface NodeHttpTransportOptions {
@@ -51,52 +50,30 @@ export function createNodeHttpTransport(options: NodeHttpTransportOptions = {}):
   };
 
   function request(req: TransportRequest): Promise<TransportResponse> {
-    if (req.signal?.aborted) return Promise.reject(new UpstreamError(UpstreamFailure.aborted, 'the request was cancelled'));
-    // Backend URLs come from configuration and discovery, never from clients.
-    const url = new URL(req.url);
-    const scheme: Scheme = url.protocol === 'https:' ? 'https:' : 'http:';
-    const { module, agent } = clientFor(scheme);
-    return new Promise<TransportResponse>((resolve, reject) => {
-      let timedOut = false;
-      let settled = false;
+    let call: ClientRequest | undefined;
+    const cancel = (): void => void call?.destroy(new Error('the call was cancelled'));
+    return withinCallBudget(req, cancel, () => new Promise<TransportResponse>((resolve, reject) => {
+      // Backend URLs come from configuration and discovery, never from clients.
+      const url = new URL(req.url);
+      const { module, agent } = clientFor(url.protocol === 'https:' ? 'https:' : 'http:');
       const headers = { ...req.headers, ...(req.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(req.body)) }) };
-      const call = module.request(url, { method: req.method, headers, agent });
-      const settle = (): boolean => {
-        if (settled) return false;
-        settled = true;
-        clearTimeout(timer);
-        req.signal?.removeEventListener('abort', onCallerAbort);
-        return true;
-      };
-      const fail = (error: unknown): void => {
-        if (settle()) reject(classifyNetworkError(error, timedOut, req.signal?.aborted === true));
-      };
-      // One exact timer for the whole exchange, headers and body, as the interface promises.
-      const timer = setTimeout(() => {
-        timedOut = true;
-        call.destroy(new Error('the call budget ran out'));
-      }, req.timeoutMs);
-      const onCallerAbort = (): void => void call.destroy(new Error('the caller cancelled'));
-      req.signal?.addEventListener('abort', onCallerAbort, { once: true });
-
-      call.on('error', fail);
+      call = module.request(url, { method: req.method, headers, agent });
+      call.on('error', reject);
       call.on('response', (response: IncomingMessage) => {
         let body = '';
         response.setEncoding('utf8');
         response.on('data', (chunk: string) => {
           body += chunk;
         });
-        response.on('end', () => {
-          if (settle()) resolve({ status: response.statusCode ?? 0, headers: flattenHeaders(response.headers), body });
-        });
-        response.on('error', fail);
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: flattenHeaders(response.headers), body }));
+        response.on('error', reject);
         // A socket lost mid-body closes the response without `end`.
         response.on('close', () => {
-          if (!response.complete) fail(Object.assign(new Error('the backend closed the connection mid-answer'), { code: 'ECONNRESET' }));
+          if (!response.complete) reject(Object.assign(new Error('the backend closed the connection mid-answer'), { code: 'ECONNRESET' }));
         });
       });
       call.end(req.body);
-    });
+    }));
   }
 
   return {

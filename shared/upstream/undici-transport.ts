@@ -4,9 +4,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { Agent } from 'undici';
+import { withinCallBudget } from './call-budget';
 import type { HttpTransport, TransportRequest, TransportResponse } from './transport';
-import { classifyNetworkError } from './network-error';
-import { UpstreamError, UpstreamFailure } from './upstream-error';
 
 export interface UndiciTransportOptions {
   /** Connections per backend origin. */
@@ -41,30 +40,17 @@ export function createUndiciTransport(options: UndiciTransportOptions): HttpTran
     return target;
   };
 
-  async function request(req: TransportRequest): Promise<TransportResponse> {
-    if (req.signal?.aborted) throw new UpstreamError(UpstreamFailure.aborted, 'the request was cancelled');
+  function request(req: TransportRequest): Promise<TransportResponse> {
     const { origin, path } = targetOf(req.url);
     // undici takes an EventEmitter as its abort signal: much cheaper per call than an
-    // AbortController (Node 20 makes every AbortSignal transferable), and our own timer is exact
-    // where undici's timeouts run on a coarse shared clock.
+    // AbortController (Node 20 makes every AbortSignal transferable), and the budget's own timer
+    // is exact where undici's timeouts run on a coarse shared clock.
     const abort = new EventEmitter();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      abort.emit('abort');
-    }, req.timeoutMs);
-    const onCallerAbort = (): void => void abort.emit('abort');
-    req.signal?.addEventListener('abort', onCallerAbort, { once: true });
-    try {
+    return withinCallBudget(req, () => void abort.emit('abort'), async () => {
       const response = await agent.request({ origin, path, method: req.method, headers: req.headers, body: req.body, signal: abort });
       const body = await response.body.text();
       return { status: response.statusCode, headers: flattenHeaders(response.headers), body };
-    } catch (error) {
-      throw classifyNetworkError(error, timedOut, req.signal?.aborted === true);
-    } finally {
-      clearTimeout(timer);
-      req.signal?.removeEventListener('abort', onCallerAbort);
-    }
+    });
   }
 
   return {
