@@ -4,12 +4,14 @@
  * labels stay bounded by the most endpoints a tier ever had at once, not by task churn.
  */
 import type { Tier } from '../config/backends';
+import type { JoiningEndpoint } from '../dispatch/tier-dispatcher';
 import type { Upstream } from '../upstream/upstream';
 import type { DiscoveredEndpoint } from './endpoint-source';
 
 /** What membership changes act on: the tier's dispatcher. */
 export interface MembershipTarget {
-  addEndpoint(upstream: Upstream, startedAt: number | undefined, capacity?: number): void;
+  /** One round's newcomers, as one batch: the target decides once whether they wait for a probe. */
+  addEndpoints(joining: readonly JoiningEndpoint[]): void;
   removeEndpoint(id: string): void;
 }
 
@@ -51,7 +53,10 @@ export class EndpointMembership {
     return this.members.size;
   }
 
-  /** Applies a fresh list: new keys join, missing keys leave, a key whose URL changed is replaced. */
+  /**
+   * Applies a fresh list: new keys join, missing keys leave, a key whose URL changed is replaced.
+   * The round's newcomers join in one call, so they are not held back from each other.
+   */
   update(endpoints: readonly DiscoveredEndpoint[]): { added: number; removed: number } {
     const { ids, target, createUpstream } = this.options;
     const fresh = new Map(endpoints.map((endpoint) => [endpoint.key, endpoint]));
@@ -63,14 +68,14 @@ export class EndpointMembership {
       this.members.delete(key);
       removed++;
     }
-    let added = 0;
+    const joining: JoiningEndpoint[] = [];
     for (const endpoint of fresh.values()) {
       if (this.members.has(endpoint.key)) continue;
       const id = ids.take();
-      target.addEndpoint(createUpstream(endpoint.url, id), endpoint.startedAt, endpoint.capacity);
+      joining.push({ upstream: createUpstream(endpoint.url, id), startedAt: endpoint.startedAt, capacity: endpoint.capacity });
       this.members.set(endpoint.key, { id, url: endpoint.url });
-      added++;
     }
-    return { added, removed };
+    target.addEndpoints(joining);
+    return { added: joining.length, removed };
   }
 }

@@ -30,6 +30,15 @@ import { WorkQueue } from './work-queue';
 
 export type { TierCounters, TierPolicy } from './tier-policy';
 
+/** An endpoint discovery found, about to join a tier. */
+export interface JoiningEndpoint {
+  readonly upstream: Upstream;
+  /** When it started (an ECS task's creation), if the source knows. */
+  readonly startedAt: number | undefined;
+  /** Batches it may hold at once, if the source knows (a Cloud Run service's concurrency). */
+  readonly capacity?: number | undefined;
+}
+
 /** The most batches one endpoint may hold, whatever a source says (CPU_MAX_INFLIGHT's own limit). */
 const MAX_ENDPOINT_CAPACITY = 1024;
 
@@ -103,18 +112,26 @@ export class TierDispatcher {
   }
 
   /**
-   * A discovered endpoint joins. `startedAt` (an ECS task's creation) times its cold start. Once
-   * the tier has serving endpoints, a newcomer waits for its first probe before taking traffic
-   * when an active checker is listening (it is most likely still loading its model).
+   * Discovered endpoints join: one discovery round's, together. `startedAt` (an ECS task's
+   * creation) times an endpoint's cold start. Whether the tier already serves is decided once,
+   * before any of them joins: endpoints found in the same round (all of them in the first) are
+   * not held back from each other, so a cold start's waiting burst spreads over every task found.
+   * A newcomer to a tier that already serves waits for its first probe before taking traffic when
+   * an active checker is listening (it is most likely still loading its model).
    */
-  addEndpoint(upstream: Upstream, startedAt: number | undefined, capacity?: number): void {
+  addEndpoints(joining: readonly JoiningEndpoint[]): void {
+    if (joining.length === 0) return;
     const now = this.options.scheduler.now();
-    const policy = capacity === undefined || capacity < 1 ? this.options.policy
-      : { ...this.options.policy, maxInFlight: Math.min(MAX_ENDPOINT_CAPACITY, Math.floor(capacity)) };
-    const endpoint = new Endpoint(upstream, policy, Math.min(startedAt ?? now, now), this.onColdStartEnd);
-    if (this.onAdded !== undefined && this.isServing(now)) endpoint.probed = HealthState.pending;
-    this.endpoints.push(endpoint);
-    this.onAdded?.(endpoint);
+    const holdBack = this.onAdded !== undefined && this.isServing(now);
+    const added = joining.map(({ upstream, startedAt, capacity }) => {
+      const policy = capacity === undefined || capacity < 1 ? this.options.policy
+        : { ...this.options.policy, maxInFlight: Math.min(MAX_ENDPOINT_CAPACITY, Math.floor(capacity)) };
+      const endpoint = new Endpoint(upstream, policy, Math.min(startedAt ?? now, now), this.onColdStartEnd);
+      if (holdBack) endpoint.probed = HealthState.pending;
+      return endpoint;
+    });
+    this.endpoints.push(...added);
+    for (const endpoint of added) this.onAdded?.(endpoint);
     this.schedulePump();
   }
 

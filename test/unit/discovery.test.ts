@@ -12,7 +12,6 @@ import { loadTierDiscovery } from '../../shared/discovery/load-tier-discovery';
 import type { TierDiscovery } from '../../shared/discovery/tier-discovery';
 import { TierDispatcher } from '../../shared/dispatch/tier-dispatcher';
 import { createLogger, silentLogger } from '../../shared/logger';
-import type { Upstream } from '../../shared/upstream/upstream';
 import { FakeScheduler, settle } from '../helpers/fake-scheduler';
 import { FakeUpstream } from '../helpers/fake-upstream';
 
@@ -102,7 +101,7 @@ describe('endpoint membership', () => {
     const subject = new EndpointMembership({
       ids,
       target: {
-        addEndpoint: (upstream: Upstream) => added.push(upstream.id),
+        addEndpoints: (joining) => void added.push(...joining.map(({ upstream }) => upstream.id)),
         removeEndpoint: (id: string) => removed.push(id),
       },
       createUpstream: (_url, id) => new FakeUpstream(id),
@@ -136,6 +135,18 @@ describe('endpoint membership', () => {
     for (const added of tier.endpoints) added.begin(10);
     const [service, task] = tier.endpoints;
     assert.ok((service?.load(0) ?? Infinity) < (task?.load(0) ?? 0));
+  });
+
+  test('one round joins in one call, so the target decides once for all its newcomers', () => {
+    const rounds: string[][] = [];
+    const subject = new EndpointMembership({
+      ids: new EndpointIds('cpu', 0),
+      target: { addEndpoints: (joining) => void rounds.push(joining.map(({ upstream }) => upstream.id)), removeEndpoint: () => {} },
+      createUpstream: (_url, id) => new FakeUpstream(id),
+    });
+    subject.update([endpoint(1), endpoint(2), endpoint(3)]);
+    subject.update([endpoint(1), endpoint(2), endpoint(3), endpoint(4)]);
+    assert.deepEqual(rounds, [['cpu-0', 'cpu-1', 'cpu-2'], ['cpu-3']]);
   });
 
   test('an endpoint whose URL changed under the same key is replaced', () => {
