@@ -30,7 +30,7 @@ export const OVERFLOW_DEFAULTS = {
   // Low, because a request the CPU tier takes during a burst pays its queue wait plus a full batch
   // (about 90 ms for 32 texts on DJL). Measured with `npm run bench:burst` (one CPU instance at 3x
   // its capacity, 8 texts per request, unloaded p99 about 43 ms): 100/50 gave a burst p99 of
-  // 4.5x the unloaded one, 200/100 5.5-6.7x, 30/15 1.6-2.7x; see test/bench/results/burst.md.
+  // 4.5x the unloaded one, 200/100 5.5-6.7x, 30/15 1.6-2.7x; see tools/bench/results/burst.md.
   spillWaitMs: 30,
   resumeWaitMs: 15,
   // About one CPU batch of 32 queued inside DJL. At 30 ms, latency jitter on a busy machine

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { hashApiKey } from '../../shared/security/api-keys';
 import { startFrontDoor, type TestFrontDoor } from '../helpers/front-door';
-import { DJL_PROFILES, type DjlSimulator, startDjlSimulator } from '../sim/djl-simulator';
+import { DJL_PROFILES, type DjlSimulator, startDjlSimulator } from '../../tools/djl-simulator/djl-simulator';
 
 const KEYS = { current: 'efd_current-key', next: 'efd_next-key', slow: 'efd_two-per-second', few: 'efd_five-texts' } as const;
 const API_KEYS = [

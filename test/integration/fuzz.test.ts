@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { createLogger } from '../../shared/logger';
 import { hashApiKey } from '../../shared/security/api-keys';
 import { post, startFrontDoor, type TestFrontDoor } from '../helpers/front-door';
-import { DJL_PROFILES, type DjlSimulator, startDjlSimulator } from '../sim/djl-simulator';
+import { DJL_PROFILES, type DjlSimulator, startDjlSimulator } from '../../tools/djl-simulator/djl-simulator';
 
 const KEY = 'efd_fuzz-key';
 /** Runs per property; about 2,400 requests in all, a few seconds on loopback. */

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
 import { post } from '../helpers/front-door';
-import { startDjlSimulator } from '../sim/djl-simulator';
+import { startDjlSimulator } from '../../tools/djl-simulator/djl-simulator';
 
 const SERVER_ENTRY = new URL('../../functions/server/main.ts', import.meta.url).pathname;
 

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { createLogger } from '../../shared/logger';
 import { hashApiKey } from '../../shared/security/api-keys';
 import { post, startFrontDoor, type TestFrontDoor } from '../helpers/front-door';
-import { DJL_PROFILES, type DjlSimulator, simulatedEmbedding, startDjlSimulator } from '../sim/djl-simulator';
+import { DJL_PROFILES, type DjlSimulator, simulatedEmbedding, startDjlSimulator } from '../../tools/djl-simulator/djl-simulator';
 
 const DIMENSION = 384;
 const ONE_MB = 1_048_576;

@@ -12,14 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { parseLoadtestArgs, type LoadtestOptions } from '../../shared/capacity/loadtest-options';
-import { writeLoadtestReports } from '../../shared/capacity/loadtest-output';
-import { createProgressBar } from '../../shared/capacity/loadtest-progress';
-import { runLoadtest, type LoadtestResult } from '../../shared/capacity/loadtest-session';
-import { generatedTexts } from '../../shared/capacity/loadtest-texts';
+import { parseLoadtestArgs, type LoadtestOptions } from '../../tools/loadtest/loadtest-options';
+import { writeLoadtestReports } from '../../tools/loadtest/loadtest-output';
+import { createProgressBar } from '../../tools/loadtest/loadtest-progress';
+import { runLoadtest, type LoadtestResult } from '../../tools/loadtest/loadtest-session';
+import { generatedTexts } from '../../tools/loadtest/loadtest-texts';
 import { createUndiciTransport } from '../../shared/upstream/undici-transport';
 import { startFrontDoor } from '../helpers/front-door';
-import { DJL_PROFILES, type DjlSimulator, startDjlSimulator } from '../sim/djl-simulator';
+import { DJL_PROFILES, type DjlSimulator, startDjlSimulator } from '../../tools/djl-simulator/djl-simulator';
 
 const run = promisify(execFile);
 const CPU = DJL_PROFILES.cpu;
@@ -170,7 +170,7 @@ describe('npm run loadtest against the DJL simulator', () => {
   test('the CLI prints the table, writes both reports, and reports every bad flag at once', async () => {
     const out = join(outDir, 'cli');
     const { stdout } = await run(process.execPath, [
-      '--import', 'tsx', 'functions/loadtest/main.ts', '--url', sim.predictionsUrl,
+      '--import', 'tsx', 'tools/loadtest/main.ts', '--url', sim.predictionsUrl,
       '--duration', '2', '--warmup', '0.2', '--batch', '8', '--concurrency', '2', '--chunk-chars', String(CHUNK_CHARS), '--out', out,
     ]);
     assert.match(stdout, /chunks\/s/);
@@ -179,7 +179,7 @@ describe('npm run loadtest against the DJL simulator', () => {
     const json = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
     assert.ok(json.runs[0].summary.okRequests > 0);
 
-    const bad = await run(process.execPath, ['--import', 'tsx', 'functions/loadtest/main.ts', '--batch', '0', '--bogus', '--rate', 'x'])
+    const bad = await run(process.execPath, ['--import', 'tsx', 'tools/loadtest/main.ts', '--batch', '0', '--bogus', '--rate', 'x'])
       .then(() => assert.fail('bad flags must fail'), (error: { code?: number; stderr?: string }) => error);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr ?? '', /--url/);

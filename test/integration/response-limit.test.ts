@@ -9,7 +9,7 @@ import { createApp } from '../../shared/http/create-app';
 import { silentLogger } from '../../shared/logger';
 import { createDependencies, type Dependencies } from '../../shared/runtime/create-dependencies';
 import { createFetchTransport } from '../../shared/upstream/fetch-transport';
-import { DJL_PROFILES, type DjlSimulator, startDjlSimulator } from '../sim/djl-simulator';
+import { DJL_PROFILES, type DjlSimulator, startDjlSimulator } from '../../tools/djl-simulator/djl-simulator';
 
 const LIMIT = 200_000;
 const texts = (count: number) => Array.from({ length: count }, (_, i) => `text ${i}`);

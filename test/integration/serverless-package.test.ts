@@ -16,7 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import { apiGatewayV2Event, lambdaContext } from '../fixtures/lambda-events';
 import { FakeAws, TEST_CREDENTIALS } from '../helpers/fake-aws';
 import { FakeCloudRun } from '../helpers/fake-cloud-run';
-import { DJL_PROFILES, type DjlSimulator, simulatedEmbedding, startDjlSimulator } from '../sim/djl-simulator';
+import { DJL_PROFILES, type DjlSimulator, simulatedEmbedding, startDjlSimulator } from '../../tools/djl-simulator/djl-simulator';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 /** Packaging took about 8 s on this project's 2-core machine; the rest is headroom for a busy CI. */

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { post, startFrontDoor, type TestFrontDoor } from '../helpers/front-door';
 import { assertPromtoolAccepts, type Exposition, parseExposition, valueOf } from '../helpers/prometheus-text';
-import { DJL_PROFILES, type DjlSimulator, simulatedEmbedding, startDjlSimulator } from '../sim/djl-simulator';
+import { DJL_PROFILES, type DjlSimulator, simulatedEmbedding, startDjlSimulator } from '../../tools/djl-simulator/djl-simulator';
 
 const DIM = 384;
 const TEXTS_PER_REQUEST = 8;

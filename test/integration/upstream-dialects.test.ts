@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { numberedTexts, post, readJson, startFrontDoor, type TestFrontDoor } from '../helpers/front-door';
-import { DJL_PROFILES, type DjlSimulator, simulatedEmbedding, startDjlSimulator } from '../sim/djl-simulator';
+import { DJL_PROFILES, type DjlSimulator, simulatedEmbedding, startDjlSimulator } from '../../tools/djl-simulator/djl-simulator';
 
 describe('TEI and OpenAI-compatible upstreams', () => {
   let sim: DjlSimulator;

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { deadPort } from '../helpers/dead-port';
 import { post, readJson, startFrontDoor } from '../helpers/front-door';
-import { DJL_PROFILES, simulatedEmbedding, startDjlSimulator } from '../sim/djl-simulator';
+import { DJL_PROFILES, simulatedEmbedding, startDjlSimulator } from '../../tools/djl-simulator/djl-simulator';
 
 /** A DJL URL nothing listens on. */
 const deadUrl = async (): Promise<string> => `http://127.0.0.1:${await deadPort()}/predictions/all_MiniLM_L6_v2`;

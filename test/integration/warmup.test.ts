@@ -13,7 +13,7 @@ import { FakeAws, TEST_CREDENTIALS } from '../helpers/fake-aws';
 import { FakeCloudRun } from '../helpers/fake-cloud-run';
 import { hashApiKey } from '../../shared/security/api-keys';
 import { startFrontDoor } from '../helpers/front-door';
-import { DJL_PROFILES, type DjlSimulator, startDjlSimulator } from '../sim/djl-simulator';
+import { DJL_PROFILES, type DjlSimulator, startDjlSimulator } from '../../tools/djl-simulator/djl-simulator';
 
 const CLUSTER = 'embed';
 const SERVICE = 'djl-cpu';

@@ -4,20 +4,20 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseListeningLine } from './front-door-process';
-import { percentile, summarizeLatencies } from './latency-stats';
-import { parseLoadResultLine } from './load-generator-process';
-import type { LoadResult } from './load-loop';
-import { LOAD_PLAN_DEFAULTS, LoadPlanError, loadPlanArgs, parseLoadPlan, type LoadPlan } from './load-plan';
-import { renderNginxConfig } from './nginx-config';
-import { parseMachineBusy, parseProcStat } from './process-cpu';
-import { formatCpu, formatErrors, formatNumber, markdownTable, resultsTable } from './report-table';
-import { parseRunOptions, RunUsageError } from './run-options';
-import { parseBackendsLine } from './simulator-process';
-import { checkTargets, overheadVsDirect } from './target-checks';
-import { CHUNK_CHARS, chunkText, requestBody } from './texts';
-import { countTopLevelItems, TopLevelItemCounter } from './vector-count';
-import { physicalLimit, type Cell, type SetupId, type WorkloadId } from './workloads';
+import { parseListeningLine } from '../../tools/bench/front-door-process';
+import { percentile, summarizeLatencies } from '../../tools/bench/latency-stats';
+import { parseLoadResultLine } from '../../tools/bench/load-generator-process';
+import type { LoadResult } from '../../tools/bench/load-loop';
+import { LOAD_PLAN_DEFAULTS, LoadPlanError, loadPlanArgs, parseLoadPlan, type LoadPlan } from '../../tools/bench/load-plan';
+import { renderNginxConfig } from '../../tools/bench/nginx-config';
+import { parseMachineBusy, parseProcStat } from '../../tools/bench/process-cpu';
+import { formatCpu, formatErrors, formatNumber, markdownTable, resultsTable } from '../../tools/bench/report-table';
+import { parseRunOptions, RunUsageError } from '../../tools/bench/run-options';
+import { parseBackendsLine } from '../../tools/bench/simulator-process';
+import { checkTargets, overheadVsDirect } from '../../tools/bench/target-checks';
+import { CHUNK_CHARS, chunkText, requestBody } from '../../tools/bench/texts';
+import { countTopLevelItems, TopLevelItemCounter } from '../../tools/bench/vector-count';
+import { physicalLimit, type Cell, type SetupId, type WorkloadId } from '../../tools/bench/workloads';
 
 /** A load result with only the figures a test cares about set. */
 function result(figures: { chunksPerS?: number; requestsPerS?: number; p50?: number; p99?: number; errorCount?: number }): LoadResult {

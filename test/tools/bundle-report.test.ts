@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { packageOf, serverlessBanner, transportVariantSource } from './bundle-build';
+import { packageOf, serverlessBanner, transportVariantSource } from '../../tools/bench/bundle-build';
 import {
   budgetChecks, contentChecks, formatKb, formatRatio, issueCalibration, ratio, roundRobinOrder, sdkChunksLoaded, summarizeTimes, type VariantReport,
-} from './bundle-report';
-import { REPO_ROOT } from './repo-paths';
+} from '../../tools/bench/bundle-report';
+import { REPO_ROOT } from '../../tools/bench/repo-paths';
 
 describe('summarizeTimes', () => {
   test('nearest-rank median and p90 of unsorted samples: each a real sample', () => {

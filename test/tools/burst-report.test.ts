@@ -1,14 +1,14 @@
 /** The burst benchmark's arithmetic: schedule, records, phase statistics, targets and report. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { cpuBetween } from './burst-cpu';
-import { BurstUsageError, parseBurstOptions } from './burst-options';
-import { headerFields, parseServerTiming, type RequestRecord } from './burst-record';
-import { renderBurstReport, type BurstReport } from './burst-report';
-import { nonZeroCounters, sampleValue } from './burst-setup';
-import { phaseSpans, phaseStats, timeline, timeSplits, type BurstShape } from './burst-stats';
-import { checkBurstTargets, tailGpuShare } from './burst-targets';
-import { arrivalOffsetsMs, LOAD_PLAN_DEFAULTS, loadPlanArgs, parseLoadPlan, type LoadPlan } from './load-plan';
+import { cpuBetween } from '../../tools/bench/burst-cpu';
+import { BurstUsageError, parseBurstOptions } from '../../tools/bench/burst-options';
+import { headerFields, parseServerTiming, type RequestRecord } from '../../tools/bench/burst-record';
+import { renderBurstReport, type BurstReport } from '../../tools/bench/burst-report';
+import { nonZeroCounters, sampleValue } from '../../tools/bench/burst-setup';
+import { phaseSpans, phaseStats, timeline, timeSplits, type BurstShape } from '../../tools/bench/burst-stats';
+import { checkBurstTargets, tailGpuShare } from '../../tools/bench/burst-targets';
+import { arrivalOffsetsMs, LOAD_PLAN_DEFAULTS, loadPlanArgs, parseLoadPlan, type LoadPlan } from '../../tools/bench/load-plan';
 
 const SHAPE: BurstShape = { warmupS: 1, baselineS: 2, burstS: 2, recoveryS: 2, baselineRatePerS: 10, burstRatePerS: 30 };
 

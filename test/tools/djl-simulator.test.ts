@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { after, describe, test, type TestContext } from 'node:test';
-import { parseSimulatorCli } from './cli-args';
+import { parseSimulatorCli } from '../../tools/djl-simulator/cli-args';
 import {
   DJL_PROFILES,
   formatFloat32Java,
@@ -16,8 +16,8 @@ import {
   startDjlSimulator,
   type DjlSimulator,
   type DjlSimulatorOptions,
-} from './djl-simulator';
-import { WorkerPool, type Scheduler } from './worker-pool';
+} from '../../tools/djl-simulator/djl-simulator';
+import { WorkerPool, type Scheduler } from '../../tools/djl-simulator/worker-pool';
 
 const DIM = 384;
 const MODEL = 'all_MiniLM_L6_v2';
@@ -470,7 +470,7 @@ describe('npm run sim', () => {
   });
 
   test('prints each predictions URL and a CPU_BACKENDS line, and stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/sim/cli.ts', '--port', '0', '--instances', '2', '--profile', 'zero'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tools/djl-simulator/cli.ts', '--port', '0', '--instances', '2', '--profile', 'zero'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let output = '';

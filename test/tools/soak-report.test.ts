@@ -1,7 +1,7 @@
 /** The soak benchmark's arithmetic: VmRSS parsing and growth after warm-up. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseVmRssMiB, renderSoakReport, rssGrowth } from './soak-report';
+import { parseVmRssMiB, renderSoakReport, rssGrowth } from '../../tools/bench/soak-report';
 
 test('VmRSS is read from /proc/<pid>/status in MiB', () => {
   assert.equal(parseVmRssMiB('Name:\tnode\nVmPeak:\t  999 kB\nVmRSS:\t  204800 kB\nThreads:\t11\n'), 200);

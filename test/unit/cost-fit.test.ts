@@ -1,7 +1,7 @@
 /** The per-request cost model `latency = a + b * n`, fitted by least squares over sweep points. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { capacityAt, fitCostModel, type CostPoint } from '../../shared/capacity/cost-fit';
+import { capacityAt, fitCostModel, type CostPoint } from '../../tools/loadtest/cost-fit';
 
 const CPU = { a: 10.8, b: 2.52 } as const;
 const line = (a: number, b: number, sizes: readonly number[]): CostPoint[] => sizes.map((n) => ({ n, latencyMs: a + b * n }));

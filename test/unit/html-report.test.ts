@@ -1,7 +1,7 @@
 /** The report page: charts become inline SVG without a browser, text is escaped, nothing is fetched. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { renderHtmlReport } from '../../shared/report/html-report';
+import { renderHtmlReport } from '../../tools/report/html-report';
 
 describe('html report', () => {
   test('renders tables and a Vega-Lite chart to a self-contained page', async () => {

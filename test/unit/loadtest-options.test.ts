@@ -1,7 +1,7 @@
 /** `npm run loadtest` flags: defaults, dialect detection, and every bad flag reported at once. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseLoadtestArgs, type LoadtestOptions } from '../../shared/capacity/loadtest-options';
+import { parseLoadtestArgs, type LoadtestOptions } from '../../tools/loadtest/loadtest-options';
 
 const DJL = 'http://127.0.0.1:8080/predictions/all_MiniLM_L6_v2';
 const TEI = 'http://10.0.0.7:8080/embed';

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { cheapestMeetingSlo } from '../../shared/capacity/simulation/report';
-import { parseScenario } from '../../shared/capacity/simulation/scenario';
-import { simulateScenario } from '../../shared/capacity/simulation/simulate';
+import { cheapestMeetingSlo } from '../../tools/simulate/report';
+import { parseScenario } from '../../tools/simulate/scenario';
+import { simulateScenario } from '../../tools/simulate/simulate';
 
 const load = (name: string) => simulateScenario(parseScenario(readFileSync(new URL(`../fixtures/scenarios/${name}.json`, import.meta.url), 'utf8')));
 

@@ -1,8 +1,8 @@
 /** The simulator's sanity properties, on small scenarios that run in well under a second each. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ScenarioError, parseScenario } from '../../shared/capacity/simulation/scenario';
-import { simulateScenario } from '../../shared/capacity/simulation/simulate';
+import { ScenarioError, parseScenario } from '../../tools/simulate/scenario';
+import { simulateScenario } from '../../tools/simulate/simulate';
 
 const base = {
   name: 'test',

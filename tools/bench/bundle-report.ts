@@ -1,5 +1,5 @@
 /**
- * The bundle benchmark's figures and results file (test/bench/results/bundle.md). Pure: samples
+ * The bundle benchmark's figures and results file (tools/bench/results/bundle.md). Pure: samples
  * and build facts in, summaries, verdicts and Markdown out.
  */
 import type { ImportMode } from './bundle-probe';

@@ -5,14 +5,14 @@
  * the first `import()` of a CommonJS process, the way the deploy issue measured): a bare Hono
  * handler (the baseline), the embed handler with the fetch transport and with the undici
  * transport, and the warm-up handler. Checks the deploy issue's budget and that the
- * cloud SDKs stay out of the embed handler's cold start. Writes test/bench/results/bundle.{md,json}.
+ * cloud SDKs stay out of the embed handler's cold start. Writes tools/bench/results/bundle.{md,json}.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
-import { apiGatewayV2Event } from '../fixtures/lambda-events';
-import { startDjlSimulator } from '../sim/djl-simulator';
+import { apiGatewayV2Event } from '../../test/fixtures/lambda-events';
+import { startDjlSimulator } from '../djl-simulator/djl-simulator';
 import { buildVariant, prepareVariants, zipSizes, type BuildInfo, type BundleVariant } from './bundle-build';
 import { childEnv, ImportMode, timeImport, traceImport, writeProbes, type ImportSample } from './bundle-probe';
 import {

@@ -53,7 +53,7 @@ export const BURST_USAGE = `Usage: npm run bench:burst -- [options]
 
 Open-loop load on the front door over one simulated DJL cpu instance, stepping from a baseline to
 a burst and back, with and without a GPU overflow tier (one simulated gpu instance). Prints the
-report; writes test/bench/results/burst.{md,json} on a full run at default settings.
+report; writes tools/bench/results/burst.{md,json} on a full run at default settings.
 
   --warmup S          seconds at the baseline rate before measuring (default ${BURST_DEFAULTS.warmupS})
   --baseline S        seconds of baseline (default ${BURST_DEFAULTS.baselineS})

@@ -2,7 +2,7 @@
  * `npm run bench:burst`: open-loop load on the front door stepping from a baseline (40% of one CPU
  * instance's capacity) to a burst (3x it) and back, with and without a GPU overflow tier. Reports
  * latency, errors, 429s and which tier served, per phase; checks the issue's targets; writes
- * test/bench/results/burst.{md,json} on a full run at default settings. Every process it starts is
+ * tools/bench/results/burst.{md,json} on a full run at default settings. Every process it starts is
  * stopped at the end, on failure and on Ctrl-C. Not part of `npm test`.
  */
 import { mkdir, writeFile } from 'node:fs/promises';

@@ -1,5 +1,5 @@
 /**
- * The load generator as its own process: `tsx test/bench/load-generator.ts --url URL [...]`.
+ * The load generator as its own process: `tsx tools/bench/load-generator.ts --url URL [...]`.
  * Prints one JSON {@link LoadResult} on stdout and exits by itself (bounded by time and by request
  * count). Run by the benchmark runner, which also hears, over the IPC channel when there is one,
  * when measuring starts and stops.

@@ -95,7 +95,7 @@ const NUMERIC_FLAGS = {
 type NumericField = keyof typeof NUMERIC_FLAGS;
 
 /** The load generator's `--help` text. */
-export const LOAD_USAGE = `Usage: tsx test/bench/load-generator.ts --url URL [--url URL ...] [options]
+export const LOAD_USAGE = `Usage: tsx tools/bench/load-generator.ts --url URL [--url URL ...] [options]
 
 Closed-loop (or paced) load in DJL's dialect; prints one JSON result on stdout.
 

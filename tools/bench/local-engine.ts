@@ -5,7 +5,7 @@
  * (the engine's own overhead) and a model of all-MiniLM-L6-v2's exact shape with random weights,
  * in float and in the uint8 form the download uses (what the real model costs: it cannot be
  * downloaded here). Also reports the event loop's delay under load, which is what "the server
- * stays responsive" means. Writes test/bench/results/local-engine.{json,md}. Not part of npm test.
+ * stays responsive" means. Writes tools/bench/results/local-engine.{json,md}. Not part of npm test.
  *
  *   npm run bench:local -- [--seconds 5]
  */
@@ -16,7 +16,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { createBatchEncoder } from '../../shared/upstream/local/batch-encoder';
 import { createLocalUpstream } from '../../shared/upstream/local/local-upstream';
-import { buildTinyTokenizerJson, TINY_DIMENSION, TINY_TOKENIZER_CONFIG, writeTinyModel } from '../helpers/tiny-model';
+import { buildTinyTokenizerJson, TINY_DIMENSION, TINY_TOKENIZER_CONFIG, writeTinyModel } from '../../test/helpers/tiny-model';
 import { percentile } from './latency-stats';
 import { readMachineInfo } from './machine-info';
 import { buildMiniLmShapedOnnx, MINILM_SHAPE } from './minilm-shaped-model';

@@ -38,7 +38,7 @@ export function renderNginxConfig(options: NginxConfigOptions): string {
   const servers = options.backends
     .map((backend) => `    server ${backend} max_fails=3 fail_timeout=30s;`)
     .join('\n');
-  return `# Written by test/bench (the seed's Option A plus upstream keep-alive). Do not edit: regenerated per run.
+  return `# Written by tools/bench (the seed's Option A plus upstream keep-alive). Do not edit: regenerated per run.
 daemon off;
 master_process on;
 worker_processes ${options.workerProcesses};

@@ -11,8 +11,8 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Entry points, relative to {@link REPO_ROOT}. */
 export const ENTRY_POINTS = {
   frontDoor: 'functions/server/main.ts',
-  simulator: 'test/sim/cli.ts',
-  loadGenerator: 'test/bench/load-generator.ts',
+  simulator: 'tools/djl-simulator/cli.ts',
+  loadGenerator: 'tools/bench/load-generator.ts',
 } as const;
 
 /** Where results are written. */

@@ -1,5 +1,5 @@
 /**
- * The results file (test/bench/results/dispatch.md): where and how it was measured, the table, the
+ * The results file (tools/bench/results/dispatch.md): where and how it was measured, the table, the
  * front door's own overhead, the target verdicts, and the notes needed to read them. Pure: a
  * {@link BenchReport} in, Markdown out.
  */
@@ -7,7 +7,7 @@ import type { MachineInfo } from './machine-info';
 import { NGINX_UPSTREAM_KEEPALIVE } from './nginx-config';
 import { QUIET_PERCENT } from './quiet-machine';
 import { formatCpu, formatNumber, formatSigned, markdownTable, resultsTable } from './report-table';
-import { DJL_PROFILES } from '../sim/options';
+import { DJL_PROFILES } from '../djl-simulator/options';
 import { THRESHOLDS, type Overhead, type TargetCheck } from './target-checks';
 import {
   findResult, INSTANCES, jobMs, MODERATE_RATE_PER_S, PACED_OFFERED_FRACTION, SETUPS, WORKLOADS, type Cell, type Workload,
@@ -135,14 +135,14 @@ export function renderReport(report: BenchReport): string {
   const cpu = DJL_PROFILES.cpu;
   return `# Dispatch benchmark
 
-Measured by \`npm run bench\` (test/bench/run.ts) on ${report.date}, in ${formatNumber(report.runSeconds)} s, at ${report.revision}.
+Measured by \`npm run bench\` (tools/bench/run.ts) on ${report.date}, in ${formatNumber(report.runSeconds)} s, at ${report.revision}.
 
 - Machine: ${machine.nproc} cores (\`nproc\`), ${machine.cpuModel}, ${machine.os}
 - Node ${machine.node}; nginx: ${machine.nginx}
 - The machine was ${formatNumber(report.machineBusyBefore)}% busy (100 = one core) in the second before the run.
 - Each cell: up to ${settings.quietWaitS} s waiting for other work on the machine to finish (below ${QUIET_PERCENT}% of a core),
   ${settings.warmupS} s warm-up, then ${settings.durationS} s measured; fresh simulators for every workload.
-- Backends: ${INSTANCES} simulated DJL Serving instances (test/sim), \`cpu\` profile (${cpu.workers} workers, ${cpu.baseMs} ms a job + ${cpu.perItemMs} ms a text;
+- Backends: ${INSTANCES} simulated DJL Serving instances (tools/djl-simulator), \`cpu\` profile (${cpu.workers} workers, ${cpu.baseMs} ms a job + ${cpu.perItemMs} ms a text;
   the three together top out at about ${formatNumber(report.physicalLimit)} chunks/s) or \`zero\` (no model cost) for (d).
 
 ## Results

@@ -36,7 +36,7 @@ const DEFAULT_QUIET_WAIT_S = 20;
 export const RUN_USAGE = `Usage: npm run bench -- [options]
 
 Runs every workload against direct, nginx least_conn, a round-robin client pool and the front
-door (all on 127.0.0.1), prints a Markdown table and writes test/bench/results/dispatch.{json,md}.
+door (all on 127.0.0.1), prints a Markdown table and writes tools/bench/results/dispatch.{json,md}.
 
   --duration S     seconds measured per cell (default ${DEFAULT_DURATION_S})
   --warmup S       seconds of load before measuring (default ${DEFAULT_WARMUP_S})

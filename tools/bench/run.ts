@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: direct vs nginx least_conn vs a round-robin client pool vs the front door, on
  * the same machine, the same load generator and the same simulated backends. Prints a Markdown
- * table and writes test/bench/results/dispatch.{json,md}. Every process it starts is stopped at
+ * table and writes tools/bench/results/dispatch.{json,md}. Every process it starts is stopped at
  * the end, on failure and on Ctrl-C. Not part of `npm test`.
  */
 import { rmSync } from 'node:fs';

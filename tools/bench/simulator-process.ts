@@ -2,7 +2,7 @@
  * Simulated DJL instances in their own process, through the simulator's CLI: they answer on
  * 127.0.0.1, ports chosen by the system, and the CLI prints the backend list we parse.
  */
-import type { DjlProfileName } from '../sim/options';
+import type { DjlProfileName } from '../djl-simulator/options';
 import type { ProcessRegistry, TrackedProcess } from './child-processes';
 import { ENTRY_POINTS, REPO_ROOT, tsxCommand } from './repo-paths';
 

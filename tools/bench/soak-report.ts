@@ -1,6 +1,6 @@
 /**
  * The soak benchmark's arithmetic and report: RSS read from /proc, growth after warm-up, and the
- * Markdown written to test/bench/results/soak.md.
+ * Markdown written to tools/bench/results/soak.md.
  */
 import { readFileSync } from 'node:fs';
 

@@ -3,7 +3,7 @@
  * the simulated tier's capacity (three `cpu` DJL simulators in their own process, the front door
  * as `npm start` runs it, the load generator paced at 80% of capacity), sampling the front door's
  * RSS every second. Reports requests, errors and RSS at start, after warm-up and at the end;
- * writes test/bench/results/soak.{md,json} (not for --quick unless --write). Not part of `npm test`.
+ * writes tools/bench/results/soak.{md,json} (not for --quick unless --write). Not part of `npm test`.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';

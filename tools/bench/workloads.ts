@@ -2,7 +2,7 @@
  * What the benchmark compares: the workloads of the issue (and the two variants that make its
  * latency targets measurable), the four setups each one runs against, and the shape of a result.
  */
-import { DJL_PROFILES, type DjlProfileName } from '../sim/options';
+import { DJL_PROFILES, type DjlProfileName } from '../djl-simulator/options';
 import type { LoadResult } from './load-loop';
 
 /** Simulated instances behind nginx, the client pool and the front door. */

@@ -9,7 +9,7 @@ import { createDependencies } from '../../shared/runtime/create-dependencies';
 import { startNodeServer } from '../../shared/runtime/node-server';
 import { createPrometheusTelemetry } from '../../shared/telemetry/prometheus-telemetry';
 import { createUndiciTransport } from '../../shared/upstream/undici-transport';
-import { DJL_PROFILES, startDjlSimulator } from './djl-simulator';
+import { DJL_PROFILES, startDjlSimulator } from '../djl-simulator/djl-simulator';
 
 const INSTANCES = 3;
 

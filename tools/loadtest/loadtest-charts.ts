@@ -1,7 +1,7 @@
 /**
  * The HTML report's content: the summary table and one Vega-Lite chart per metric, every run a
  * colour (or, for the histogram, a column) so URLs compare side by side. Pure: specs with their
- * data inline; shared/report/html-report.ts renders them.
+ * data inline; tools/report/html-report.ts renders them.
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { ReportChart, ReportContent, ReportTable } from '../report/html-report';

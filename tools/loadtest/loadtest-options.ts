@@ -3,8 +3,9 @@
  * reported at once, with what was expected. Pure: argv in, options or problems out.
  */
 import { parseArgs } from 'node:util';
-import { parseBackendList, UpstreamDialect } from '../config/backends';
-import { DEFAULTS } from '../config/config';
+import { parseBackendList } from '../../shared/config/backends';
+import { UpstreamDialect } from '../../shared/core/upstream-dialect';
+import { DEFAULTS } from '../../shared/config/config';
 
 /** The HTTP dialects a load test can speak. */
 export type LoadDialect = Exclude<UpstreamDialect, 'local'>;

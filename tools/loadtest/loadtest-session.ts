@@ -10,7 +10,7 @@ import { type LoadClock, runLoad } from './loadtest-runner';
 import { okLatencies, percentile, type RunSummary, type SeriesPoint, summarizeRun, timeSeries } from './loadtest-stats';
 import { createSender, createTargetUpstream, errorKey } from './loadtest-targets';
 import type { TextSource } from './loadtest-texts';
-import type { HttpTransport } from '../upstream/transport';
+import type { HttpTransport } from '../../shared/upstream/transport';
 
 /** What the session needs from outside: the texts, and the transport every client shares. */
 export interface LoadtestIo {

@@ -3,7 +3,7 @@
  * per-second time series and the latency histogram the report plots. Pure: samples in, figures out.
  */
 import { OK_OUTCOME, type RequestSample, type RunRecord } from './loadtest-runner';
-import { percentile } from '../stats/percentile';
+import { percentile } from '../../shared/stats/percentile';
 
 export interface LatencyStats {
   readonly p50: number;
@@ -57,7 +57,7 @@ const MS_PER_S = 1_000;
 const PERCENTILES = { p50: 0.5, p90: 0.9, p99: 0.99 } as const;
 const NO_LATENCY: LatencyStats = Object.freeze({ p50: Number.NaN, p90: Number.NaN, p99: Number.NaN, mean: Number.NaN, max: Number.NaN });
 
-export { percentile } from '../stats/percentile';
+export { percentile } from '../../shared/stats/percentile';
 
 /** Percentiles, mean and max of `latencies` (any order). */
 export function latencyStats(latencies: ArrayLike<number>): LatencyStats {

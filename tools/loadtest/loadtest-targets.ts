@@ -3,13 +3,13 @@
  * speaks each dialect exactly as the front door does (and checks every answer the same way:
  * one vector of the right length per text).
  */
-import { Tier } from '../config/backends';
-import { createDjlUpstream } from '../upstream/djl-upstream';
-import { createOpenAiUpstream } from '../upstream/openai-upstream';
-import { createTeiUpstream } from '../upstream/tei-upstream';
-import type { HttpTransport } from '../upstream/transport';
-import type { Upstream } from '../upstream/upstream';
-import { isUpstreamError } from '../upstream/upstream-error';
+import { Tier } from '../../shared/core/tier';
+import { createDjlUpstream } from '../../shared/upstream/djl-upstream';
+import { createOpenAiUpstream } from '../../shared/upstream/openai-upstream';
+import { createTeiUpstream } from '../../shared/upstream/tei-upstream';
+import type { HttpTransport } from '../../shared/upstream/transport';
+import type { Upstream } from '../../shared/upstream/upstream';
+import { isUpstreamError } from '../../shared/upstream/upstream-error';
 import type { LoadTarget } from './loadtest-options';
 import type { EmbedSender } from './loadtest-runner';
 

@@ -4,12 +4,12 @@
  * and writes report.json and report.html. Exits 1 when no request was answered well, 2 on bad flags.
  */
 import { readFile } from 'node:fs/promises';
-import { LOADTEST_USAGE, parseLoadtestArgs, type LoadtestOptions } from '../../shared/capacity/loadtest-options';
-import { defaultOutDir, writeLoadtestReports } from '../../shared/capacity/loadtest-output';
-import { createProgressBar } from '../../shared/capacity/loadtest-progress';
-import { formatTextReport } from '../../shared/capacity/loadtest-report';
-import { runLoadtest } from '../../shared/capacity/loadtest-session';
-import { generatedTexts, textsFromLines, type TextSource } from '../../shared/capacity/loadtest-texts';
+import { LOADTEST_USAGE, parseLoadtestArgs, type LoadtestOptions } from './loadtest-options';
+import { defaultOutDir, writeLoadtestReports } from './loadtest-output';
+import { createProgressBar } from './loadtest-progress';
+import { formatTextReport } from './loadtest-report';
+import { runLoadtest } from './loadtest-session';
+import { generatedTexts, textsFromLines, type TextSource } from './loadtest-texts';
 import { createUndiciTransport } from '../../shared/upstream/undici-transport';
 
 async function textSource(options: LoadtestOptions): Promise<TextSource> {

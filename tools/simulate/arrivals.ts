@@ -4,8 +4,8 @@
  * processes (the daily curve by thinning); scheduled bursts take their windows from the
  * production `burstWindows`, the same cron reading the warm-up planner uses.
  */
-import { burstWindows } from '../../warmup/burst-windows';
-import type { Burst, BurstWindow } from '../../warmup/schedule';
+import { burstWindows } from '../../shared/warmup/burst-windows';
+import type { Burst, BurstWindow } from '../../shared/warmup/schedule';
 import { type Rng, deriveRng, exponential, uniform, uniformInt } from './rng';
 import { type LoadComponent, LoadKind, type TextsPerRequest } from './scenario-types';
 

@@ -2,7 +2,7 @@
  * Default instance models and autoscaler settings, from the seed design note (docs: "Autoscaling
  * DJL Embedding Service") unless said otherwise. A scenario overrides any of them.
  */
-import { DISPATCH_DEFAULTS } from '../../config/dispatch-config';
+import { DISPATCH_DEFAULTS } from '../../shared/config/dispatch-config';
 
 /** How one instance of a tier serves: `workers` batches at once, each taking `baseMs + perTextMs * n`. */
 export interface InstanceModel {

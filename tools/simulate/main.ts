@@ -7,10 +7,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cheapestMeetingSlo, formatTable, reportContent, summaryTable } from '../../shared/capacity/simulation/report';
-import { ScenarioError, parseScenario } from '../../shared/capacity/simulation/scenario';
-import { type ScenarioResult, simulateScenario } from '../../shared/capacity/simulation/simulate';
-import { renderHtmlReport } from '../../shared/report/html-report';
+import { cheapestMeetingSlo, formatTable, reportContent, summaryTable } from './report';
+import { ScenarioError, parseScenario } from './scenario';
+import { type ScenarioResult, simulateScenario } from './simulate';
+import { renderHtmlReport } from '../report/html-report';
 
 const USAGE = 'usage: npm run simulate -- --scenario FILE [--scenario FILE2 ...] [--seed N] [--out DIR]';
 

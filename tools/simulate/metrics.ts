@@ -2,8 +2,8 @@
  * What a run measures: every request's latency (or refusal), and a time series sampled every
  * `sampleMs` for the plots. Summaries are computed once at the end.
  */
-import type { Tier } from '../../config/backends';
-import { percentile } from '../../stats/percentile';
+import type { Tier } from '../../shared/core/tier';
+import { percentile } from '../../shared/stats/percentile';
 
 export interface SeriesPoint {
   /** Hours since the start, at the end of the sample. */

@@ -3,7 +3,7 @@
  * ReportTable, and the charts of the HTML report (one colour per policy).
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { ReportChart, ReportContent, ReportTable } from '../../report/html-report';
+import type { ReportChart, ReportContent, ReportTable } from '../report/html-report';
 import type { ScenarioResult } from './simulate';
 
 const COLUMNS = ['policy', 'requests', 'p50 ms', 'p99 ms', 'over SLO', '429s', 'to GPU', 'CPU inst-h', 'GPU inst-h', 'cost $', 'meets SLO'] as const;

@@ -4,13 +4,13 @@
  * warm-up planner every minute. Deterministic: the only randomness is the cold starts, drawn from
  * a stream seeded per policy and tier.
  */
-import { Tier } from '../../config/backends';
-import { OVERFLOW_DEFAULTS } from '../../config/overflow-config';
-import { admissionRefusal } from '../../dispatch/admission';
-import { OverflowPolicy } from '../../dispatch/overflow-policy';
-import type { WarmupMarker } from '../../scaling/scaler';
-import { OverflowReason } from '../../telemetry/telemetry';
-import { isScalingAction, plan } from '../../warmup/plan';
+import { Tier } from '../../shared/core/tier';
+import { OVERFLOW_DEFAULTS } from '../../shared/config/overflow-config';
+import { admissionRefusal } from '../../shared/dispatch/admission';
+import { OverflowPolicy } from '../../shared/dispatch/overflow-policy';
+import type { WarmupMarker } from '../../shared/scaling/scaler';
+import { OverflowReason } from '../../shared/core/dispatch-events';
+import { isScalingAction, plan } from '../../shared/warmup/plan';
 import type { Arrivals } from './arrivals';
 import { type Autoscaler, createAutoscaler } from './autoscalers';
 import { EventQueue } from './event-queue';

@@ -2,8 +2,8 @@
  * A simulation scenario, validated: the span, the SLO, the instance models, the load and the
  * policies to compare. The JSON format is described in the README ("npm run simulate").
  */
-import type { Tier } from '../../config/backends';
-import type { Burst } from '../../warmup/schedule';
+import type { Tier } from '../../shared/core/tier';
+import type { Burst } from '../../shared/warmup/schedule';
 import type { InstanceModel } from './defaults';
 
 /** Request sizes, uniform in [min, max] texts. */

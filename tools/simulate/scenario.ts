@@ -3,9 +3,9 @@
  * of the field and what to write instead. The schedule goes through the production
  * `parseSchedule`, so a schedule that works here works in WARMUP_SCHEDULE and the other way round.
  */
-import { Tier } from '../../config/backends';
-import { DISPATCH_DEFAULTS } from '../../config/dispatch-config';
-import { parseSchedule } from '../../warmup/schedule';
+import { Tier } from '../../shared/core/tier';
+import { DISPATCH_DEFAULTS } from '../../shared/config/dispatch-config';
+import { parseSchedule } from '../../shared/warmup/schedule';
 import { CPU_INSTANCE_DEFAULTS, ECS_DEFAULTS, GPU_INSTANCE_DEFAULTS, HPA_DEFAULTS, type InstanceModel } from './defaults';
 import { FieldReader, type JsonObject } from './json-fields';
 import {

@@ -2,7 +2,8 @@
  * Runs every policy of a scenario on the same arrivals. Pure and deterministic: the result is a
  * function of the scenario and the seed.
  */
-import { WARMUP_DEFAULTS, leadTimeMs } from '../../config/warmup-config';
+import { WARMUP_DEFAULTS } from '../../shared/config/warmup-config';
+import { leadTimeMs } from '../../shared/warmup/lead-time';
 import { generateArrivals } from './arrivals';
 import type { PolicyResult } from './metrics';
 import { runPolicy } from './run-policy';
