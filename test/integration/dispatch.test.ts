@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { DispatchEmbedder } from '../../shared/dispatch/dispatch-embedder';
+import { eventually } from '../helpers/eventually';
 import { post, startFrontDoor, type TestFrontDoor } from '../helpers/front-door';
 import { DJL_PROFILES, type DjlSimulator, simulatedEmbedding, startDjlSimulator } from '../../tools/djl-simulator/djl-simulator';
 
@@ -32,14 +33,13 @@ interface Outcome {
 }
 
 /**
- * `clients` closed-loop clients, each sending `textsPerRequest` distinct texts per request until
- * `durationMs` has passed, checking every vector. Returns every outcome.
+ * `clients` closed-loop clients, each sending `textsPerRequest` distinct texts per request while
+ * `keepGoing()` says so, checking every vector. Returns every outcome.
  */
-async function load(door: TestFrontDoor, clients: number, durationMs: number, textsPerRequest = 1): Promise<Outcome[]> {
+async function loadWhile(door: TestFrontDoor, clients: number, keepGoing: () => boolean, textsPerRequest = 1): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
-  const stopAt = performance.now() + durationMs;
   await Promise.all(Array.from({ length: clients }, async (_, client) => {
-    for (let n = 0; performance.now() < stopAt; n++) {
+    for (let n = 0; keepGoing(); n++) {
       const texts = Array.from({ length: textsPerRequest }, (_, i) => `client ${client} request ${n} text ${i}`);
       const { status, body } = await post(`${door.url}/embed`, { inputs: texts });
       const ok = status === 200 && texts.every((text, i) => body[i]?.[0] === simulatedEmbedding(text, DIM)[0]);
@@ -49,18 +49,27 @@ async function load(door: TestFrontDoor, clients: number, durationMs: number, te
   return outcomes;
 }
 
+/** {@link loadWhile} for `durationMs`. */
+function load(door: TestFrontDoor, clients: number, durationMs: number, textsPerRequest = 1): Promise<Outcome[]> {
+  const stopAt = performance.now() + durationMs;
+  return loadWhile(door, clients, () => performance.now() < stopAt, textsPerRequest);
+}
+
+async function healthyCpuEndpoints(door: TestFrontDoor): Promise<number> {
+  const info = await (await fetch(`${door.url}/info`)).json() as { tiers: { cpu: { healthy: number } } };
+  return info.tiers.cpu.healthy;
+}
+
 /** Waits until the front door's CPU tier has a batch out. */
 async function untilInFlight(door: TestFrontDoor): Promise<void> {
   const cpu = (door.deps.embedder as DispatchEmbedder).tiers.cpu;
-  for (let i = 0; i < 500 && cpu.inFlightBatches === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
-  assert.ok(cpu.inFlightBatches > 0, 'a batch is in flight');
+  await eventually(() => assert.ok(cpu.inFlightBatches > 0, 'a batch is in flight'));
 }
 
 /** Waits until the front door's CPU queue holds at least `texts` texts (requests have arrived). */
 async function untilQueued(door: TestFrontDoor, texts: number): Promise<void> {
   const cpu = (door.deps.embedder as DispatchEmbedder).tiers.cpu;
-  for (let i = 0; i < 500 && cpu.queuedTexts < texts; i++) await new Promise((resolve) => setTimeout(resolve, 5));
-  assert.ok(cpu.queuedTexts >= texts, `queue holds ${cpu.queuedTexts} texts`);
+  await eventually(() => assert.ok(cpu.queuedTexts >= texts, `queue holds ${cpu.queuedTexts} texts`));
 }
 
 const summary = (outcomes: Outcome[]) =>
@@ -124,15 +133,23 @@ describe('dispatch engine over simulated DJL instances', () => {
 
   test('one instance killed under load: zero client errors', async () => {
     await withCluster(3, { ...DJL_PROFILES.cpu }, {}, async (door, sims) => {
-      const running = load(door, 32, 1_500);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      sims[1]!.crash();
+      const killed = sims[1]!;
+      let stopped = false;
+      const running = loadWhile(door, 32, () => !stopped);
+      try {
+        // Killed while it holds requests, so some are cut off mid-flight.
+        await eventually(() => killed.stats.inFlight > 0, { message: 'the instance to hold requests' });
+        killed.crash();
+        // The load keeps going until the front door has taken the instance out.
+        await eventually(async () => assert.equal(await healthyCpuEndpoints(door), 2), { message: 'the killed instance to be taken out' });
+      } finally {
+        stopped = true;
+      }
       const outcomes = await running;
       assert.ok(outcomes.length >= 32, `served ${outcomes.length}`);
       assert.deepEqual(summary(outcomes), { 200: outcomes.length });
       assert.ok(outcomes.every((o) => o.ok));
-      const info = await (await fetch(`${door.url}/info`)).json() as { tiers: { cpu: { healthy: number } } };
-      assert.equal(info.tiers.cpu.healthy, 2, 'the killed instance is out');
+      assert.equal(await healthyCpuEndpoints(door), 2, 'the killed instance is out');
     });
   });
 
@@ -159,7 +176,10 @@ describe('dispatch engine over simulated DJL instances', () => {
   });
 
   test('overload: 429 with Retry-After in each dialect, at once, while admitted work completes', async () => {
-    await withCluster(1, { ...DJL_PROFILES.cpu, workers: 1 }, { QUEUE_MAX_TEXTS: '64', CPU_MAX_INFLIGHT: '1' }, async (door) => {
+    // Each batch takes over half a second, so three refusals in a row beat the queued request on a
+    // loaded machine too (at the CPU profile's ~110 ms a batch, they raced it).
+    const slowBatches = { ...DJL_PROFILES.cpu, workers: 1, baseMs: 500 };
+    await withCluster(1, slowBatches, { QUEUE_MAX_TEXTS: '64', CPU_MAX_INFLIGHT: '1' }, async (door) => {
       const texts = (tag: string) => Array.from({ length: 40 }, (_, i) => `${tag} ${i}`);
       const admitted = post(`${door.url}/embed`, { inputs: texts('first') });
       let queuedDoneAt = Number.POSITIVE_INFINITY;

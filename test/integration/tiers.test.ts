@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { eventually } from '../helpers/eventually';
 import { post, startFrontDoor, type TestFrontDoor } from '../helpers/front-door';
 import { assertPromtoolAccepts, type Exposition, parseExposition, valueOf } from '../helpers/prometheus-text';
 import { DJL_PROFILES, type DjlSimulator, simulatedEmbedding, startDjlSimulator } from '../../tools/djl-simulator/djl-simulator';
@@ -51,8 +52,6 @@ async function withTiers(
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe('tiers over the simulator', () => {
   test('light load stays on CPU; a burst beyond the CPU instance spills to GPU with no error, then returns', async (t) => {
     await withTiers([{}], { OVERFLOW_HOLD_MS: '300' }, async (door, [cpuSim], gpu) => {
@@ -74,8 +73,10 @@ describe('tiers over the simulator', () => {
       assert.ok(byTier.gpu > 0 && byTier.cpu > 0, `served by tier: ${JSON.stringify(byTier)}`);
       assert.ok(gpu.stats.requests > 0);
 
-      // After the hold time, traffic is back on CPU.
-      await sleep(400);
+      // Once the hold time has passed with no spill, traffic is back on CPU.
+      await eventually(async () => assert.equal(valueOf((await metrics(door)).exposition, 'efd_overflow_active'), 0), {
+        message: 'the overflow to end',
+      });
       for (let i = 0; i < 10; i++) assert.equal((await embedOnce(door)).tier, 'cpu');
 
       const { text, exposition } = await metrics(door);
@@ -116,21 +117,24 @@ describe('tiers over the simulator', () => {
     const coldStartMs = 1_500;
     await withTiers([{}, { coldStartMs }], { COLD_PROBE_INTERVAL_MS: '100', SLOW_START_MS: '0' }, async (door, [, coldSim]) => {
       assert.ok(coldSim !== undefined);
-      await sleep(200);
-      const cold = (await metrics(door)).exposition;
-      assert.equal(valueOf(cold, 'efd_endpoints', { tier: 'cpu', state: 'cold' }), 1);
+      // The first probe round finds it cold.
+      const cold = await eventually(async () => {
+        const { exposition } = await metrics(door);
+        assert.equal(valueOf(exposition, 'efd_endpoints', { tier: 'cpu', state: 'cold' }), 1);
+        return exposition;
+      }, { message: 'the first probe to find the instance cold' });
       assert.equal(valueOf(cold, 'efd_endpoints', { tier: 'cpu', state: 'warm' }), 1);
 
       for (let i = 0; i < 20; i++) assert.equal((await embedOnce(door)).status, 200);
       assert.equal(coldSim.stats.requests, 0, 'no client request reached the cold instance');
 
       await coldSim.whenReady();
-      let exposition = cold;
-      for (let i = 0; i < 50 && valueOf(exposition, 'efd_backend_cold_starts_total', { tier: 'cpu' }) !== 1; i++) {
-        await sleep(50);
-        exposition = (await metrics(door)).exposition;
-      }
-      assert.equal(valueOf(exposition, 'efd_backend_cold_starts_total', { tier: 'cpu' }), 1);
+      // The next cold probe sees it answer and records the cold start.
+      const exposition = await eventually(async () => {
+        const current = (await metrics(door)).exposition;
+        assert.equal(valueOf(current, 'efd_backend_cold_starts_total', { tier: 'cpu' }), 1);
+        return current;
+      }, { message: 'the cold start to be recorded' });
       const p50 = valueOf(exposition, 'efd_backend_cold_start_recent_p50_seconds', { tier: 'cpu' }) ?? 0;
       assert.ok(p50 >= 1.4 && p50 < 5, `cold start recorded as ${p50} s`);
       assert.equal(valueOf(exposition, 'efd_endpoints', { tier: 'cpu', state: 'warm' }), 2);
