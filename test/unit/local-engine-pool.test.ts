@@ -11,10 +11,15 @@ import { isLocalModelError } from '../../shared/upstream/local/local-model-error
 import { createLocalUpstream } from '../../shared/upstream/local/local-upstream';
 import { isUpstreamError } from '../../shared/upstream/upstream-error';
 
+/** How long a `meet` batch waits for its partner: far longer than a worker takes to start on a loaded machine. */
+const MEET_TIMEOUT_MS = 10_000;
+
 /**
  * A worker speaking the engine protocol: ready with dimension 2, and for each text the vector
  * (length, worker id). Texts steer it: `crash` exits mid-batch, `slow` takes 300 ms, `fail`
- * reports an inference error. `workerData.modelDir === 'broken'` fails to load; `close` ends it.
+ * reports an inference error, `meet` answers only once another worker of its pool holds a `meet`
+ * batch too (or after MEET_TIMEOUT_MS), so two such batches come back at once only if they ran at
+ * once. `workerData.modelDir === 'broken'` fails to load; `close` ends it.
  */
 const FAKE_WORKER = `
 const { parentPort, workerData, threadId } = require('node:worker_threads');
@@ -26,6 +31,13 @@ if (workerData.modelDir === 'broken') {
     if (job.type === 'close') return parentPort.close();
     if (job.texts.includes('crash')) process.exit(3);
     if (job.texts.includes('fail')) return parentPort.postMessage({ type: 'embed_failed', id: job.id, message: 'fake failure' });
+    if (job.texts.includes('meet')) {
+      const meeting = new Int32Array(workerData.meeting);
+      Atomics.add(meeting, 0, 1);
+      Atomics.notify(meeting, 0);
+      const deadline = Date.now() + ${MEET_TIMEOUT_MS};
+      for (let seen; (seen = Atomics.load(meeting, 0)) < 2 && Date.now() < deadline;) Atomics.wait(meeting, 0, seen, deadline - Date.now());
+    }
     const vectors = Float32Array.from(job.texts.flatMap((text) => [text.length, threadId]));
     setTimeout(() => parentPort.postMessage({ type: 'embedded', id: job.id, vectors, dimension: 2 }, [vectors.buffer]),
       job.texts.includes('slow') ? 300 : 0);
@@ -37,14 +49,20 @@ const spawnFake = (data: unknown): Worker => {
   spawned++;
   return new Worker(FAKE_WORKER, { eval: true, workerData: data });
 };
-const pool = (workers: number, modelDir = 'fake') => createEnginePool({ modelDir, workers, maxTokens: 8, spawn: spawnFake });
+const pool = (workers: number, modelDir = 'fake') => {
+  // One meeting point per pool, shared by its workers (see `meet`).
+  const meeting = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
+  return createEnginePool({ modelDir, workers, maxTokens: 8, spawn: (data) => spawnFake({ ...data, meeting }) });
+};
 
 describe('engine pool', () => {
   test('batches go to free workers in parallel and come back whole', async () => {
     const engine = pool(2);
     try {
       assert.equal(engine.status().state, PoolState.idle, 'nothing starts before it is needed');
-      const [a, b] = await Promise.all([engine.run(['one', 'slow']), engine.run(['three', 'slow'])]);
+      // Each batch waits for the other: on one worker the first would wait out MEET_TIMEOUT_MS and
+      // the two would share a thread id; a fixed delay instead raced the second worker's start.
+      const [a, b] = await Promise.all([engine.run(['one', 'meet']), engine.run(['three', 'meet'])]);
       assert.deepEqual([a.vectors[0], a.vectors[2], b.vectors[0]], [3, 4, 5]);
       assert.notEqual(a.vectors[1], b.vectors[1], 'two batches at once ran on two workers');
       assert.equal(engine.status().state, PoolState.ready);
