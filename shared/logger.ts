@@ -2,7 +2,9 @@
  * Structured JSON logs, one object per line, to stdout (Lambda and Cloud Run collect them as they
  * are). Callers pass fields, never request texts or keys.
  */
-import type { LogLevel } from './config/config';
+/** LOG_LEVEL's values, lowest first; `silent` logs nothing. */
+export const LogLevel = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LogLevel)[number];
 
 export type LogFields = Readonly<Record<string, unknown>>;
 

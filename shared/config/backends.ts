@@ -3,18 +3,7 @@
  * source: `http(s)://` is a static endpoint whose path names its dialect. Later sources (`ecs://`,
  * `cloudrun://`, `dns://`, `local:`) register one parser each in `SOURCE_PARSERS`.
  */
-
-export const UpstreamDialect = {
-  djl: 'djl',
-  tei: 'tei',
-  openai: 'openai',
-  /** The in-process ONNX Runtime engine (`local:`), no HTTP involved. */
-  local: 'local',
-} as const;
-export type UpstreamDialect = (typeof UpstreamDialect)[keyof typeof UpstreamDialect];
-
-export const Tier = { cpu: 'cpu', gpu: 'gpu' } as const;
-export type Tier = (typeof Tier)[keyof typeof Tier];
+import { UpstreamDialect } from '../core/upstream-dialect';
 
 /** One fixed upstream endpoint. `url` is the full inference URL the front door posts to. */
 export interface StaticBackendSpec {

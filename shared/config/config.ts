@@ -11,9 +11,7 @@ import { type LocalEngineConfig, readLocalEngineConfig } from './local-engine-co
 import { readRuntimeConfig, type RuntimeConfig } from './runtime-config';
 import { readSecurityConfig, type SecurityConfig } from './security-config';
 import { readWarmupConfig, type WarmupConfig } from './warmup-config';
-
-export const LogLevel = ['debug', 'info', 'warn', 'error', 'silent'] as const;
-export type LogLevel = (typeof LogLevel)[number];
+import { LogLevel } from '../logger';
 
 export interface Config {
   readonly host: string;

@@ -3,7 +3,7 @@
  * backpressure. Read by `parseConfig` through the same EnvReader, so bad keys are reported with
  * all the others. Defaults are documented in the README's configuration table.
  */
-import type { Tier } from './backends';
+import type { Tier } from '../core/tier';
 import type { EnvReader } from './env-reader';
 import { type OverflowConfig, readOverflowConfig } from './overflow-config';
 

@@ -29,7 +29,6 @@ export const WARMUP_DEFAULTS = {
 
 /** A lead of more than a day would keep a nightly burst's capacity up around the clock. */
 const MAX_LEAD_SECONDS = 86_400;
-const SECOND_MS = 1_000;
 
 /** Reads the WARMUP_* keys; problems go to `read` (reported by `read.finish()`). */
 export function readWarmupConfig(read: EnvReader): WarmupConfig {
@@ -49,20 +48,4 @@ export function readWarmupConfig(read: EnvReader): WarmupConfig {
     leadMarginSeconds: read.int('WARMUP_LEAD_MARGIN_SECONDS', WARMUP_DEFAULTS.leadMarginSeconds, { min: 0, max: MAX_LEAD_SECONDS }),
     fallbackLeadSeconds: read.int('WARMUP_FALLBACK_LEAD_SECONDS', WARMUP_DEFAULTS.fallbackLeadSeconds, { min: 0, max: MAX_LEAD_SECONDS }),
   });
-}
-
-/**
- * How long before a burst its minimum is raised: the configured override, else the measured
- * backend cold-start p95 plus the margin, else the fallback (nothing measured yet).
- */
-export function leadTimeMs(
-  config: Pick<WarmupConfig, 'leadSeconds' | 'leadMarginSeconds' | 'fallbackLeadSeconds'>,
-  measuredP95Ms: number | undefined,
-): number {
-  if (config.leadSeconds !== undefined) return config.leadSeconds * SECOND_MS;
-  // A NaN or negative p95 is a measurement bug, not a cold start: treat it as not measured.
-  if (measuredP95Ms !== undefined && Number.isFinite(measuredP95Ms) && measuredP95Ms >= 0) {
-    return measuredP95Ms + config.leadMarginSeconds * SECOND_MS;
-  }
-  return config.fallbackLeadSeconds * SECOND_MS;
 }

@@ -10,7 +10,7 @@ import type { EndpointSource } from './endpoint-source';
 export async function createEndpointSource(spec: DiscoveredBackendSpec, settings: DiscoveryConfig): Promise<EndpointSource> {
   switch (spec.source) {
     case 'ecs': {
-      const { createEcsClient, createEcsSource } = await import('./ecs-source');
+      const { createEcsClient, createEcsSource } = await import('../aws/ecs-source');
       // Region, credentials and AWS_ENDPOINT_URL_ECS come from the SDK's own environment.
       return createEcsSource({
         client: createEcsClient({}),
@@ -22,7 +22,7 @@ export async function createEndpointSource(spec: DiscoveredBackendSpec, settings
       });
     }
     case 'cloudrun': {
-      const { createCloudRunClient, createCloudRunSource } = await import('./cloud-run-source');
+      const { createCloudRunClient, createCloudRunSource } = await import('../gcp/cloud-run-source');
       const client = await createCloudRunClient(settings.cloudRunApiEndpoint === undefined ? {} : { apiEndpoint: settings.cloudRunApiEndpoint });
       return createCloudRunSource({ client, name: spec.name, path: spec.path });
     }

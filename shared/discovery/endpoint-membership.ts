@@ -3,7 +3,7 @@
  * endpoint keeps its id while it exists; ids are reused from the lowest free number, so metrics
  * labels stay bounded by the most endpoints a tier ever had at once, not by task churn.
  */
-import type { Tier } from '../config/backends';
+import type { Tier } from '../core/tier';
 import type { JoiningEndpoint } from '../dispatch/tier-dispatcher';
 import type { Upstream } from '../upstream/upstream';
 import type { DiscoveredEndpoint } from './endpoint-source';

@@ -3,7 +3,8 @@
  * feeding its tier's endpoints. Built at start (Lambda: at init, so the first discovery overlaps
  * the init phase); the first request waits for the first round only, later ones never wait.
  */
-import type { DiscoveredBackendSpec, Tier } from '../config/backends';
+import type { DiscoveredBackendSpec } from '../config/backends';
+import type { Tier } from '../core/tier';
 import type { DiscoveryConfig } from '../config/discovery-config';
 import type { Scheduler } from '../dispatch/scheduler';
 import type { Logger } from '../logger';

@@ -3,9 +3,9 @@
  * speed. A fast 429 with Retry-After beats a slow timeout, and a bounded queue keeps memory
  * bounded under any load.
  */
-import type { Tier } from '../config/backends';
+import type { Tier } from '../core/tier';
 import { ErrorCode, FrontDoorError } from '../errors';
-import { RejectReason } from '../telemetry/telemetry';
+import { RejectReason } from '../core/dispatch-events';
 import { type Endpoint, EndpointStatus } from './endpoint';
 
 /** Retry-After when nothing better is known. */

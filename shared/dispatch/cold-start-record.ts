@@ -3,7 +3,7 @@
  * their first good answer. The warm-up planner chooses its lead time from the p95.
  */
 import { percentile } from '../stats/percentile';
-import type { ColdStartStats } from '../telemetry/dispatch-snapshot';
+import type { ColdStartStats } from '../core/dispatch-snapshot';
 
 /** Enough for a stable p95 over a day of scale-outs, bounded in memory. */
 export const COLD_START_HISTORY = 64;

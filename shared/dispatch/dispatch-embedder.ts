@@ -5,12 +5,12 @@
  * sooner. Either tier's failure as a whole falls back to the other, so an overflow can only ever
  * end in what the CPU tier alone would have answered (its queue, or a fast 429).
  */
-import { Tier } from '../config/backends';
+import { Tier } from '../core/tier';
 import type { OverflowConfig } from '../config/overflow-config';
 import type { EmbedRequest, EmbedResult, Embedder, EndpointReport, HealthReport } from '../embed/embedder';
 import { ErrorCode, FrontDoorError, isFrontDoorError } from '../errors';
-import type { DispatchSnapshot } from '../telemetry/dispatch-snapshot';
-import { type DispatchEvents, noTelemetry, OverflowReason } from '../telemetry/telemetry';
+import type { DispatchSnapshot } from '../core/dispatch-snapshot';
+import { type DispatchEvents, noDispatchEvents, OverflowReason } from '../core/dispatch-events';
 import { HealthState } from '../upstream/upstream';
 import { EndpointStatus } from './endpoint';
 import { HealthChecker } from './health-checker';
@@ -68,7 +68,7 @@ export function createDispatchEmbedder(options: DispatchEmbedderOptions): Dispat
   if (options.healthIntervalMs > 0) for (const checker of checkers) checker.start();
   let lastOnDemandProbe = Number.NEGATIVE_INFINITY;
   const policy = new OverflowPolicy(options.overflow);
-  const events = options.events ?? noTelemetry;
+  const events = options.events ?? noDispatchEvents;
 
   /** The tier for a request, from both tiers' measured state now. */
   function choose(request: EmbedRequest, now: number): TierChoice {

@@ -3,7 +3,7 @@
  * or reported unhealthy, how fast it has been, how far it has ramped up since it recovered, and
  * its cold starts. Pure bookkeeping: the dispatcher and the health checker feed it events with times.
  */
-import { Warmth } from '../telemetry/dispatch-snapshot';
+import { Warmth } from '../core/warmth';
 import type { Upstream } from '../upstream/upstream';
 import { HealthState } from '../upstream/upstream';
 import { UpstreamFailure, type UpstreamError } from '../upstream/upstream-error';

@@ -10,9 +10,9 @@
  * needed to spill for `holdMs`. The CPU tier then stays busy at the resume level and only the excess
  * goes to the GPU, instead of all traffic flapping between the tiers.
  */
-import { Tier } from '../config/backends';
+import { Tier } from '../core/tier';
 import type { OverflowConfig } from '../config/overflow-config';
-import { OverflowReason } from '../telemetry/telemetry';
+import { OverflowReason } from '../core/dispatch-events';
 
 /** What the policy knows about the CPU tier when a request arrives. */
 export interface CpuTierSignals {

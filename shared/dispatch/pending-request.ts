@@ -3,7 +3,7 @@
  * embedded once), the vectors gathered so far, and its one promise. It settles exactly once:
  * with every vector in input order, or with the first error that dooms it.
  */
-import type { Tier } from '../config/backends';
+import type { Tier } from '../core/tier';
 import type { EmbedResult } from '../embed/embedder';
 import type { FrontDoorError } from '../errors';
 

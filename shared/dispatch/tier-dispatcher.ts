@@ -6,12 +6,12 @@
  * budget; batches a backend refuses are split until the bad text is found, so one request's bad
  * text never fails another's.
  */
-import type { Tier } from '../config/backends';
+import type { Tier } from '../core/tier';
 import type { EmbedRequest, EmbedResult } from '../embed/embedder';
 import { ErrorCode, FrontDoorError } from '../errors';
 import type { Logger } from '../logger';
-import type { TierSnapshot } from '../telemetry/dispatch-snapshot';
-import { type DispatchEvents, noTelemetry, RejectReason } from '../telemetry/telemetry';
+import type { TierSnapshot } from '../core/dispatch-snapshot';
+import { type DispatchEvents, noDispatchEvents, RejectReason } from '../core/dispatch-events';
 import { HealthState, type Upstream } from '../upstream/upstream';
 import { isUpstreamError, UpstreamError, UpstreamFailure } from '../upstream/upstream-error';
 import { admissionRefusal, estimateDrainMs, unavailableError } from './admission';
@@ -82,7 +82,7 @@ export class TierDispatcher {
   };
 
   constructor(private readonly options: TierDispatcherOptions) {
-    this.events = options.events ?? noTelemetry;
+    this.events = options.events ?? noDispatchEvents;
     this.backendLoad = new BackendLoad(options.policy.loadWindowMs);
     const seenAt = options.scheduler.now();
     this.endpoints = options.upstreams.map((upstream) => new Endpoint(upstream, options.policy, seenAt, this.onColdStartEnd));

@@ -2,9 +2,9 @@
  * The embedding service the HTTP routes call: texts in, vectors out, in input order. The routes
  * neither know nor care how many backends, tiers or batches stand behind it.
  */
-import type { Tier } from '../config/backends';
-import type { DispatchSnapshot } from '../telemetry/dispatch-snapshot';
-import type { OverflowReason } from '../telemetry/telemetry';
+import type { Tier } from '../core/tier';
+import type { DispatchSnapshot } from '../core/dispatch-snapshot';
+import type { OverflowReason } from '../core/dispatch-events';
 import type { EndpointHealth } from '../upstream/upstream';
 
 export interface EmbedRequest {

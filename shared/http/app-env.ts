@@ -5,7 +5,7 @@ import type { Dialect } from '../dialects/dialect';
 import type { ModelNames } from '../dialects/model-names';
 import type { EmbedResult, Embedder } from '../embed/embedder';
 import type { Logger } from '../logger';
-import type { WarmupRunner } from '../runtime/warmup-runner';
+import type { WarmupRunner } from '../warmup/run-warmup';
 import type { Telemetry } from '../telemetry/telemetry';
 import type { KeyCaller } from '../security/key-guard';
 

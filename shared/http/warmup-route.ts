@@ -10,7 +10,7 @@
 import type { Hono } from 'hono';
 import { parseJsonBody } from '../dialects/read-texts';
 import { ErrorCode, FrontDoorError } from '../errors';
-import type { WarmupRunner } from '../runtime/warmup-runner';
+import type { WarmupRunner } from '../warmup/run-warmup';
 import type { AppContext, AppEnv } from './app-env';
 
 export const WARMUP_ROUTE = 'POST /warmup';

@@ -3,9 +3,10 @@
  * dispatch engine. Entry points call this once at module scope and hand the result to
  * `createApp`.
  */
-import { type DiscoveredBackendSpec, isDiscoveredSpec, type Tier } from '../config/backends';
+import { type DiscoveredBackendSpec, isDiscoveredSpec } from '../config/backends';
+import type { Tier } from '../core/tier';
 import type { Config } from '../config/config';
-import { needsIdToken, withIdToken } from '../discovery/cloud-run-auth';
+import { needsIdToken, withIdToken } from '../gcp/cloud-run-auth';
 import type { EndpointSource } from '../discovery/endpoint-source';
 import { loadTierDiscovery } from '../discovery/load-tier-discovery';
 import { createDispatchEmbedder } from '../dispatch/dispatch-embedder';
@@ -17,7 +18,7 @@ import { createLogger, type Logger } from '../logger';
 import { createFrontDoorColdStart } from '../telemetry/front-door-cold-start';
 import { noTelemetry, type Telemetry } from '../telemetry/telemetry';
 import { createTierUpstreams, createUpstream, type LocalUpstreamFactory } from '../upstream/create-upstreams';
-import type { DispatchSnapshot } from '../telemetry/dispatch-snapshot';
+import type { DispatchSnapshot } from '../core/dispatch-snapshot';
 import type { HttpTransport } from '../upstream/transport';
 import type { Upstream } from '../upstream/upstream';
 
@@ -172,7 +173,7 @@ export function createDependencies(config: Config, options: DependencyOptions): 
     runtime: options.runtime,
     close: async () => {
       await embedder.close();
-      await Promise.all([...upstreams.cpu, ...upstreams.gpu].map((upstream) => upstream.close?.()));
+      await Promise.all([...upstreams.cpu, ...upstreams.gpu].map(async (upstream) => upstream.close?.()));
       await options.transport.close();
     },
   };

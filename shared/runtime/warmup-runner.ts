@@ -3,19 +3,10 @@
  * on first use, loading the cloud SDKs only then), its tiers' endpoints and measured cold starts.
  * The scheduled function, `npm run warmup` and `POST /warmup` all run it.
  */
-import type { Tier } from '../config/backends';
+import type { Tier } from '../core/tier';
 import { createScalers, type TierScaler } from '../warmup/create-scalers';
-import { runWarmup, type WarmupRunResult } from '../warmup/run-warmup';
+import { runWarmup, type WarmupRunner } from '../warmup/run-warmup';
 import type { Dependencies } from './create-dependencies';
-
-export interface WarmupRequest {
-  readonly dryRun: boolean;
-  /** Epoch ms to plan for instead of now. */
-  readonly at?: number;
-  readonly write: (line: string) => void;
-}
-
-export type WarmupRunner = (request: WarmupRequest) => Promise<WarmupRunResult>;
 
 /**
  * Warming may take this long in all: a Lambda warm-up function's timeout should exceed it (see

@@ -13,9 +13,10 @@
  * pattern, bounded by the app). Status, tier and reasons are plain properties: searchable in Logs
  * Insights, free. Request ids, keys and texts never reach this sink (see telemetry.ts).
  */
-import type { Tier } from '../config/backends';
+import type { Tier } from '../core/tier';
 import { namespaceProblem } from '../config/runtime-config';
-import type { BatchRecord, FrontDoorColdStart, OverflowReason, RejectReason, RequestRecord, Telemetry } from './telemetry';
+import type { FrontDoorColdStart, RequestRecord, Telemetry } from './telemetry';
+import type { BatchRecord, OverflowReason, RejectReason } from '../core/dispatch-events';
 
 /** The EMF units this sink uses (a subset of CloudWatch's StandardUnit list). */
 export const EmfUnit = { milliseconds: 'Milliseconds', count: 'Count' } as const;

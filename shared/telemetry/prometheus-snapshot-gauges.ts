@@ -5,8 +5,9 @@
  * snapshot leaves no stale series behind.
  */
 import { Gauge, type Registry } from 'prom-client';
-import { Tier } from '../config/backends';
-import { Warmth, type DispatchSnapshot } from './dispatch-snapshot';
+import { Tier } from '../core/tier';
+import type { DispatchSnapshot } from '../core/dispatch-snapshot';
+import { Warmth } from '../core/warmth';
 
 const TIERS = Object.values(Tier);
 const WARMTH_STATES = Object.values(Warmth);

@@ -5,10 +5,11 @@
  * prefix and Prometheus conventions: `_total` counters, durations in seconds.
  */
 import { collectDefaultMetrics, Counter, exponentialBuckets, Gauge, Histogram, Registry } from 'prom-client';
-import { Tier } from '../config/backends';
-import type { DispatchSnapshot } from './dispatch-snapshot';
+import { Tier } from '../core/tier';
+import type { DispatchSnapshot } from '../core/dispatch-snapshot';
 import { registerSnapshotGauges } from './prometheus-snapshot-gauges';
-import { OverflowReason, RejectReason, type Telemetry } from './telemetry';
+import type { Telemetry } from './telemetry';
+import { OverflowReason, RejectReason } from '../core/dispatch-events';
 
 const PREFIX = 'efd_';
 const MS_PER_SECOND = 1_000;

@@ -1,5 +1,6 @@
 /** Builds one Upstream per configured backend, picking the client by the backend's dialect. */
-import { type BackendSpec, isDiscoveredSpec, type LocalBackendSpec, type StaticBackendSpec, type Tier } from '../config/backends';
+import { type BackendSpec, isDiscoveredSpec, type LocalBackendSpec, type StaticBackendSpec } from '../config/backends';
+import type { Tier } from '../core/tier';
 import type { Config } from '../config/config';
 import { type Logger, silentLogger } from '../logger';
 import { createDjlUpstream } from './djl-upstream';

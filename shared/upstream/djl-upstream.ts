@@ -4,7 +4,8 @@
  * `{"code", "type", "message"}` on a connection DJL then closes, and a `/ping` whose body (not its
  * status) says whether the model is ready.
  */
-import { UpstreamDialect, type Tier } from '../config/backends';
+import { UpstreamDialect } from '../core/upstream-dialect';
+import type { Tier } from '../core/tier';
 import type { HttpTransport } from './transport';
 import { type EndpointHealth, HealthState, type Upstream, type UpstreamCall } from './upstream';
 import { assertVectors, postEmbedJson, tryParseJson } from './upstream-http';

@@ -2,7 +2,8 @@
  * Client for OpenAI-compatible embedding servers (vLLM, TEI's /v1 route, Infinity, OpenAI itself):
  * `POST .../embeddings` with `{"input": [...], "model"}`, `data[].embedding` back by `index`.
  */
-import { UpstreamDialect, type Tier } from '../config/backends';
+import { UpstreamDialect } from '../core/upstream-dialect';
+import type { Tier } from '../core/tier';
 import type { HttpTransport } from './transport';
 import type { EndpointHealth, Upstream, UpstreamCall } from './upstream';
 import { assertVectors, postEmbedJson, probeForOk } from './upstream-http';

@@ -2,7 +2,8 @@
  * Client for Hugging Face text-embeddings-inference: `POST /embed` with `{"inputs": [...]}`,
  * nested vectors back, errors as `{"error", "error_type"}`, health at `GET /health`.
  */
-import { UpstreamDialect, type Tier } from '../config/backends';
+import { UpstreamDialect } from '../core/upstream-dialect';
+import type { Tier } from '../core/tier';
 import type { HttpTransport } from './transport';
 import type { EndpointHealth, Upstream, UpstreamCall } from './upstream';
 import { assertVectors, postEmbedJson, probeForOk } from './upstream-http';

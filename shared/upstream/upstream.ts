@@ -2,7 +2,8 @@
  * The one interface every backend speaks through, whatever its API (DJL Serving, TEI,
  * OpenAI-compatible, or the in-process engine).
  */
-import type { Tier, UpstreamDialect } from '../config/backends';
+import type { UpstreamDialect } from '../core/upstream-dialect';
+import type { Tier } from '../core/tier';
 
 export interface UpstreamCall {
   /** Forwarded as x-request-id so backend logs join ours. */

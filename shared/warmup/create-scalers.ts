@@ -3,7 +3,8 @@
  * DNS names have nothing to scale). SDKs load lazily, as for discovery, and one client per cloud
  * is shared by every entry (a deliberate per-call cache, built once per warm-up run or process).
  */
-import { type DiscoveredBackendSpec, isDiscoveredSpec, Tier } from '../config/backends';
+import { type DiscoveredBackendSpec, isDiscoveredSpec } from '../config/backends';
+import { Tier } from '../core/tier';
 import type { Config } from '../config/config';
 import type { Scaler } from '../scaling/scaler';
 
@@ -22,8 +23,8 @@ export async function createScalers(config: Config): Promise<TierScaler[]> {
     if (spec.source === 'ecs') {
       aws ??= (async () => {
         const [{ createEcsClient }, { createAutoScalingClient, createEcsScaler }] = await Promise.all([
-          import('../discovery/ecs-source'),
-          import('../scaling/ecs-scaler'),
+          import('../aws/ecs-source'),
+          import('../aws/ecs-scaler'),
         ]);
         // Region, credentials and AWS_ENDPOINT_URL_ECS / _APPLICATION_AUTO_SCALING come from the SDK's environment.
         const ecs = createEcsClient({});
@@ -34,8 +35,8 @@ export async function createScalers(config: Config): Promise<TierScaler[]> {
     } else if (spec.source === 'cloudrun') {
       cloudRun ??= (async () => {
         const [{ createCloudRunClient }, { createCloudRunScaler }] = await Promise.all([
-          import('../discovery/cloud-run-source'),
-          import('../scaling/cloud-run-scaler'),
+          import('../gcp/cloud-run-source'),
+          import('../gcp/cloud-run-scaler'),
         ]);
         const endpoint = config.discovery.cloudRunApiEndpoint;
         const client = await createCloudRunClient(endpoint === undefined ? {} : { apiEndpoint: endpoint });

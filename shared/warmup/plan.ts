@@ -20,7 +20,7 @@
  *
  * Idempotent: applying the actions and planning again at the same time gives no scaling action.
  */
-import type { Tier } from '../config/backends';
+import type { Tier } from '../core/tier';
 import type { ServiceCapacity, WarmupMarker } from '../scaling/scaler';
 import { burstWindows } from './burst-windows';
 import type { Burst, BurstWindow } from './schedule';
@@ -37,7 +37,7 @@ export interface PlanInput {
   /** Epoch milliseconds. */
   readonly now: number;
   readonly bursts: readonly Burst[];
-  /** How long before a burst its minimum is raised (see leadTimeMs in warmup-config.ts). */
+  /** How long before a burst its minimum is raised (see lead-time.ts). */
   readonly leadMs: number;
   readonly targets: readonly WarmupTarget[];
 }

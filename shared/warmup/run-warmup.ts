@@ -4,8 +4,9 @@
  * apply it: scaling actions through the scalers, then `warm` actions on every endpoint of the
  * tier. Stateless: what a raise must undo later is kept on the service itself (the marker).
  */
-import { Tier } from '../config/backends';
-import { leadTimeMs, type WarmupConfig } from '../config/warmup-config';
+import { Tier } from '../core/tier';
+import type { WarmupConfig } from '../config/warmup-config';
+import { leadTimeMs } from './lead-time';
 import type { Scheduler } from '../dispatch/scheduler';
 import type { Upstream } from '../upstream/upstream';
 import type { TierScaler } from './create-scalers';
@@ -45,6 +46,17 @@ export interface WarmupRunResult {
   /** Services whose capacity could not be read (they were left out of the plan). */
   readonly unreadable: readonly { target: string; error: string }[];
 }
+
+/** One warm-up run as `POST /warmup`, `npm run warmup` and the scheduled function ask for it. */
+export interface WarmupRequest {
+  readonly dryRun: boolean;
+  /** Epoch ms to plan for instead of now. */
+  readonly at?: number;
+  readonly write: (line: string) => void;
+}
+
+/** Runs the warm-up over a process's dependencies (shared/runtime/warmup-runner.ts builds one). */
+export type WarmupRunner = (request: WarmupRequest) => Promise<WarmupRunResult>;
 
 export async function runWarmup(options: WarmupRunOptions): Promise<WarmupRunResult> {
   const { scheduler, write } = options;

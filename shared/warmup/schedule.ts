@@ -17,7 +17,7 @@
  * A cron that fires every few minutes keeps firing through both passes of a repeated hour, as UTC
  * time moves on.
  */
-import { Tier } from '../config/backends';
+import { Tier } from '../core/tier';
 import { cronSyntaxProblem } from './cron-syntax';
 
 /** One scheduled burst, as written in `WARMUP_SCHEDULE` (validated). */
@@ -114,7 +114,7 @@ function parseBurst(item: unknown, index: number): { burst: Burst | undefined; p
   if (typeof cron !== 'string') {
     problem('"cron" is missing; set a 5-field cron expression such as "0 2 * * *" (02:00 every day)');
   } else {
-    const cronProblem = checkCron(cron, timezoneOk ? timezone : 'UTC');
+    const cronProblem = checkCron(cron);
     if (cronProblem !== undefined) problem(cronProblem);
   }
 
@@ -150,7 +150,7 @@ function parseBurst(item: unknown, index: number): { burst: Burst | undefined; p
 }
 
 /** Why the cron expression is not usable, or undefined when it is. */
-function checkCron(cron: string, timezone: string): string | undefined {
+function checkCron(cron: string): string | undefined {
   const fields = cron.trim().split(/\s+/).filter((field) => field !== '');
   if (fields.length !== CRON_FIELD_COUNT) {
     return `"cron" ${JSON.stringify(cron)} has ${fields.length} field${fields.length === 1 ? '' : 's'}; expected 5 ` +

@@ -105,11 +105,10 @@ export class FakeAws {
 
   /** Listens on 127.0.0.1, port 0. */
   static async start(): Promise<FakeAws> {
-    let fake: FakeAws | undefined;
     const server = createServer((req, res) => {
-      fake?.handle(req, res).catch((error: unknown) => send(res, 500, { __type: 'InternalFailure', message: String(error) }));
+      fake.handle(req, res).catch((error: unknown) => send(res, 500, { __type: 'InternalFailure', message: String(error) }));
     });
-    fake = new FakeAws(server);
+    const fake = new FakeAws(server);
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     return fake;

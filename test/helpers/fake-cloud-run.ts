@@ -77,13 +77,12 @@ export class FakeCloudRun {
 
   /** Listens on 127.0.0.1, port 0. */
   static async start(): Promise<FakeCloudRun> {
-    let fake: FakeCloudRun | undefined;
     const server = createServer((req, res) => {
-      fake?.handle(req, res).catch((error: unknown) => {
+      fake.handle(req, res).catch((error: unknown) => {
         res.writeHead(500).end(String(error));
       });
     });
-    fake = new FakeCloudRun(server);
+    const fake = new FakeCloudRun(server);
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     return fake;

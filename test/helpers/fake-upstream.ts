@@ -2,7 +2,7 @@
  * An Upstream whose batches the test answers by hand: each call waits until the test resolves
  * or rejects it, so batching, ordering and failure handling can be checked step by step.
  */
-import type { Tier } from '../../shared/config/backends';
+import type { Tier } from '../../shared/core/tier';
 import { type EndpointHealth, HealthState, type Upstream, type UpstreamCall } from '../../shared/upstream/upstream';
 import type { UpstreamError } from '../../shared/upstream/upstream-error';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { needsIdToken, withIdToken } from '../../shared/discovery/cloud-run-auth';
+import { needsIdToken, withIdToken } from '../../shared/gcp/cloud-run-auth';
 import { createFetchTransport } from '../../shared/upstream/fetch-transport';
 import { isUpstreamError } from '../../shared/upstream/upstream-error';
 

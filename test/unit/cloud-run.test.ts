@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { ServicesClient } from '@google-cloud/run';
 import { OAuth2Client } from 'google-auth-library';
-import { createCloudRunClient, createCloudRunSource } from '../../shared/discovery/cloud-run-source';
+import { createCloudRunClient, createCloudRunSource } from '../../shared/gcp/cloud-run-source';
 import { DiscoveryError } from '../../shared/discovery/endpoint-source';
-import { createCloudRunScaler, WarmupAnnotation } from '../../shared/scaling/cloud-run-scaler';
+import { createCloudRunScaler, WarmupAnnotation } from '../../shared/gcp/cloud-run-scaler';
 import { ScalingError } from '../../shared/scaling/scaler';
 import { CloudRunFault, FakeCloudRun, type FakeService } from '../helpers/fake-cloud-run';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import type { ECSClient } from '@aws-sdk/client-ecs';
-import { createEcsScaler, WARMUP_TAG } from '../../shared/scaling/ecs-scaler';
+import { createEcsScaler, WARMUP_TAG } from '../../shared/aws/ecs-scaler';
 import { type Scaler, ScalingError } from '../../shared/scaling/scaler';
 import { FakeAws, type FakeService } from '../helpers/fake-aws';
 

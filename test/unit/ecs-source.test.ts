@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { DescribeTasksCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import { DiscoveryError } from '../../shared/discovery/endpoint-source';
-import { createEcsSource } from '../../shared/discovery/ecs-source';
+import { createEcsSource } from '../../shared/aws/ecs-source';
 import { FakeAws, TEST_CREDENTIALS } from '../helpers/fake-aws';
 
 const CLUSTER = 'embed';

@@ -77,7 +77,7 @@ describe('Lambda bundle', () => {
     assert.ok(eager.has('hono/aws-lambda'), 'the static graph was walked');
     assert.deepEqual([...eager].filter((name) => LAZY_ONLY.test(name)), []);
     // Control: the walk does see a static SDK import where there is one.
-    assert.ok((await packagesLoadedEagerly('../../shared/discovery/ecs-source.ts')).has('@aws-sdk/client-ecs'));
+    assert.ok((await packagesLoadedEagerly('../../shared/aws/ecs-source.ts')).has('@aws-sdk/client-ecs'));
   });
 
   test('control: the engine worker does reach them', async () => {

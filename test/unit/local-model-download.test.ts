@@ -97,7 +97,7 @@ describe('model download', () => {
     for (const [path, data] of Object.entries(FILES)) assert.deepEqual(await readFile(join(dir, path)), data);
     assert.deepEqual(hub.requests, ['/acme/tiny/resolve/abc123/onnx/model.onnx', '/cdn/onnx/model.onnx', '/acme/tiny/resolve/abc123/tokenizer.json']);
     const screen = written.join('');
-    assert.match(screen, /^\rdownloading acme\/tiny \(2 files\) from 127\.0\.0\.1:\d+ \[-{30}\]   0% 0\.0\/0\.2 MB/);
+    assert.match(screen, /^\rdownloading acme\/tiny \(2 files\) from 127\.0\.0\.1:\d+ \[-{30}\] {3}0% 0\.0\/0\.2 MB/);
     assert.match(screen, /\[#{30}\] 100% 0\.2\/0\.2 MB\n$/);
   });
 

@@ -8,7 +8,7 @@ import type { AppEnv } from '../../shared/http/app-env';
 import { errorResponse, toFrontDoorError } from '../../shared/http/error-response';
 import { METRICS_ROUTE, registerMetricsRoute, type MetricsSource } from '../../shared/http/metrics-route';
 import { silentLogger } from '../../shared/logger';
-import type { TierSnapshot } from '../../shared/telemetry/dispatch-snapshot';
+import type { TierSnapshot } from '../../shared/core/dispatch-snapshot';
 import { createPrometheusTelemetry } from '../../shared/telemetry/prometheus-telemetry';
 
 const EMPTY_TIER: TierSnapshot = {

@@ -1,7 +1,7 @@
 /** The Prometheus sink: every series exists, events move them, gauges follow the snapshot, promtool accepts the text. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { DispatchSnapshot, EndpointSnapshot, TierSnapshot } from '../../shared/telemetry/dispatch-snapshot';
+import type { DispatchSnapshot, EndpointSnapshot, TierSnapshot } from '../../shared/core/dispatch-snapshot';
 import { createPrometheusTelemetry } from '../../shared/telemetry/prometheus-telemetry';
 import { assertPromtoolAccepts, parseExposition as parse, valueOf } from '../helpers/prometheus-text';
 

@@ -5,11 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Tier } from '../../shared/config/backends';
+import type { Tier } from '../../shared/core/tier';
 import { createDispatchEmbedder } from '../../shared/dispatch/dispatch-embedder';
 import { TierDispatcher, type TierPolicy } from '../../shared/dispatch/tier-dispatcher';
 import { silentLogger } from '../../shared/logger';
-import { type DispatchEvents, noTelemetry, type OverflowReason } from '../../shared/telemetry/telemetry';
+import { noTelemetry } from '../../shared/telemetry/telemetry';
+import type { DispatchEvents, OverflowReason } from '../../shared/core/dispatch-events';
 import { type EndpointHealth, HealthState } from '../../shared/upstream/upstream';
 import { UpstreamError, UpstreamFailure } from '../../shared/upstream/upstream-error';
 import { FakeScheduler, settle } from '../helpers/fake-scheduler';

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { leadTimeMs } from '../../shared/config/warmup-config';
+import { leadTimeMs } from '../../shared/warmup/lead-time';
 import type { ServiceCapacity } from '../../shared/scaling/scaler';
 import {
   describeAction, isScalingAction, plan, type ScalingAction, type WarmupAction, type WarmupTarget,

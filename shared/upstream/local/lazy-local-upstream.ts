@@ -4,7 +4,9 @@
  * and the engine's code out of the startup of every runtime that does not use it (the Lambda
  * handler: see `npm run bench:bundle`).
  */
-import { UpstreamDialect, type LocalBackendSpec, type Tier } from '../../config/backends';
+import type { LocalBackendSpec } from '../../config/backends';
+import { UpstreamDialect } from '../../core/upstream-dialect';
+import type { Tier } from '../../core/tier';
 import type { Config } from '../../config/config';
 import type { Logger } from '../../logger';
 import { type EndpointHealth, HealthState, type Upstream } from '../upstream';

@@ -3,7 +3,8 @@
  * servers, so the embedder batches, balances and fails over to it like to any backend. This
  * module imports nothing heavy: ONNX Runtime and the tokenizer load inside the worker threads.
  */
-import { UpstreamDialect, type Tier } from '../../config/backends';
+import { UpstreamDialect } from '../../core/upstream-dialect';
+import type { Tier } from '../../core/tier';
 import { type Logger, silentLogger } from '../../logger';
 import { type EndpointHealth, HealthState, type Upstream, type UpstreamCall } from '../upstream';
 import { isUpstreamError, UpstreamError, UpstreamFailure } from '../upstream-error';

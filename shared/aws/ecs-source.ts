@@ -5,8 +5,8 @@
  * lazy `import()`, so the SDK is never loaded unless an ECS source is configured.
  */
 import { DescribeTasksCommand, ECSClient, paginateListTasks, type Task } from '@aws-sdk/client-ecs';
-import { type DiscoveredEndpoint, DiscoveryError, type EndpointSource } from './endpoint-source';
-import { awsErrorName, awsHttpStatus, describeAwsError } from '../aws-error';
+import { type DiscoveredEndpoint, DiscoveryError, type EndpointSource } from '../discovery/endpoint-source';
+import { awsErrorName, awsHttpStatus, describeAwsError } from './aws-error';
 
 /** AWS rejects a DescribeTasks call naming more task ids than this. */
 export const DESCRIBE_TASKS_MAX_IDS = 100;

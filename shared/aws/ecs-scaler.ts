@@ -17,8 +17,8 @@ import {
   UntagResourceCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
-import { type Scaler, ScalingError, type ServiceCapacity, type WarmupMarker } from './scaler';
-import { describeAwsError } from '../aws-error';
+import { type Scaler, ScalingError, type ServiceCapacity, type WarmupMarker } from '../scaling/scaler';
+import { describeAwsError } from './aws-error';
 
 /** Tag keys of the warm-up marker; both must be present and numeric to count as a marker. */
 export const WARMUP_TAG = {

@@ -4,8 +4,9 @@
  * warm-up marker in two service annotations so a later, stateless run knows what to restore.
  */
 import type { ServicesClient } from '@google-cloud/run';
-import { type CloudRunService, describeCloudRunError } from '../discovery/cloud-run-source';
-import { type Scaler, type ServiceCapacity, ScalingError, type WarmupMarker } from './scaler';
+import type { CloudRunService } from './cloud-run-source';
+import { describeCloudRunError } from './cloud-run-error';
+import { type Scaler, type ServiceCapacity, ScalingError, type WarmupMarker } from '../scaling/scaler';
 
 /** Annotation keys for the marker; the domain prefix keeps them apart from Google's `run.googleapis.com/*`. */
 export const WarmupAnnotation = {

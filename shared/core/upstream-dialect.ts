@@ -1,0 +1,9 @@
+/** The API a backend speaks, which decides how a batch is sent to it and its answer read. */
+export const UpstreamDialect = {
+  djl: 'djl',
+  tei: 'tei',
+  openai: 'openai',
+  /** The in-process ONNX Runtime engine (`local:`), no HTTP involved. */
+  local: 'local',
+} as const;
+export type UpstreamDialect = (typeof UpstreamDialect)[keyof typeof UpstreamDialect];
