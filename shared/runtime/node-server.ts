@@ -5,7 +5,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
-import type { Hono } from 'hono';
 import type { Logger } from '../logger';
 
 export interface NodeServerOptions {
@@ -38,7 +37,12 @@ const TIMEOUT_CHECKS_PER_TIMEOUT = 4;
 // Longer than typical load balancer idle timeouts (60 s on ALB) would race them; shorter wastes sockets.
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
-export async function startNodeServer(app: Hono<any>, options: NodeServerOptions): Promise<RunningServer> {
+/** What the server needs of the app: Hono's fetch, with the Node request/response as its env. */
+export interface FetchApp {
+  fetch(request: Request, env: unknown): Response | Promise<Response>;
+}
+
+export async function startNodeServer(app: FetchApp, options: NodeServerOptions): Promise<RunningServer> {
   let inFlight = 0;
   let draining = false;
   let shutdownPromise: Promise<void> | undefined;

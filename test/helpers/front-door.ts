@@ -67,5 +67,4 @@ export const numberedTexts = (count: number, prefix = 'text'): string[] =>
   Array.from({ length: count }, (_, index) => `${prefix}-${index}`);
 
 /** A response's JSON body, typed loosely for assertions. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const readJson = async (response: Response): Promise<any> => response.json();

@@ -23,7 +23,7 @@ describe('Cloud Run ID tokens', () => {
   test('every request carries the token for the audience; the client is loaded once', async () => {
     const audiences: string[] = [];
     let loads = 0;
-    const transport = withIdToken(createFetchTransport(), 'https://djl-abc-ew.a.run.app', async (audience) => {
+    const transport = withIdToken(createFetchTransport(), 'https://djl-abc-ew.a.run.app', async () => {
       loads++;
       return { getRequestHeaders: async (forUrl?: string) => {
         audiences.push(forUrl ?? '');
