@@ -39,22 +39,3 @@ const ignore = (): void => {};
 
 /** Reports nothing (tests, tools). */
 export const noTelemetry: Telemetry = { ...noDispatchEvents, requestDone: ignore, frontDoorColdStart: ignore };
-
-/** Sends every event to each sink in turn. */
-export function combineTelemetry(sinks: readonly Telemetry[]): Telemetry {
-  if (sinks.length === 1 && sinks[0] !== undefined) return sinks[0];
-  const each = <K extends keyof Telemetry>(key: K) => ((...args: unknown[]) => {
-    for (const sink of sinks) (sink[key] as (...a: unknown[]) => void)(...args);
-  }) as Telemetry[K];
-  return {
-    batchDone: each('batchDone'),
-    queueWait: each('queueWait'),
-    retry: each('retry'),
-    ejection: each('ejection'),
-    rejected: each('rejected'),
-    overflow: each('overflow'),
-    backendColdStart: each('backendColdStart'),
-    requestDone: each('requestDone'),
-    frontDoorColdStart: each('frontDoorColdStart'),
-  };
-}
