@@ -8,11 +8,12 @@ import { parseListeningLine } from '../../tools/bench/front-door-process';
 import { percentile, summarizeLatencies } from '../../tools/bench/latency-stats';
 import { parseLoadResultLine } from '../../tools/bench/load-generator-process';
 import type { LoadResult } from '../../tools/bench/load-loop';
-import { LOAD_PLAN_DEFAULTS, LoadPlanError, loadPlanArgs, parseLoadPlan, type LoadPlan } from '../../tools/bench/load-plan';
+import { LOAD_PLAN_DEFAULTS, loadPlanArgs, parseLoadPlan, type LoadPlan } from '../../tools/bench/load-plan';
 import { renderNginxConfig } from '../../tools/bench/nginx-config';
 import { parseMachineBusy, parseProcStat } from '../../tools/bench/process-cpu';
 import { formatCpu, formatErrors, formatNumber, markdownTable, resultsTable } from '../../tools/bench/report-table';
-import { parseRunOptions, RunUsageError } from '../../tools/bench/run-options';
+import { parseRunOptions } from '../../tools/bench/run-options';
+import { expectRun, UsageError } from '../../tools/cli/command-line';
 import { parseBackendsLine } from '../../tools/bench/simulator-process';
 import { checkTargets, overheadVsDirect } from '../../tools/bench/target-checks';
 import { CHUNK_CHARS, chunkText, requestBody } from '../../tools/bench/texts';
@@ -112,39 +113,39 @@ describe('generated texts', () => {
 describe('load plan flags', () => {
   test('the runner\'s flags read back as the same plan', () => {
     const plan: LoadPlan = { ...LOAD_PLAN_DEFAULTS, urls: ['http://127.0.0.1:1/p', 'http://127.0.0.1:2/p'], clients: 4, intervalMs: 776.5 };
-    assert.deepEqual(parseLoadPlan(loadPlanArgs(plan)), plan);
+    assert.deepEqual(expectRun(parseLoadPlan(loadPlanArgs(plan))), plan);
   });
 
   test('every bad flag is reported at once', () => {
-    assert.throws(() => parseLoadPlan(['--url', 'ftp://x', '--clients', '0', '--duration', '0']), (error: unknown) => {
-      assert.ok(error instanceof LoadPlanError);
+    assert.throws(() => expectRun(parseLoadPlan(['--url', 'ftp://x', '--clients', '0', '--duration', '0'])), (error: unknown) => {
+      assert.ok(error instanceof UsageError);
       assert.match(error.message, /--url: expected an http\(s\) URL/);
-      assert.match(error.message, /--clients: expected an integer >= 1, got "0"/);
-      assert.match(error.message, /--duration: expected a number above 0/);
+      assert.match(error.message, /--clients: expected a whole number >= 1, got "0"/);
+      assert.match(error.message, /--duration: expected a number > 0/);
       return true;
     });
-    assert.throws(() => parseLoadPlan([]), /at least one target URL/);
+    assert.throws(() => expectRun(parseLoadPlan([])), /at least one target URL/);
   });
 });
 
 describe('runner flags', () => {
   test('--only takes ids and letters; --quick shortens cells and does not overwrite results', () => {
-    const options = parseRunOptions(['--only', 'a,c', '--quick']);
+    const options = expectRun(parseRunOptions(['--only', 'a,c', '--quick']));
     assert.deepEqual(options.workloads.map((workload) => workload.id), ['a', 'c', 'c-paced']);
     assert.equal(options.durationS, 3);
     assert.equal(options.writeResults, false);
-    const full = parseRunOptions([]);
+    const full = expectRun(parseRunOptions([]));
     assert.equal(full.workloads.length, 6);
     assert.equal(full.durationS, 10);
     assert.equal(full.writeResults, true);
-    assert.equal(parseRunOptions(['--duration', '5', '--quick']).durationS, 5);
+    assert.equal(expectRun(parseRunOptions(['--duration', '5', '--quick'])).durationS, 5);
   });
 
   test('bad flags are all named', () => {
-    assert.throws(() => parseRunOptions(['--only', 'e', '--duration', 'x']), (error: unknown) => {
-      assert.ok(error instanceof RunUsageError);
+    assert.throws(() => expectRun(parseRunOptions(['--only', 'e', '--duration', 'x'])), (error: unknown) => {
+      assert.ok(error instanceof UsageError);
       assert.match(error.message, /--only: expected workloads among a, b, c, c-paced, d, d-moderate, got "e"/);
-      assert.match(error.message, /--duration: expected a number of seconds above 0, got "x"/);
+      assert.match(error.message, /--duration: expected a number > 0, got "x"/);
       return true;
     });
   });

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { cpuBetween } from '../../tools/bench/burst-cpu';
-import { BurstUsageError, parseBurstOptions } from '../../tools/bench/burst-options';
+import { parseBurstOptions } from '../../tools/bench/burst-options';
+import { expectRun, UsageError } from '../../tools/cli/command-line';
 import { headerFields, parseServerTiming, type RequestRecord } from '../../tools/bench/burst-record';
 import { renderBurstReport, type BurstReport } from '../../tools/bench/burst-report';
 import { nonZeroCounters, sampleValue } from '../../tools/bench/burst-setup';
@@ -29,8 +30,8 @@ describe('open-loop schedule', () => {
       ...LOAD_PLAN_DEFAULTS, urls: ['http://127.0.0.1:1/embed'], rateSteps: [{ ratePerS: 39.68, durationS: 5 }, { ratePerS: 297.6, durationS: 10 }],
       dialect: 'tei', record: true,
     };
-    assert.deepEqual(parseLoadPlan(loadPlanArgs(plan)), plan);
-    assert.throws(() => parseLoadPlan(['--url', 'http://x/', '--step', '5', '--body', 'xml']), /--step: expected RATE:SECONDS[\s\S]*--body: expected djl or tei/);
+    assert.deepEqual(expectRun(parseLoadPlan(loadPlanArgs(plan))), plan);
+    assert.throws(() => expectRun(parseLoadPlan(['--url', 'http://x/', '--step', '5', '--body', 'xml'])), /--step: expected RATE:SECONDS[\s\S]*--body: expected djl, tei/);
   });
 
   test('phases run back to back, warm-up first at the baseline rate', () => {
@@ -132,15 +133,15 @@ describe('the rest', () => {
   });
 
   test('flags: --env pairs, --quick and reshaping runs do not write the results', () => {
-    const options = parseBurstOptions(['--env', 'OVERFLOW_WAIT_MS=30', '--env', 'OVERFLOW_RESUME_WAIT_MS=15']);
+    const options = expectRun(parseBurstOptions(['--env', 'OVERFLOW_WAIT_MS=30', '--env', 'OVERFLOW_RESUME_WAIT_MS=15']));
     assert.deepEqual(options.env, { OVERFLOW_WAIT_MS: '30', OVERFLOW_RESUME_WAIT_MS: '15' });
     assert.equal(options.writeResults, false);
-    assert.equal(parseBurstOptions([]).writeResults, true);
-    assert.equal(parseBurstOptions(['--quiet-wait', '0']).writeResults, true);
-    assert.equal(parseBurstOptions(['--quick']).burstS, 4);
-    assert.throws(() => parseBurstOptions(['--env', 'lower=1', '--only', 'both', '--burst', '0']), (error: unknown) => {
-      assert.ok(error instanceof BurstUsageError);
-      for (const problem of [/--env: expected KEY=VALUE/, /--only: expected with-gpu or without-gpu/, /--burst: expected a number above 0/]) {
+    assert.equal(expectRun(parseBurstOptions([])).writeResults, true);
+    assert.equal(expectRun(parseBurstOptions(['--quiet-wait', '0'])).writeResults, true);
+    assert.equal(expectRun(parseBurstOptions(['--quick'])).burstS, 4);
+    assert.throws(() => expectRun(parseBurstOptions(['--env', 'lower=1', '--only', 'both', '--burst', '0'])), (error: unknown) => {
+      assert.ok(error instanceof UsageError);
+      for (const problem of [/--env: expected KEY=VALUE/, /--only: expected with-gpu, without-gpu/, /--burst: expected a number > 0/]) {
         assert.match(error.message, problem);
       }
       return true;

@@ -9,6 +9,7 @@ import http, { type IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { after, describe, test, type TestContext } from 'node:test';
 import { parseSimulatorCli } from '../../tools/djl-simulator/cli-args';
+import { expectRun } from '../../tools/cli/command-line';
 import {
   DJL_PROFILES,
   formatFloat32Java,
@@ -461,15 +462,15 @@ describe('cost model', () => {
 
 describe('npm run sim', () => {
   test('flags give consecutive ports and the profile; bad flags are all reported', () => {
-    const plan = parseSimulatorCli(['--profile', 'gpu', '--port', '9001', '--instances', '3', '--workers', '4']);
+    const plan = expectRun(parseSimulatorCli(['--profile', 'gpu', '--port', '9001', '--instances', '3', '--workers', '4']));
     assert.deepEqual(plan.instances.map((options) => options.port), [9001, 9002, 9003]);
     assert.equal(plan.instances[0]?.workers, 4);
     assert.equal(plan.instances[0]?.baseMs, DJL_PROFILES.gpu.baseMs);
     assert.throws(
-      () => parseSimulatorCli(['--profile', 'tpu', '--instances', 'x', '--error-rate', '2']),
+      () => expectRun(parseSimulatorCli(['--profile', 'tpu', '--instances', 'x', '--error-rate', '2'])),
       (error: Error) => /--profile/.test(error.message) && /--instances/.test(error.message) && /--error-rate/.test(error.message),
     );
-    assert.throws(() => parseSimulatorCli(['--nope']), /nope/);
+    assert.throws(() => expectRun(parseSimulatorCli(['--nope'])), /nope/);
   });
 
   test('prints each predictions URL and a CPU_BACKENDS line, and stops on SIGTERM', async () => {

@@ -22,6 +22,7 @@ import {
 import { readMachineInfo } from './machine-info';
 import { formatMs } from './report-table';
 import { REPO_ROOT, RESULTS_DIR } from './repo-paths';
+import { exitUnlessRun, parseCommandLine } from '../cli/command-line';
 
 /**
  * Fresh processes per variant and way: enough for a stable median and a p90 that is not the
@@ -50,24 +51,25 @@ const FIRST_REQUEST_EVENTS = {
   }),
 } as const;
 
-/**
- * `--node=PATH`: the Node.js that imports the bundles (default: this one). Lambda runs nodejs22.x:
- * `npm run bench:bundle -- --node=$(npx --yes node@22 -p process.execPath)`.
- */
-function parseNode(argv: readonly string[]): string {
-  const arg = argv.find((item) => item.startsWith('--node='));
-  if (arg === undefined) return process.execPath;
-  const node = arg.slice('--node='.length);
-  if (node === '') throw new Error('--node needs the path of a node executable');
-  return node;
-}
+const USAGE = `Usage: npm run bench:bundle -- [--rounds N] [--node PATH]
 
-function parseRounds(argv: readonly string[]): number {
-  const arg = argv.find((item) => item.startsWith('--rounds='));
-  if (arg === undefined) return DEFAULT_ROUNDS;
-  const rounds = Number(arg.slice('--rounds='.length));
-  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got ${arg}`);
-  return rounds;
+Builds each Lambda bundle as a deploy does and times its import plus first request; writes
+tools/bench/results/bundle.{md,json}.
+
+  --rounds N    imports timed per variant and way (default ${DEFAULT_ROUNDS})
+  --node PATH   the Node.js that imports the bundles (default: this one). Lambda runs nodejs22.x:
+                npm run bench:bundle -- --node=$(npx --yes node@22 -p process.execPath)
+  --help        this text`;
+
+const FLAGS = { rounds: { type: 'string' }, node: { type: 'string' } } as const;
+
+/** `--rounds` and `--node`, or the end of the process with the usage. */
+function parseBundleOptions(argv: readonly string[]): { rounds: number; node: string } {
+  return exitUnlessRun(parseCommandLine({ flags: FLAGS }, argv, (flags) => {
+    const node = flags.string('node');
+    if (node === '') flags.problems.push('--node: needs the path of a node executable');
+    return { rounds: flags.number('rounds', { integer: true, min: 1 }) ?? DEFAULT_ROUNDS, node: node || process.execPath };
+  }), USAGE);
 }
 
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -123,8 +125,7 @@ function toVariantReport(
 }
 
 async function main(): Promise<void> {
-  const rounds = parseRounds(process.argv.slice(2));
-  const node = parseNode(process.argv.slice(2));
+  const { rounds, node } = parseBundleOptions(process.argv.slice(2));
   const nodeVersion = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
   const startedAt = new Date();
   const workDir = mkdtempSync(join(tmpdir(), 'bench-bundle-'));

@@ -2,12 +2,11 @@
  * `npm run bench:burst -- [options]`: the burst benchmark's flags, parsed and checked in one place;
  * every bad flag is reported at once.
  */
-import { parseArgs } from 'node:util';
+import { type CommandLine, parseCommandLine } from '../cli/command-line';
 import { BURST_SETUPS, type BurstSetupId } from './burst-targets';
 
 /** What the burst benchmark will do. */
 export interface BurstOptions {
-  readonly help: boolean;
   readonly warmupS: number;
   readonly baselineS: number;
   readonly burstS: number;
@@ -25,12 +24,6 @@ export interface BurstOptions {
   readonly recordsDir: string | undefined;
   /** Only a full run at default settings replaces the committed results, unless `--write`. */
   readonly writeResults: boolean;
-}
-
-/** Bad flags; `message` lists every one. */
-export class BurstUsageError extends Error {
-  override readonly name = 'BurstUsageError';
-  readonly code = 'BENCH_BURST_USAGE';
 }
 
 /** Defaults, and the shorter `--quick` shape (recovery still outlasts OVERFLOW_HOLD_MS's 3 s). */
@@ -86,21 +79,10 @@ const FLAGS = {
   records: { type: 'string' },
   quick: { type: 'boolean' },
   write: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 /** Flags that change what is measured: a run with any of them does not replace the results. */
 const SHAPING_FLAGS = ['warmup', 'baseline', 'burst', 'recovery', 'baseline-load', 'burst-load', 'env', 'only', 'client-timeout-ms', 'quick'] as const;
-
-function positive(raw: string | undefined, flag: string, fallback: number, problems: string[], allowZero: boolean): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    problems.push(`--${flag}: expected a number${allowZero ? ' >= 0' : ' above 0'}, got "${raw}"`);
-    return fallback;
-  }
-  return value;
-}
 
 /** `KEY=VALUE` pairs into an object; bad ones go to `problems`. */
 export function parseEnvPairs(pairs: readonly string[], problems: string[]): Record<string, string> {
@@ -117,35 +99,28 @@ export function parseEnvPairs(pairs: readonly string[], problems: string[]): Rec
   return env;
 }
 
-/** Parses the flags; throws {@link BurstUsageError} listing every bad one. */
-export function parseBurstOptions(argv: readonly string[]): BurstOptions {
-  let values;
-  try {
-    values = parseArgs({ args: [...argv], options: FLAGS, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    throw new BurstUsageError(`${(error as Error).message}\n\n${BURST_USAGE}`);
-  }
-  const problems: string[] = [];
-  const quick = values.quick === true;
-  const shape = quick ? BURST_DEFAULTS.quick : BURST_DEFAULTS;
-  const only = values.only;
-  const setup = only === undefined ? undefined : SETUP_FLAGS[only];
-  if (only !== undefined && setup === undefined) problems.push(`--only: expected ${Object.keys(SETUP_FLAGS).join(' or ')}, got "${only}"`);
-  const options: BurstOptions = {
-    help: values.help === true,
-    warmupS: positive(values.warmup, 'warmup', shape.warmupS, problems, true),
-    baselineS: positive(values.baseline, 'baseline', shape.baselineS, problems, false),
-    burstS: positive(values.burst, 'burst', shape.burstS, problems, false),
-    recoveryS: positive(values.recovery, 'recovery', shape.recoveryS, problems, false),
-    baselineLoad: positive(values['baseline-load'], 'baseline-load', BURST_DEFAULTS.baselineLoad, problems, false),
-    burstLoad: positive(values['burst-load'], 'burst-load', BURST_DEFAULTS.burstLoad, problems, false),
-    env: parseEnvPairs(values.env ?? [], problems),
-    setups: setup === undefined ? (Object.keys(BURST_SETUPS) as BurstSetupId[]) : [setup],
-    clientTimeoutMs: positive(values['client-timeout-ms'], 'client-timeout-ms', BURST_DEFAULTS.clientTimeoutMs, problems, false),
-    quietWaitS: positive(values['quiet-wait'], 'quiet-wait', BURST_DEFAULTS.quietWaitS, problems, true),
-    recordsDir: values.records,
-    writeResults: values.write === true || SHAPING_FLAGS.every((flag) => values[flag] === undefined),
-  };
-  if (problems.length > 0) throw new BurstUsageError(`Invalid flags:\n  ${problems.join('\n  ')}\n\n${BURST_USAGE}`);
-  return options;
+/** Parses the flags; every bad one is reported at once. */
+export function parseBurstOptions(argv: readonly string[]): CommandLine<BurstOptions> {
+  return parseCommandLine({ flags: FLAGS }, argv, (flags) => {
+    const quick = flags.flag('quick');
+    const shape = quick ? BURST_DEFAULTS.quick : BURST_DEFAULTS;
+    const only = flags.choice('only', Object.keys(SETUP_FLAGS));
+    const setup = only === undefined ? undefined : SETUP_FLAGS[only];
+    const seconds = (flag: 'warmup' | 'quiet-wait', fallback: number): number => flags.number(flag, { min: 0 }) ?? fallback;
+    const positive = (flag: keyof typeof FLAGS, fallback: number): number => flags.number(flag, { above: 0 }) ?? fallback;
+    return {
+      warmupS: seconds('warmup', shape.warmupS),
+      baselineS: positive('baseline', shape.baselineS),
+      burstS: positive('burst', shape.burstS),
+      recoveryS: positive('recovery', shape.recoveryS),
+      baselineLoad: positive('baseline-load', BURST_DEFAULTS.baselineLoad),
+      burstLoad: positive('burst-load', BURST_DEFAULTS.burstLoad),
+      env: parseEnvPairs(flags.strings('env'), flags.problems),
+      setups: setup === undefined ? (Object.keys(BURST_SETUPS) as BurstSetupId[]) : [setup],
+      clientTimeoutMs: positive('client-timeout-ms', BURST_DEFAULTS.clientTimeoutMs),
+      quietWaitS: seconds('quiet-wait', BURST_DEFAULTS.quietWaitS),
+      recordsDir: flags.string('records'),
+      writeResults: flags.flag('write') || SHAPING_FLAGS.every((flag) => !flags.has(flag)),
+    };
+  });
 }

@@ -9,7 +9,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { ProcessRegistry } from './child-processes';
 import { cpuBetween } from './burst-cpu';
-import { BURST_USAGE, BurstUsageError, parseBurstOptions, type BurstOptions } from './burst-options';
+import { BURST_USAGE, parseBurstOptions, type BurstOptions } from './burst-options';
+import { exitUnlessRun } from '../cli/command-line';
 import { renderBurstReport, type BurstReport, type BurstSetupResult } from './burst-report';
 import { runBurstSetup } from './burst-setup';
 import { MEASURED_PHASES, phaseSpans, phaseStats, rateSteps, timeline, timeSplits, type BurstShape, type PhaseSpan } from './burst-stats';
@@ -19,7 +20,6 @@ import { waitForQuietMachine } from './quiet-machine';
 import { REPO_ROOT, RESULTS_DIR } from './repo-paths';
 import { physicalLimit } from './workloads';
 
-const EXIT_USAGE = 2;
 const EXIT_FAILURE = 1;
 /** Exit codes after a signal, as shells report them (128 + signal number). */
 const EXIT_ON_SIGNAL = { SIGINT: 130, SIGTERM: 143 } as const;
@@ -109,18 +109,7 @@ const skipped = (setup: BurstSetupId, reason: string): BurstSetupResult => ({
 });
 
 async function main(): Promise<void> {
-  let options;
-  try {
-    options = parseBurstOptions(process.argv.slice(2));
-  } catch (error) {
-    if (!(error instanceof BurstUsageError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    process.exit(EXIT_USAGE);
-  }
-  if (options.help) {
-    process.stdout.write(BURST_USAGE);
-    return;
-  }
+  const options = exitUnlessRun(parseBurstOptions(process.argv.slice(2)), BURST_USAGE);
   const startedAt = performance.now();
   const date = new Date().toISOString();
   const capacity = physicalLimit('cpu', 1);

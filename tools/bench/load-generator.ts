@@ -5,10 +5,10 @@
  * when measuring starts and stops.
  */
 import { LOAD_EVENTS } from './load-events';
-import { LOAD_USAGE, LoadPlanError, parseLoadPlan } from './load-plan';
+import { LOAD_USAGE, parseLoadPlan } from './load-plan';
+import { exitUnlessRun } from '../cli/command-line';
 import { runLoad } from './load-loop';
 
-const EXIT_USAGE = 2;
 const EXIT_FAILURE = 1;
 /** Past warm-up, window and drain, a last margin before the process gives up on itself. */
 const SAFETY_MARGIN_MS = 10_000;
@@ -19,19 +19,7 @@ function announce(event: string): void {
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(LOAD_USAGE);
-    return;
-  }
-  let plan;
-  try {
-    plan = parseLoadPlan(argv);
-  } catch (error) {
-    if (!(error instanceof LoadPlanError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    process.exit(EXIT_USAGE);
-  }
+  const plan = exitUnlessRun(parseLoadPlan(process.argv.slice(2)), LOAD_USAGE);
   const budgetMs = (plan.warmupS + plan.durationS) * MS_PER_S + plan.drainMs + SAFETY_MARGIN_MS;
   setTimeout(() => {
     process.stderr.write(`load generator: still running after ${budgetMs} ms; giving up\n`);

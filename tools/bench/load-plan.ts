@@ -3,7 +3,7 @@
  * with {@link loadPlanArgs}, the child reads them back with {@link parseLoadPlan}, so the two
  * cannot drift apart.
  */
-import { parseArgs } from 'node:util';
+import { type CommandLine, parseCommandLine } from '../cli/command-line';
 
 /** One cell's load: who sends what, how fast, for how long. */
 export interface LoadPlan {
@@ -71,12 +71,6 @@ export const LOAD_PLAN_DEFAULTS = {
 } as const satisfies Omit<LoadPlan, 'urls'>;
 
 const MS_PER_S = 1_000;
-
-/** Bad flags; `message` lists every one. */
-export class LoadPlanError extends Error {
-  override readonly name = 'LoadPlanError';
-  readonly code = 'BENCH_LOAD_USAGE';
-}
 
 type NonNumericField = 'rateSteps' | 'dialect' | 'record';
 
@@ -154,57 +148,41 @@ export function loadPlanArgs(plan: LoadPlan): string[] {
   return args;
 }
 
-/** Reads a load plan from flags; throws {@link LoadPlanError} listing every bad flag. */
-export function parseLoadPlan(argv: readonly string[]): LoadPlan {
-  const options = {
-    url: { type: 'string', multiple: true },
-    step: { type: 'string', multiple: true },
-    body: { type: 'string' },
-    record: { type: 'boolean' },
-    ...Object.fromEntries(Object.values(NUMERIC_FLAGS).map(({ flag }) => [flag, { type: 'string' }])),
-  } as const;
-  let values: Record<string, string | string[] | boolean | undefined>;
-  try {
-    values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    throw new LoadPlanError(`${(error as Error).message}\n\n${LOAD_USAGE}`);
-  }
-  const problems: string[] = [];
-  const urls = Array.isArray(values.url) ? values.url : [];
-  if (urls.length === 0) problems.push('--url: at least one target URL is needed');
-  for (const url of urls) {
-    if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) problems.push(`--url: expected an http(s) URL, got "${url}"`);
-  }
-  const numbers: Partial<Record<NumericField, number>> = {};
-  for (const [field, { flag, integer, min }] of Object.entries(NUMERIC_FLAGS)) {
-    const raw = values[flag];
-    if (typeof raw !== 'string') continue;
-    const value = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min) {
-      const bound = min === Number.MIN_VALUE ? 'above 0' : `>= ${min}`;
-      problems.push(`--${flag}: expected ${integer ? 'an integer' : 'a number'} ${bound}, got "${raw}"`);
-      continue;
+const FLAGS = {
+  url: { type: 'string', multiple: true },
+  step: { type: 'string', multiple: true },
+  body: { type: 'string' },
+  record: { type: 'boolean' },
+  ...(Object.fromEntries(Object.values(NUMERIC_FLAGS).map(({ flag }) => [flag, { type: 'string' }])) as
+    Record<(typeof NUMERIC_FLAGS)[NumericField]['flag'], { readonly type: 'string' }>),
+} as const;
+
+/** Reads a load plan from flags; every bad flag is reported at once. */
+export function parseLoadPlan(argv: readonly string[]): CommandLine<LoadPlan> {
+  return parseCommandLine({ flags: FLAGS }, argv, (flags) => {
+    const urls = flags.strings('url');
+    if (urls.length === 0) flags.problems.push('--url: at least one target URL is needed');
+    for (const url of urls) {
+      if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) flags.problems.push(`--url: expected an http(s) URL, got "${url}"`);
     }
-    numbers[field as NumericField] = value;
-  }
-  const rateSteps: RateStep[] = [];
-  for (const raw of Array.isArray(values.step) ? values.step : []) {
-    const step = parseStep(raw);
-    if (step === undefined) problems.push(`--step: expected RATE:SECONDS, both above 0, got "${raw}"`);
-    else rateSteps.push(step);
-  }
-  const dialect = values.body ?? LOAD_PLAN_DEFAULTS.dialect;
-  const isDialect = (value: unknown): value is LoadDialect => LOAD_DIALECTS.includes(value as LoadDialect);
-  if (!isDialect(dialect)) problems.push(`--body: expected ${LOAD_DIALECTS.join(' or ')}, got "${String(dialect)}"`);
-  if (problems.length > 0 || !isDialect(dialect)) {
-    throw new LoadPlanError(`Invalid flags:\n  ${problems.join('\n  ')}\n\n${LOAD_USAGE}`);
-  }
-  return Object.freeze({
-    ...LOAD_PLAN_DEFAULTS,
-    ...numbers,
-    urls: Object.freeze([...urls]),
-    rateSteps: Object.freeze(rateSteps),
-    dialect,
-    record: values.record === true,
+    const numbers: Partial<Record<NumericField, number>> = {};
+    for (const [field, { flag, integer, min }] of Object.entries(NUMERIC_FLAGS)) {
+      const value = flags.number(flag, min === Number.MIN_VALUE ? { integer, above: 0 } : { integer, min });
+      if (value !== undefined) numbers[field as NumericField] = value;
+    }
+    const rateSteps: RateStep[] = [];
+    for (const raw of flags.strings('step')) {
+      const step = parseStep(raw);
+      if (step === undefined) flags.problems.push(`--step: expected RATE:SECONDS, both above 0, got "${raw}"`);
+      else rateSteps.push(step);
+    }
+    return Object.freeze({
+      ...LOAD_PLAN_DEFAULTS,
+      ...numbers,
+      urls: Object.freeze([...urls]),
+      rateSteps: Object.freeze(rateSteps),
+      dialect: flags.choice('body', LOAD_DIALECTS) ?? LOAD_PLAN_DEFAULTS.dialect,
+      record: flags.flag('record'),
+    });
   });
 }

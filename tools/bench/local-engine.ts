@@ -18,6 +18,7 @@ import { createBatchEncoder } from '../../shared/upstream/local/batch-encoder';
 import { createLocalUpstream } from '../../shared/upstream/local/local-upstream';
 import { buildTinyTokenizerJson, TINY_DIMENSION, TINY_TOKENIZER_CONFIG, writeTinyModel } from '../../test/helpers/tiny-model';
 import { percentile } from './latency-stats';
+import { exitUnlessRun, parseCommandLine } from '../cli/command-line';
 import { readMachineInfo } from './machine-info';
 import { buildMiniLmShapedOnnx, MINILM_SHAPE } from './minilm-shaped-model';
 import { RESULTS_DIR } from './repo-paths';
@@ -42,12 +43,16 @@ interface Cell {
   readonly eventLoopDelayP99Ms: number;
 }
 
-function parseSeconds(args: readonly string[]): number {
-  const at = args.indexOf('--seconds');
-  if (at < 0) return DEFAULT_SECONDS;
-  const value = Number(args[at + 1]);
-  if (!Number.isFinite(value) || value <= 0) throw new Error('--seconds takes a positive number');
-  return value;
+const USAGE = `Usage: npm run bench:local -- [--seconds S]
+
+Throughput of the in-process engine on this machine; writes tools/bench/results/local-engine.{json,md}.
+
+  --seconds S   seconds measured per row (default ${DEFAULT_SECONDS})
+  --help        this text`;
+
+function parseSeconds(argv: readonly string[]): number {
+  return exitUnlessRun(parseCommandLine({ flags: { seconds: { type: 'string' } } }, argv, (flags) =>
+    flags.number('seconds', { above: 0 }) ?? DEFAULT_SECONDS), USAGE);
 }
 
 /** Closed-loop calls of `textsPerCall` distinct chunks for `durationMs`, after a warm-up. */

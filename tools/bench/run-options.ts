@@ -2,12 +2,11 @@
  * `npm run bench -- [options]`: the runner's flags, parsed and checked in one place; every bad
  * flag is reported at once.
  */
-import { parseArgs } from 'node:util';
+import { type CommandLine, parseCommandLine } from '../cli/command-line';
 import { WORKLOAD_IDS, WORKLOADS, type Workload } from './workloads';
 
 /** What the runner will do. */
 export interface RunOptions {
-  readonly help: boolean;
   /** Seconds measured per cell. */
   readonly durationS: number;
   /** Seconds of load before each cell's window. */
@@ -18,12 +17,6 @@ export interface RunOptions {
   readonly workloads: readonly Workload[];
   /** Where results go; `--quick` runs do not overwrite the committed results unless asked. */
   readonly writeResults: boolean;
-}
-
-/** Bad flags; `message` lists every one. */
-export class RunUsageError extends Error {
-  override readonly name = 'RunUsageError';
-  readonly code = 'BENCH_RUN_USAGE';
 }
 
 const DEFAULT_DURATION_S = 10;
@@ -55,18 +48,7 @@ const FLAGS = {
   'quiet-wait': { type: 'string' },
   quick: { type: 'boolean' },
   write: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
-
-function seconds(raw: string | undefined, flag: string, fallback: number, problems: string[], allowZero: boolean): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    problems.push(`--${flag}: expected a number of seconds${allowZero ? ' >= 0' : ' above 0'}, got "${raw}"`);
-    return fallback;
-  }
-  return value;
-}
 
 function selectWorkloads(raw: string | undefined, problems: string[]): Workload[] {
   if (raw === undefined) return [...WORKLOADS];
@@ -78,28 +60,18 @@ function selectWorkloads(raw: string | undefined, problems: string[]): Workload[
   return WORKLOADS.filter((workload) => wanted.includes(workload.id) || wanted.includes(workload.group));
 }
 
-/** Parses the runner's flags; throws {@link RunUsageError} listing every bad one. */
-export function parseRunOptions(argv: readonly string[]): RunOptions {
-  let values;
-  try {
-    values = parseArgs({ args: [...argv], options: FLAGS, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    throw new RunUsageError(`${(error as Error).message}\n\n${RUN_USAGE}`);
-  }
-  const problems: string[] = [];
-  const quick = values.quick === true;
-  const durationS = seconds(values.duration, 'duration', quick ? QUICK_DURATION_S : DEFAULT_DURATION_S, problems, false);
-  const warmupS = seconds(values.warmup, 'warmup', quick ? QUICK_WARMUP_S : DEFAULT_WARMUP_S, problems, true);
-  const quietWaitS = seconds(values['quiet-wait'], 'quiet-wait', DEFAULT_QUIET_WAIT_S, problems, true);
-  const workloads = selectWorkloads(values.only, problems);
-  if (problems.length > 0) throw new RunUsageError(`Invalid flags:\n  ${problems.join('\n  ')}\n\n${RUN_USAGE}`);
-  return {
-    help: values.help === true,
-    durationS,
-    warmupS,
-    quietWaitS,
-    workloads,
-    // A partial or short run would replace the full results the README quotes.
-    writeResults: values.write === true || (!quick && values.only === undefined),
-  };
+/** Parses the runner's flags; every bad one is reported at once. */
+export function parseRunOptions(argv: readonly string[]): CommandLine<RunOptions> {
+  return parseCommandLine({ flags: FLAGS }, argv, (flags) => {
+    const quick = flags.flag('quick');
+    const only = flags.string('only');
+    return {
+      durationS: flags.number('duration', { above: 0 }) ?? (quick ? QUICK_DURATION_S : DEFAULT_DURATION_S),
+      warmupS: flags.number('warmup', { min: 0 }) ?? (quick ? QUICK_WARMUP_S : DEFAULT_WARMUP_S),
+      quietWaitS: flags.number('quiet-wait', { min: 0 }) ?? DEFAULT_QUIET_WAIT_S,
+      workloads: selectWorkloads(only, flags.problems),
+      // A partial or short run would replace the full results the README quotes.
+      writeResults: flags.flag('write') || (!quick && only === undefined),
+    };
+  });
 }

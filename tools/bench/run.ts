@@ -14,13 +14,13 @@ import { readMachineInfo, readRevision } from './machine-info';
 import { ensureNginx, NGINX_WORKER_PROCESSES } from './nginx-process';
 import { renderReport, type BenchReport } from './report-document';
 import { RESULTS_DIR, REPO_ROOT } from './repo-paths';
-import { parseRunOptions, RUN_USAGE, RunUsageError } from './run-options';
+import { parseRunOptions, RUN_USAGE } from './run-options';
+import { exitUnlessRun } from '../cli/command-line';
 import { runWorkload } from './run-workload';
 import { checkTargets, overheadVsDirect } from './target-checks';
 import { CpuMeter } from './process-cpu';
 import { INSTANCES, physicalLimit, SETUP_IDS, type Cell } from './workloads';
 
-const EXIT_USAGE = 2;
 const EXIT_FAILURE = 1;
 /** Exit codes after a signal, as shells report them (128 + signal number). */
 const EXIT_ON_SIGNAL = { SIGINT: 130, SIGTERM: 143 } as const;
@@ -37,18 +37,7 @@ const log = (line: string): void => {
 };
 
 async function main(registry: ProcessRegistry, tempDir: string): Promise<void> {
-  let options;
-  try {
-    options = parseRunOptions(process.argv.slice(2));
-  } catch (error) {
-    if (!(error instanceof RunUsageError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    process.exit(EXIT_USAGE);
-  }
-  if (options.help) {
-    process.stdout.write(RUN_USAGE);
-    return;
-  }
+  const options = exitUnlessRun(parseRunOptions(process.argv.slice(2)), RUN_USAGE);
 
   const startedAt = performance.now();
   const date = new Date().toISOString();

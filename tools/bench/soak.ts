@@ -7,7 +7,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
+import { exitUnlessRun, parseCommandLine } from '../cli/command-line';
 import { ProcessRegistry } from './child-processes';
 import { startFrontDoor } from './front-door-process';
 import { runLoadGenerator } from './load-generator-process';
@@ -29,7 +29,6 @@ const TEXTS_PER_REQUEST = 8;
 const SAMPLE_INTERVAL_MS = 1_000;
 const MS_PER_S = 1_000;
 const EXIT_FAILURE = 1;
-const EXIT_USAGE = 2;
 
 const log = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -47,19 +46,27 @@ class WindowMeter extends CpuMeter {
   }
 }
 
+const USAGE = `Usage: npm run bench:soak -- [options]
+
+Sustained load at ${OFFERED_FRACTION * 100}% of the simulated tier's capacity; samples the front door's RSS every second.
+
+  --duration S   seconds measured (default ${DEFAULT_DURATION_S}; ${QUICK_DURATION_S} with --quick)
+  --warmup S     seconds of load before measuring (default ${DEFAULT_WARMUP_S}; ${QUICK_WARMUP_S} with --quick)
+  --quick        the short shape; results not written
+  --write        write the results files even with --quick
+  --help         this text`;
+
+const FLAGS = { duration: { type: 'string' }, warmup: { type: 'string' }, quick: { type: 'boolean' }, write: { type: 'boolean' } } as const;
+
 function readOptions(): { durationS: number; warmupS: number; write: boolean } {
-  const { values } = parseArgs({
-    options: { duration: { type: 'string' }, warmup: { type: 'string' }, quick: { type: 'boolean' }, write: { type: 'boolean' } },
-    strict: true,
-  });
-  const quick = values.quick === true;
-  const durationS = Number(values.duration ?? (quick ? QUICK_DURATION_S : DEFAULT_DURATION_S));
-  const warmupS = Number(values.warmup ?? (quick ? QUICK_WARMUP_S : DEFAULT_WARMUP_S));
-  if (!(durationS > 0) || !(warmupS >= 0)) {
-    process.stderr.write('usage: npm run bench:soak -- [--duration S] [--warmup S] [--quick] [--write]\n');
-    process.exit(EXIT_USAGE);
-  }
-  return { durationS, warmupS, write: !quick || values.write === true };
+  return exitUnlessRun(parseCommandLine({ flags: FLAGS }, process.argv.slice(2), (flags) => {
+    const quick = flags.flag('quick');
+    return {
+      durationS: flags.number('duration', { above: 0 }) ?? (quick ? QUICK_DURATION_S : DEFAULT_DURATION_S),
+      warmupS: flags.number('warmup', { min: 0 }) ?? (quick ? QUICK_WARMUP_S : DEFAULT_WARMUP_S),
+      write: !quick || flags.flag('write'),
+    };
+  }), USAGE);
 }
 
 async function main(registry: ProcessRegistry): Promise<void> {

@@ -10,8 +10,17 @@ import { startNodeServer } from '../../shared/runtime/node-server';
 import { createPrometheusTelemetry } from '../../shared/telemetry/prometheus-telemetry';
 import { createUndiciTransport } from '../../shared/upstream/undici-transport';
 import { DJL_PROFILES, startDjlSimulator } from '../djl-simulator/djl-simulator';
+import { exitUnlessRun, parseCommandLine } from '../cli/command-line';
 
 const INSTANCES = 3;
+const USAGE = `Usage: npm run demo
+
+The front door on PORT (default 8080) in front of ${INSTANCES} simulated DJL Serving CPU instances, in one
+process; the front door's other settings come from the environment as for \`npm start\`.
+
+  --help   this text`;
+
+exitUnlessRun(parseCommandLine({ flags: {} }, process.argv.slice(2), () => undefined), USAGE);
 
 const sims = await Promise.all(Array.from({ length: INSTANCES }, () => startDjlSimulator({ ...DJL_PROFILES.cpu })));
 const config = parseConfig({ ...process.env, CPU_BACKENDS: sims.map((sim) => sim.predictionsUrl).join(',') });

@@ -2,22 +2,15 @@
  * Command-line flags of `npm run sim`, parsed and checked in one place: every bad flag is reported
  * at once, with what was expected.
  */
-import { parseArgs } from 'node:util';
+import { type CommandLine, parseCommandLine } from '../cli/command-line';
 import { DJL_PROFILES, resolveDjlOptions, type DjlProfileName, type DjlSimulatorOptions } from './options';
 import { FLOAT_FORMATS, type FloatFormat } from './vectors';
 
 /** What the CLI will start. */
 export interface SimulatorCliPlan {
-  readonly help: boolean;
   readonly profile: DjlProfileName;
   /** Options of each instance, ports already assigned. */
   readonly instances: readonly Partial<DjlSimulatorOptions>[];
-}
-
-/** Bad flags; `message` lists every one. */
-export class CliUsageError extends Error {
-  override readonly name = 'CliUsageError';
-  readonly code = 'SIM_CLI_USAGE';
 }
 
 const DEFAULT_PORT = 8081;
@@ -65,41 +58,7 @@ const FLAG_SPEC = {
   'model-name': { type: 'string' },
   dimension: { type: 'string' },
   'float-format': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
-
-type Flags = Partial<Record<keyof typeof FLAG_SPEC, string | boolean>>;
-
-/** Reads flags into numbers and names, collecting problems instead of stopping at the first. */
-class FlagReader {
-  readonly problems: string[] = [];
-
-  constructor(private readonly flags: Flags) {}
-
-  number(flag: keyof typeof FLAG_SPEC, integer: boolean): number | undefined {
-    const raw = this.flags[flag];
-    if (typeof raw !== 'string') return undefined;
-    const value = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
-      this.problems.push(`--${flag}: expected ${integer ? 'an integer' : 'a number'}, got "${raw}"`);
-      return undefined;
-    }
-    return value;
-  }
-
-  choice<T extends string>(flag: keyof typeof FLAG_SPEC, choices: readonly T[]): T | undefined {
-    const raw = this.flags[flag];
-    if (typeof raw !== 'string') return undefined;
-    if ((choices as readonly string[]).includes(raw)) return raw as T;
-    this.problems.push(`--${flag}: expected one of ${choices.join(', ')}, got "${raw}"`);
-    return undefined;
-  }
-
-  text(flag: keyof typeof FLAG_SPEC): string | undefined {
-    const raw = this.flags[flag];
-    return typeof raw === 'string' ? raw : undefined;
-  }
-}
 
 /** The flag that sets each library option, to word the library's problems as flags. */
 const FLAG_OF_OPTION: Readonly<Partial<Record<keyof DjlSimulatorOptions, keyof typeof FLAG_SPEC>>> = {
@@ -122,59 +81,49 @@ function asFlagProblem(problem: string): string {
   return flag === undefined ? problem : `--${flag}${problem.slice(separator)}`;
 }
 
+const INTEGER = { integer: true } as const;
 const BOOLEAN_WORDS = { true: true, false: false } as const;
 
-function readFlags(argv: readonly string[]): Flags {
-  try {
-    return parseArgs({ args: [...argv], options: FLAG_SPEC, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    throw new CliUsageError(`${(error as Error).message}\n\n${CLI_USAGE}`);
-  }
-}
-
-/** Parses `npm run sim` flags; throws {@link CliUsageError} listing every bad flag. */
-export function parseSimulatorCli(argv: readonly string[]): SimulatorCliPlan {
-  const flags = readFlags(argv);
-  const read = new FlagReader(flags);
-  const profile = read.choice('profile', Object.keys(DJL_PROFILES) as DjlProfileName[]) ?? 'cpu';
-  const firstPort = read.number('port', true) ?? DEFAULT_PORT;
-  const count = read.number('instances', true) ?? DEFAULT_INSTANCES;
-  const waitWord = read.choice('wait-model-loading', Object.keys(BOOLEAN_WORDS) as (keyof typeof BOOLEAN_WORDS)[]);
-  const fromFlags: Partial<DjlSimulatorOptions> = {
-    workers: read.number('workers', true),
-    baseMs: read.number('base-ms', false),
-    perItemMs: read.number('per-item-ms', false),
-    serverBatchSize: read.number('batch-size', true),
-    maxBatchDelayMs: read.number('max-batch-delay-ms', false),
-    jobQueueSize: read.number('job-queue-size', true),
-    coldStartMs: read.number('cold-start-ms', false),
-    waitModelLoading: waitWord === undefined ? undefined : BOOLEAN_WORDS[waitWord],
-    errorRate: read.number('error-rate', false),
-    hangRate: read.number('hang-rate', false),
-    modelName: read.text('model-name'),
-    dimension: read.number('dimension', true),
-    floatFormat: read.choice<FloatFormat>('float-format', Object.values(FLOAT_FORMATS)),
-  };
-  const setFlags = Object.entries(fromFlags).filter(([, value]) => value !== undefined);
-  const options: Partial<DjlSimulatorOptions> = { ...DJL_PROFILES[profile], ...Object.fromEntries(setFlags) };
-  const problems = [...read.problems];
-  if (!Number.isInteger(count) || count < 1 || count > MAX_INSTANCES) {
-    problems.push(`--instances: expected 1..${MAX_INSTANCES}, got ${count}`);
-  }
-  if (firstPort < 0 || (firstPort > 0 && firstPort + count - 1 > MAX_PORT)) {
-    problems.push(`--port: expected 0, or a first port that leaves room for ${count} ports up to ${MAX_PORT}; got ${firstPort}`);
-  }
-  try {
-    resolveDjlOptions({ ...options, port: 0 });
-  } catch (error) {
-    problems.push(...(error as Error).message.split('\n').slice(1).map((line) => asFlagProblem(line.trim())));
-  }
-  if (problems.length > 0) {
-    throw new CliUsageError(`Invalid flags:\n  ${problems.join('\n  ')}\n\n${CLI_USAGE}`);
-  }
-  const instances = Array.from({ length: count }, (_, index) => ({
-    ...options,
-    port: firstPort === 0 ? 0 : firstPort + index,
-  }));
-  return { help: flags.help === true, profile, instances };
+/** Parses `npm run sim` flags; every bad one is reported at once. */
+export function parseSimulatorCli(argv: readonly string[]): CommandLine<SimulatorCliPlan> {
+  return parseCommandLine({ flags: FLAG_SPEC }, argv, (read) => {
+    const profile = read.choice('profile', Object.keys(DJL_PROFILES) as DjlProfileName[]) ?? 'cpu';
+    const firstPort = read.number('port', INTEGER) ?? DEFAULT_PORT;
+    const count = read.number('instances', INTEGER) ?? DEFAULT_INSTANCES;
+    const waitWord = read.choice('wait-model-loading', Object.keys(BOOLEAN_WORDS) as (keyof typeof BOOLEAN_WORDS)[]);
+    const fromFlags: Partial<DjlSimulatorOptions> = {
+      workers: read.number('workers', INTEGER),
+      baseMs: read.number('base-ms'),
+      perItemMs: read.number('per-item-ms'),
+      serverBatchSize: read.number('batch-size', INTEGER),
+      maxBatchDelayMs: read.number('max-batch-delay-ms'),
+      jobQueueSize: read.number('job-queue-size', INTEGER),
+      coldStartMs: read.number('cold-start-ms'),
+      waitModelLoading: waitWord === undefined ? undefined : BOOLEAN_WORDS[waitWord],
+      errorRate: read.number('error-rate'),
+      hangRate: read.number('hang-rate'),
+      modelName: read.string('model-name'),
+      dimension: read.number('dimension', INTEGER),
+      floatFormat: read.choice<FloatFormat>('float-format', Object.values(FLOAT_FORMATS)),
+    };
+    const setFlags = Object.entries(fromFlags).filter(([, value]) => value !== undefined);
+    const options: Partial<DjlSimulatorOptions> = { ...DJL_PROFILES[profile], ...Object.fromEntries(setFlags) };
+    const { problems } = read;
+    if (!Number.isInteger(count) || count < 1 || count > MAX_INSTANCES) {
+      problems.push(`--instances: expected 1..${MAX_INSTANCES}, got ${count}`);
+    }
+    if (firstPort < 0 || (firstPort > 0 && firstPort + count - 1 > MAX_PORT)) {
+      problems.push(`--port: expected 0, or a first port that leaves room for ${count} ports up to ${MAX_PORT}; got ${firstPort}`);
+    }
+    try {
+      resolveDjlOptions({ ...options, port: 0 });
+    } catch (error) {
+      problems.push(...(error as Error).message.split('\n').slice(1).map((line) => asFlagProblem(line.trim())));
+    }
+    const instances = Array.from({ length: count }, (_, index) => ({
+      ...options,
+      port: firstPort === 0 ? 0 : firstPort + index,
+    }));
+    return { profile, instances };
+  });
 }

@@ -2,10 +2,10 @@
  * `npm run sim -- [options]`: simulated DJL Serving instances for manual runs and benchmarks.
  * Prints one line per instance and a ready-to-paste backend list; stops on SIGINT or SIGTERM.
  */
-import { CLI_USAGE, CliUsageError, parseSimulatorCli } from './cli-args';
+import { CLI_USAGE, parseSimulatorCli } from './cli-args';
+import { exitUnlessRun } from '../cli/command-line';
 import { startDjlSimulator, type DjlSimulator } from './djl-simulator';
 
-const EXIT_USAGE = 2;
 const EXIT_FAILURE = 1;
 
 function describe(sim: DjlSimulator, profile: string): string {
@@ -21,18 +21,7 @@ function describe(sim: DjlSimulator, profile: string): string {
 }
 
 async function main(): Promise<void> {
-  let plan;
-  try {
-    plan = parseSimulatorCli(process.argv.slice(2));
-  } catch (error) {
-    if (!(error instanceof CliUsageError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    process.exit(EXIT_USAGE);
-  }
-  if (plan.help) {
-    process.stdout.write(CLI_USAGE);
-    return;
-  }
+  const plan = exitUnlessRun(parseSimulatorCli(process.argv.slice(2)), CLI_USAGE);
 
   const sims: DjlSimulator[] = [];
   const stop = async (): Promise<void> => {

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hashApiKey } from '../../shared/security/api-keys';
+import { exitUnlessRun, parseCommandLine } from '../cli/command-line';
 
 /** 32 random bytes: 256 bits, beyond any guessing; base64url keeps it header- and shell-safe. */
 const KEY_BYTES = 32;
@@ -11,11 +12,18 @@ const KEY_BYTES = 32;
 const KEY_PREFIX = 'efd_';
 const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
-const name = process.argv[2] ?? `key-${new Date().toISOString().slice(0, 10)}`;
-if (!NAME_PATTERN.test(name)) {
-  process.stderr.write('usage: npm run key:new [name]   (name: 1 to 64 letters, digits, ".", "_" or "-")\n');
-  process.exit(2);
-}
+const USAGE = `Usage: npm run key:new -- [NAME]
+
+Prints a new API key and the API_KEYS entry that accepts it (the front door stores only its SHA-256).
+
+  NAME     what the key is for: 1 to 64 letters, digits, ".", "_" or "-" (default key-<today>)
+  --help   this text`;
+
+const name = exitUnlessRun(parseCommandLine({ flags: {}, maxPositionals: 1 }, process.argv.slice(2), (flags, [given]) => {
+  const chosen = given ?? `key-${new Date().toISOString().slice(0, 10)}`;
+  if (!NAME_PATTERN.test(chosen)) flags.problems.push(`NAME: expected 1 to 64 letters, digits, ".", "_" or "-", got ${JSON.stringify(chosen)}`);
+  return chosen;
+}), USAGE);
 const key = `${KEY_PREFIX}${randomBytes(KEY_BYTES).toString('base64url')}`;
 process.stdout.write([
   `key (give it to the client; it is not stored anywhere): ${key}`,

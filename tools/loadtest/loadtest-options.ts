@@ -2,10 +2,10 @@
  * Command-line flags of `npm run loadtest`, parsed and checked in one place: every bad flag is
  * reported at once, with what was expected. Pure: argv in, options or problems out.
  */
-import { parseArgs } from 'node:util';
 import { parseBackendList } from '../../shared/config/backends';
 import { UpstreamDialect } from '../../shared/core/upstream-dialect';
 import { DEFAULTS } from '../../shared/config/config';
+import { type CommandLine, type FlagReader, type NumberBounds, parseCommandLine } from '../cli/command-line';
 
 /** The HTTP dialects a load test can speak. */
 export type LoadDialect = Exclude<UpstreamDialect, 'local'>;
@@ -55,12 +55,8 @@ export interface LoadtestOptions {
   readonly apiKeyFile: string | undefined;
 }
 
-/** What argv asks for: the usage text, a session, or the list of everything wrong with it. */
-export type ParsedLoadtestArgs =
-  | { readonly kind: 'help' }
-  | { readonly kind: 'run'; readonly options: LoadtestOptions }
-  | { readonly kind: 'invalid'; readonly problems: readonly string[] };
-
+const WHOLE: NumberBounds = { integer: true, min: 1 };
+const POSITIVE: NumberBounds = { above: 0 };
 const DEFAULT_BATCH = 32;
 const DEFAULT_CONCURRENCY = 4;
 /** A sweep measures service time, so by default one request at a time: no queueing to fit. */
@@ -126,67 +122,11 @@ const FLAG_SPEC = {
   'api-key-file': { type: 'string' },
   out: { type: 'string' },
   progress: { type: 'boolean' },
-  help: { type: 'boolean' },
 } as const;
 
-type FlagName = keyof typeof FLAG_SPEC;
-const isFlag = (name: string): name is FlagName => Object.hasOwn(FLAG_SPEC, name);
+type LoadtestFlags = FlagReader<typeof FLAG_SPEC>;
 
-/** Reads flag values, collecting a problem for each bad one instead of stopping at the first. */
-class FlagReader {
-  readonly problems: string[] = [];
-
-  constructor(private readonly values: Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>) {}
-
-  string(name: FlagName): string | undefined {
-    const value = this.values[name];
-    if (value === undefined) return undefined;
-    const last = Array.isArray(value) ? value[value.length - 1] : value;
-    if (typeof last !== 'string' || last.startsWith('--')) {
-      this.problems.push(`--${name}: needs a value`);
-      return undefined;
-    }
-    return last;
-  }
-
-  strings(name: FlagName): string[] {
-    const value = this.values[name];
-    const list = value === undefined ? [] : Array.isArray(value) ? value : [value];
-    return list.flatMap((item) => {
-      if (typeof item === 'string' && !item.startsWith('--')) return [item];
-      this.problems.push(`--${name}: needs a value`);
-      return [];
-    });
-  }
-
-  number(name: FlagName, check: (value: number) => boolean, expected: string): number | undefined {
-    const text = this.string(name);
-    if (text === undefined) return undefined;
-    const value = Number(text);
-    if (text.trim() === '' || !Number.isFinite(value) || !check(value)) {
-      this.problems.push(`--${name}: expected ${expected}, got ${JSON.stringify(text)}`);
-      return undefined;
-    }
-    return value;
-  }
-
-  integer(name: FlagName): number | undefined {
-    return this.number(name, (value) => Number.isInteger(value) && value >= 1, 'a whole number >= 1');
-  }
-
-  positive(name: FlagName): number | undefined {
-    return this.number(name, (value) => value > 0, 'a number > 0');
-  }
-
-  flag(name: FlagName): boolean {
-    const value = this.values[name];
-    if (value === undefined) return false;
-    if (value !== true) this.problems.push(`--${name}: takes no value`);
-    return true;
-  }
-}
-
-function parseSweep(reader: FlagReader): number[] | undefined {
+function parseSweep(reader: LoadtestFlags): number[] | undefined {
   const text = reader.string('sweep');
   if (text === undefined) return undefined;
   const sizes = text.split(',').map((part) => Number(part.trim()));
@@ -198,12 +138,8 @@ function parseSweep(reader: FlagReader): number[] | undefined {
   return [...distinct].sort((x, y) => x - y);
 }
 
-function parseDialect(reader: FlagReader): LoadDialect | undefined {
-  const text = reader.string('dialect');
-  if (text === undefined) return undefined;
-  const dialect = LOAD_DIALECTS.find((known) => known === text);
-  if (dialect === undefined) reader.problems.push(`--dialect: expected ${LOAD_DIALECTS.join(', ')}, got ${JSON.stringify(text)}`);
-  return dialect;
+function parseDialect(reader: LoadtestFlags): LoadDialect | undefined {
+  return reader.choice('dialect', LOAD_DIALECTS);
 }
 
 /** Each URL with its dialect: from --dialect when given, else from the path (as the front door's config reads it). */
@@ -231,50 +167,37 @@ function parseTargets(urls: readonly string[], dialect: LoadDialect | undefined,
 }
 
 /** Parses `argv` (without node and the script). Reports every bad flag at once. */
-export function parseLoadtestArgs(argv: readonly string[]): ParsedLoadtestArgs {
-  // Not strict, so that unknown flags are collected with the rest instead of thrown one by one.
-  const { values, positionals, tokens } = parseArgs({
-    args: [...argv], options: FLAG_SPEC, strict: false, allowPositionals: true, tokens: true,
-  });
-  const reader = new FlagReader(values);
-  const { problems } = reader;
-  for (const token of tokens) {
-    if (token.kind === 'option' && !isFlag(token.name)) problems.push(`${token.rawName}: not a flag (see --help)`);
-  }
-  if (positionals.length > 0) problems.push(`unexpected argument(s) ${positionals.map((arg) => JSON.stringify(arg)).join(' ')}: every value follows a flag`);
-  if (reader.flag('help')) return { kind: 'help' };
+export function parseLoadtestArgs(argv: readonly string[]): CommandLine<LoadtestOptions> {
+  return parseCommandLine({ flags: FLAG_SPEC }, argv, (reader) => {
+    const { problems } = reader;
+    const dialect = parseDialect(reader);
+    const targets = parseTargets(reader.strings('url'), dialect, problems);
+    const sweep = parseSweep(reader);
+    const batch = reader.number('batch', WHOLE);
+    const concurrency = reader.number('concurrency', WHOLE);
+    const durationS = reader.number('duration', POSITIVE);
+    const texts = reader.number('texts', WHOLE);
+    const rate = reader.number('rate', POSITIVE);
+    const warmupS = reader.number('warmup', { min: 0 });
+    const chunkChars = reader.number('chunk-chars', WHOLE);
+    const textFile = reader.string('text-file');
+    const dimension = reader.number('dimension', WHOLE);
+    const timeoutMs = reader.number('timeout-ms', WHOLE);
+    const model = reader.string('model');
+    const apiKeyFile = reader.string('api-key-file');
+    const outDir = reader.string('out');
+    const progress = reader.flag('progress');
 
-  const dialect = parseDialect(reader);
-  const targets = parseTargets(reader.strings('url'), dialect, problems);
-  const sweep = parseSweep(reader);
-  const batch = reader.integer('batch');
-  const concurrency = reader.integer('concurrency');
-  const durationS = reader.positive('duration');
-  const texts = reader.integer('texts');
-  const rate = reader.positive('rate');
-  const warmupS = reader.number('warmup', (value) => value >= 0, 'a number of seconds >= 0');
-  const chunkChars = reader.integer('chunk-chars');
-  const textFile = reader.string('text-file');
-  const dimension = reader.integer('dimension');
-  const timeoutMs = reader.integer('timeout-ms');
-  const model = reader.string('model');
-  const apiKeyFile = reader.string('api-key-file');
-  const outDir = reader.string('out');
-  const progress = reader.flag('progress');
+    if (sweep !== undefined && batch !== undefined) problems.push('--batch and --sweep: a sweep sets the batch size of each run; drop --batch');
+    if (sweep !== undefined && rate !== undefined) problems.push('--rate and --sweep: a sweep measures service time in a closed loop; drop --rate');
+    if (chunkChars !== undefined && textFile !== undefined) problems.push('--chunk-chars and --text-file: pick one text source');
+    if (model === '') problems.push('--model: must not be empty');
 
-  if (sweep !== undefined && batch !== undefined) problems.push('--batch and --sweep: a sweep sets the batch size of each run; drop --batch');
-  if (sweep !== undefined && rate !== undefined) problems.push('--rate and --sweep: a sweep measures service time in a closed loop; drop --rate');
-  if (chunkChars !== undefined && textFile !== undefined) problems.push('--chunk-chars and --text-file: pick one text source');
-  if (model === '') problems.push('--model: must not be empty');
-
-  if (problems.length > 0) return { kind: 'invalid', problems };
-  const sweeping = sweep !== undefined;
-  const text: TextSpec = textFile === undefined
-    ? { kind: 'generated', chars: chunkChars ?? DEFAULT_CHUNK_CHARS }
-    : { kind: 'file', path: textFile };
-  return {
-    kind: 'run',
-    options: Object.freeze<LoadtestOptions>({
+    const sweeping = sweep !== undefined;
+    const text: TextSpec = textFile === undefined
+      ? { kind: 'generated', chars: chunkChars ?? DEFAULT_CHUNK_CHARS }
+      : { kind: 'file', path: textFile };
+    return Object.freeze<LoadtestOptions>({
       targets,
       model: model ?? DEFAULT_MODEL,
       dimension: dimension ?? DEFAULT_DIMENSION,
@@ -291,6 +214,6 @@ export function parseLoadtestArgs(argv: readonly string[]): ParsedLoadtestArgs {
       outDir,
       progress,
       apiKeyFile,
-    }),
-  };
+    });
+  });
 }

@@ -4,6 +4,7 @@
  * and writes report.json and report.html. Exits 1 when no request was answered well, 2 on bad flags.
  */
 import { readFile } from 'node:fs/promises';
+import { exitUnlessRun } from '../cli/command-line';
 import { LOADTEST_USAGE, parseLoadtestArgs, type LoadtestOptions } from './loadtest-options';
 import { defaultOutDir, writeLoadtestReports } from './loadtest-output';
 import { createProgressBar } from './loadtest-progress';
@@ -19,16 +20,7 @@ async function textSource(options: LoadtestOptions): Promise<TextSource> {
 }
 
 async function main(): Promise<number> {
-  const parsed = parseLoadtestArgs(process.argv.slice(2));
-  if (parsed.kind === 'help') {
-    process.stdout.write(`${LOADTEST_USAGE}\n`);
-    return 0;
-  }
-  if (parsed.kind === 'invalid') {
-    process.stderr.write(`${parsed.problems.map((problem) => `  ${problem}`).join('\n')}\n\n${LOADTEST_USAGE}\n`);
-    return 2;
-  }
-  const { options } = parsed;
+  const options = exitUnlessRun(parseLoadtestArgs(process.argv.slice(2)), LOADTEST_USAGE);
   const apiKey = options.apiKeyFile === undefined ? undefined : (await readFile(options.apiKeyFile, 'utf8')).trim();
   const transport = createUndiciTransport({ connectionsPerOrigin: options.concurrency });
   const showProgress = options.progress || process.stderr.isTTY;

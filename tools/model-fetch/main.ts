@@ -9,8 +9,17 @@ import { createDownloadProgress } from '../../shared/upstream/local/download-pro
 import { isLocalModelError } from '../../shared/upstream/local/local-model-error';
 import { downloadModel } from '../../shared/upstream/local/model-download';
 import { ALL_MINILM_L6_V2, manifestCacheDir } from '../../shared/upstream/local/model-manifest';
+import { exitUnlessRun, parseCommandLine } from '../cli/command-line';
+
+const USAGE = `Usage: npm run model:fetch
+
+Downloads all-MiniLM-L6-v2 for the in-process engine (pinned, checksums verified): into
+EMBED_MODEL_DIR when set, else into the cache \`npm start\` reads. EMBED_MODEL_BASE_URL picks a mirror.
+
+  --help   this text`;
 
 async function main(): Promise<void> {
+  exitUnlessRun(parseCommandLine({ flags: {} }, process.argv.slice(2), () => undefined), USAGE);
   const { local } = parseConfig(process.env);
   const targetDir = local.modelDir ?? manifestCacheDir(local.cacheDir, ALL_MINILM_L6_V2);
   await downloadModel({

@@ -1,28 +1,48 @@
 /**
  * `npm run simulate -- --scenario FILE [--seed N] [--out DIR]`: simulates every policy of the
  * scenario, prints one table per scenario and writes the HTML report (default under the OS
- * temp directory). Flags are parsed here and nowhere else.
+ * temp directory).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { cheapestMeetingSlo, formatTable, reportContent, summaryTable } from './report';
 import { ScenarioError, parseScenario } from './scenario';
 import { type ScenarioResult, simulateScenario } from './simulate';
 import { renderHtmlReport } from '../report/html-report';
+import { type CommandLine, exitUnlessRun, parseCommandLine } from '../cli/command-line';
 
-const USAGE = 'usage: npm run simulate -- --scenario FILE [--scenario FILE2 ...] [--seed N] [--out DIR]';
+const DEFAULT_OUT_DIR = join(tmpdir(), 'embed-simulate');
+
+const USAGE = `Usage: npm run simulate -- --scenario FILE [--scenario FILE2 ...] [--seed N] [--out DIR]
+
+Simulates every policy of each scenario (a deterministic day of traffic), prints one table per
+scenario and writes simulation.html.
+
+  --scenario FILE   a scenario (JSON); repeat to simulate several
+  --seed N          random seed, a whole number >= 0 (default: the scenario's)
+  --out DIR         where simulation.html goes (default ${DEFAULT_OUT_DIR})
+  --help            this text`;
+
+const FLAGS = { scenario: { type: 'string', multiple: true }, seed: { type: 'string' }, out: { type: 'string' } } as const;
+
+interface SimulateOptions {
+  readonly files: readonly string[];
+  readonly seed: number | undefined;
+  readonly out: string;
+}
+
+/** The simulator's flags; every bad one reported at once. */
+function parseSimulateArgs(argv: readonly string[]): CommandLine<SimulateOptions> {
+  return parseCommandLine({ flags: FLAGS }, argv, (flags) => {
+    const files = flags.strings('scenario');
+    if (files.length === 0) flags.problems.push('--scenario: give at least one scenario file');
+    return { files, seed: flags.number('seed', { integer: true, min: 0 }), out: flags.string('out') ?? DEFAULT_OUT_DIR };
+  });
+}
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { scenario: { type: 'string', multiple: true }, seed: { type: 'string' }, out: { type: 'string' } },
-  });
-  const files = values.scenario ?? [];
-  if (files.length === 0) throw new Error(`--scenario is required\n${USAGE}`);
-  const seed = values.seed === undefined ? undefined : Number(values.seed);
-  if (seed !== undefined && (!Number.isInteger(seed) || seed < 0)) throw new Error(`--seed ${values.seed} is not a whole number ≥ 0\n${USAGE}`);
-  const out = values.out ?? join(tmpdir(), 'embed-simulate');
+  const { files, seed, out } = exitUnlessRun(parseSimulateArgs(process.argv.slice(2)), USAGE);
 
   const results: ScenarioResult[] = [];
   for (const file of files) {

@@ -4,13 +4,13 @@
  * GPU_BACKENDS, WARMUP_SCHEDULE, cloud credentials). Prints the plan as JSON lines; without
  * --dry-run, applies it. Exits 1 when a step failed, 2 on bad arguments or configuration.
  */
-import { parseArgs } from 'node:util';
 import { parseConfig } from '../../shared/config/config';
 import { ConfigError } from '../../shared/config/env-reader';
 import { createLogger } from '../../shared/logger';
 import { createDependencies } from '../../shared/runtime/create-dependencies';
 import { createWarmupRunner } from '../../shared/runtime/warmup-runner';
 import { createUndiciTransport } from '../../shared/upstream/undici-transport';
+import { exitUnlessRun, parseCommandLine } from '../cli/command-line';
 
 const USAGE = `Usage: npm run warmup -- [--dry-run] [--at ISO]
   --dry-run   print the plan as JSON lines, change nothing
@@ -20,23 +20,15 @@ const USAGE = `Usage: npm run warmup -- [--dry-run] [--at ISO]
 Reads the front door's environment: CPU_BACKENDS / GPU_BACKENDS (ecs://, cloudrun:// entries are
 scaled), WARMUP_SCHEDULE, WARMUP_LEAD_SECONDS, and the cloud SDKs' own credentials.`;
 
+const FLAGS = { 'dry-run': { type: 'boolean' }, at: { type: 'string' } } as const;
+
 async function main(): Promise<number> {
-  let values: { 'dry-run'?: boolean; at?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({ options: { 'dry-run': { type: 'boolean' }, at: { type: 'string' }, help: { type: 'boolean' } } }));
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help === true) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  const at = values.at === undefined ? undefined : Date.parse(values.at);
-  if (at !== undefined && !Number.isFinite(at)) {
-    process.stderr.write(`--at ${JSON.stringify(values.at)} is not an ISO 8601 time (e.g. 2026-12-01T01:55:00Z)\n`);
-    return 2;
-  }
+  const options = exitUnlessRun(parseCommandLine({ flags: FLAGS }, process.argv.slice(2), (flags) => {
+    const text = flags.string('at');
+    const at = text === undefined ? undefined : Date.parse(text);
+    if (at !== undefined && !Number.isFinite(at)) flags.problems.push(`--at: expected an ISO 8601 time (e.g. 2026-12-01T01:55:00Z), got ${JSON.stringify(text)}`);
+    return { dryRun: flags.flag('dry-run'), at };
+  }), USAGE);
   const config = parseConfig(process.env);
   const deps = createDependencies(config, {
     transport: createUndiciTransport({ connectionsPerOrigin: config.upstream.connectionsPerOrigin }),
@@ -47,8 +39,8 @@ async function main(): Promise<number> {
   });
   try {
     const result = await createWarmupRunner(deps)({
-      dryRun: values['dry-run'] === true,
-      ...(at === undefined ? {} : { at }),
+      dryRun: options.dryRun,
+      ...(options.at === undefined ? {} : { at: options.at }),
       write: (line) => process.stdout.write(`${line}\n`),
     });
     return result.unreadable.length > 0 || result.results.some((step) => !step.ok) ? 1 : 0;
