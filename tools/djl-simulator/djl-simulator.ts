@@ -43,6 +43,8 @@ export interface DjlSimulator {
   setFaults(faults: Partial<DjlFaults>): void;
   /** Resolves once the model is loaded and predictions are served; rejects on crash or close. */
   whenReady(): Promise<void>;
+  /** Ends a cold start now instead of at `coldStartMs`, so a test decides when it ends; resolves when ready. */
+  endColdStart(): Promise<void>;
   /** A killed container: every socket destroyed at once, the port closed, queued work dropped. */
   crash(): void;
   /** Starts again on the same port, cold start included, like a restarted container. */
@@ -95,6 +97,8 @@ class SimulatedDjlServer implements DjlSimulator {
   private pool: WorkerPool<Prediction>;
   private readiness = createReadiness();
   private bootTimer: NodeJS.Timeout | undefined;
+  /** What the boot timer will do when it fires, while a cold start is under way. */
+  private bootEnd: (() => void) | undefined;
   /** Bumped by every crash, so callbacks of an earlier life do nothing. */
   private generation = 0;
   private closing: Promise<void> | undefined;
@@ -161,17 +165,30 @@ class SimulatedDjlServer implements DjlSimulator {
     this.pool = this.createPool();
     const { coldStartMs, waitModelLoading } = this.options;
     if (coldStartMs > 0 && waitModelLoading) {
-      this.bootTimer = setTimeout(() => {
+      this.bootEnd = () => {
         this.listen(generation).then(
           () => this.markReady(generation),
           (error: Error) => this.readiness.reject(error),
         );
-      }, coldStartMs);
+      };
+      this.bootTimer = setTimeout(() => this.endColdStart(), coldStartMs);
       return;
     }
     await this.listen(generation);
-    if (coldStartMs > 0) this.bootTimer = setTimeout(() => this.markReady(generation), coldStartMs);
-    else this.markReady(generation);
+    if (coldStartMs > 0) {
+      this.bootEnd = () => this.markReady(generation);
+      this.bootTimer = setTimeout(() => this.endColdStart(), coldStartMs);
+    } else {
+      this.markReady(generation);
+    }
+  }
+
+  endColdStart(): Promise<void> {
+    clearTimeout(this.bootTimer);
+    const end = this.bootEnd;
+    this.bootEnd = undefined;
+    end?.();
+    return this.whenReady();
   }
 
   crash(): void {
@@ -200,6 +217,7 @@ class SimulatedDjlServer implements DjlSimulator {
     this.generation++;
     this.phase = phase;
     clearTimeout(this.bootTimer);
+    this.bootEnd = undefined;
     this.pool.stop();
     this.readiness.reject(new Error(`DJL simulator on port ${this.port} ${phase === 'closed' ? 'closed' : 'crashed'}`));
     const server = this.server;
