@@ -24,7 +24,9 @@ describe('front door over the in-process engine (tiny model, worker threads)', (
 
   before(async () => {
     model = await writeTinyModel();
-    door = await startFrontDoor({ CPU_BACKENDS: `local:${model.dir}`, MODEL_DIMENSION: String(TINY_DIMENSION) });
+    // No slow start: the model loads while the first test runs, and the ten-second ramp after it
+    // outlasted the whole suite on a loaded machine (warmth 'warming' in the /info test).
+    door = await startFrontDoor({ CPU_BACKENDS: `local:${model.dir}`, MODEL_DIMENSION: String(TINY_DIMENSION), SLOW_START_MS: '0' });
   });
   after(async () => {
     await door.close();
