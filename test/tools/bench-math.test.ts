@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseListeningLine } from '../../tools/bench/front-door-process';
-import { percentile, summarizeLatencies } from '../../tools/bench/latency-stats';
+import { percentile } from '../../shared/stats/percentile';
+import { summarizeLatencies } from '../../tools/load/load-summary';
 import { parseLoadResultLine } from '../../tools/bench/load-generator-process';
 import type { LoadResult } from '../../tools/bench/load-loop';
 import { LOAD_PLAN_DEFAULTS, loadPlanArgs, parseLoadPlan, type LoadPlan } from '../../tools/bench/load-plan';

@@ -4,7 +4,7 @@
  */
 import type { ImportMode } from './bundle-probe';
 import type { MachineInfo } from './machine-info';
-import { percentile } from './latency-stats';
+import { percentile } from '../../shared/stats/percentile';
 import { formatMs, formatNumber, markdownTable, NOT_AVAILABLE } from './report-table';
 
 /** The deploy issue's budget for the embed bundle. */

@@ -31,9 +31,6 @@ export interface RequestRecord {
   readonly serverMs?: number;
 }
 
-/** The outcome of a request answered well. */
-export const OK_OUTCOME = 'ok';
-
 /** Response headers as undici gives them: lower-case names, repeated ones as arrays. */
 export type ResponseHeaders = Readonly<Record<string, string | string[] | undefined>>;
 

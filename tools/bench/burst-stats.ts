@@ -3,8 +3,9 @@
  * each phase saw (latency, errors by kind, 429s and their Retry-After, timeouts, which tier served),
  * where the slow requests' time went (Server-Timing), and a timeline. Pure: records in, figures out.
  */
-import { OK_OUTCOME, type RequestRecord } from './burst-record';
-import { summarizeLatencies, type LatencySummary } from './latency-stats';
+import { OK_OUTCOME } from '../load/load-engine';
+import type { RequestRecord } from './burst-record';
+import { summarizeLatencies, type LatencySummary } from '../load/load-summary';
 import type { RateStep } from './load-plan';
 
 /** The phases, in the order they run; warm-up is sent but not reported. */

@@ -3,7 +3,8 @@
  * burst p99 within twice the un-burst one, then traffic back on the CPU tier; without it, fast 429s
  * with Retry-After and never a timeout. Pure: figures in, met/missed lines out.
  */
-import { OK_OUTCOME, type RequestRecord } from './burst-record';
+import { OK_OUTCOME } from '../load/load-engine';
+import type { RequestRecord } from './burst-record';
 import { recordsIn, type PhaseSpan, type PhaseStats } from './burst-stats';
 import { formatMs, formatNumber } from './report-table';
 

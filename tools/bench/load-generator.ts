@@ -7,7 +7,7 @@
 import { LOAD_EVENTS } from './load-events';
 import { LOAD_USAGE, parseLoadPlan } from './load-plan';
 import { exitUnlessRun } from '../cli/command-line';
-import { runLoad } from './load-loop';
+import { runBenchLoad } from './load-loop';
 
 const EXIT_FAILURE = 1;
 /** Past warm-up, window and drain, a last margin before the process gives up on itself. */
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     process.exit(EXIT_FAILURE);
   }, budgetMs).unref();
 
-  const result = await runLoad(plan, {
+  const result = await runBenchLoad(plan, {
     onWindowStart: () => announce(LOAD_EVENTS.windowStart),
     onWindowEnd: () => announce(LOAD_EVENTS.windowEnd),
   });

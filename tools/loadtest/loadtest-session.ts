@@ -6,9 +6,11 @@
 import { type CostFit, fitCostModel } from './cost-fit';
 import type { LoadDialect, LoadtestOptions } from './loadtest-options';
 import { NO_PROGRESS, type ProgressSink } from './loadtest-progress';
-import { type LoadClock, runLoad } from './loadtest-runner';
-import { okLatencies, percentile, type RunSummary, type SeriesPoint, summarizeRun, timeSeries } from './loadtest-stats';
-import { createSender, createTargetUpstream, errorKey } from './loadtest-targets';
+import { constantRate, type LoadClock, runLoad } from '../load/load-engine';
+import { okLatencies, type RunSummary, summarizeRun } from '../load/load-summary';
+import { type SeriesPoint, timeSeries } from './loadtest-stats';
+import { percentile } from '../../shared/stats/percentile';
+import { createSender, createTargetUpstream } from './loadtest-targets';
 import type { TextSource } from './loadtest-texts';
 import type { HttpTransport } from '../../shared/upstream/transport';
 
@@ -81,7 +83,7 @@ export async function runLoadtest(options: LoadtestOptions, io: LoadtestIo, star
   const usedLabels = new Set<string>();
 
   for (const [index, target] of options.targets.entries()) {
-    const send = createSender(createTargetUpstream(target, index, settings), options.timeoutMs);
+    const sender = createSender(createTargetUpstream(target, index, settings), io.texts, options.timeoutMs);
     // The same URL given twice still gets two distinct rows and chart series.
     const base = usedLabels.has(target.url) ? `${target.url} (#${index + 1})` : target.url;
     usedLabels.add(base);
@@ -90,17 +92,16 @@ export async function runLoadtest(options: LoadtestOptions, io: LoadtestIo, star
       const label = options.sweep === undefined ? base : `${base} @ batch ${batch}`;
       const step = runs.length + 1;
       const record = await runLoad({
-        send,
-        texts: io.texts,
-        classify: errorKey,
+        sender,
         ...(io.clock === undefined ? {} : { clock: io.clock }),
         plan: {
           batch,
-          concurrency: options.concurrency,
+          clients: options.concurrency,
+          intervalMs: 0,
+          ...(options.rate === undefined ? {} : { arrivalMs: constantRate(options.rate) }),
           warmupMs: options.warmupS * MS_PER_S,
           durationMs: options.durationS === undefined ? undefined : options.durationS * MS_PER_S,
-          maxTexts: options.texts,
-          ratePerS: options.rate,
+          ...(options.texts === undefined ? {} : { maxTexts: options.texts }),
           drainMs: Math.min(options.timeoutMs, MAX_DRAIN_MS),
         },
         onProgress: (run) => progress.update({ step, steps, label, ...run }),

@@ -11,7 +11,8 @@ import type { HttpTransport } from '../../shared/upstream/transport';
 import type { Upstream } from '../../shared/upstream/upstream';
 import { isUpstreamError } from '../../shared/upstream/upstream-error';
 import type { LoadTarget } from './loadtest-options';
-import type { EmbedSender } from './loadtest-runner';
+import { errorCode, type LoadSender, OK_OUTCOME } from '../load/load-engine';
+import type { TextSource } from './loadtest-texts';
 
 /** What every target's client shares. */
 export interface SenderSettings {
@@ -39,10 +40,15 @@ export function createTargetUpstream(target: LoadTarget, index: number, settings
 }
 
 /** A sender over `upstream`; request ids say where load-test traffic came from in backend logs. */
-export function createSender(upstream: Upstream, timeoutMs: number): EmbedSender {
+export function createSender(upstream: Upstream, texts: TextSource, timeoutMs: number): LoadSender<readonly string[]> {
   let sequence = 0;
-  return async (texts, signal) => {
-    await upstream.embed(texts, { requestId: `${upstream.id}-${sequence++}`, timeoutMs, signal });
+  return {
+    prepare: (job) => texts.next(job.texts),
+    send: async (batch, signal) => {
+      await upstream.embed(batch, { requestId: `${upstream.id}-${sequence++}`, timeoutMs, signal });
+      return { outcome: OK_OUTCOME };
+    },
+    classify: errorKey,
   };
 }
 
@@ -52,9 +58,5 @@ export function createSender(upstream: Upstream, timeoutMs: number): EmbedSender
  */
 export function errorKey(error: unknown): string {
   if (isUpstreamError(error)) return error.upstreamStatus === undefined ? error.reason : String(error.upstreamStatus);
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return typeof code === 'string' ? code : error.name;
-  }
-  return 'unknown';
+  return error instanceof Error ? errorCode(error) : 'unknown';
 }
