@@ -34,6 +34,12 @@ export interface DependencyOptions {
    */
   readonly concurrentRequests?: boolean;
   /**
+   * Time limit of an active /ping (default: the dispatch engine's 2 s). Tests whose backends
+   * share the front door's process pass a longer one: on a loaded machine a stalled event loop
+   * would otherwise read as every backend down.
+   */
+  readonly pingTimeoutMs?: number;
+  /**
    * Builds the runtime's telemetry sink (Prometheus on a server, EMF on Lambda) once the dispatch
    * engine exists, since gauges read its snapshot. Default: none.
    */
@@ -129,6 +135,7 @@ export function createDependencies(config: Config, options: DependencyOptions): 
     scheduler,
     healthIntervalMs: concurrent ? dispatch.healthIntervalMs : 0,
     coldProbeIntervalMs: dispatch.coldProbeIntervalMs,
+    ...(options.pingTimeoutMs === undefined ? {} : { pingTimeoutMs: options.pingTimeoutMs }),
     overflow: dispatch.overflow,
     events,
   });

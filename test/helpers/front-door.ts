@@ -5,7 +5,7 @@
 import { parseConfig } from '../../shared/config/config';
 import { createApp } from '../../shared/http/create-app';
 import { type Logger, silentLogger } from '../../shared/logger';
-import { createDependencies, type Dependencies } from '../../shared/runtime/create-dependencies';
+import { createDependencies, type Dependencies, type DependencyOptions } from '../../shared/runtime/create-dependencies';
 import { startNodeServer } from '../../shared/runtime/node-server';
 import { createWarmupRunner } from '../../shared/runtime/warmup-runner';
 import { createPrometheusTelemetry } from '../../shared/telemetry/prometheus-telemetry';
@@ -18,7 +18,10 @@ export interface TestFrontDoor {
   close(): Promise<void>;
 }
 
-export async function startFrontDoor(env: Record<string, string | undefined>, logger: Logger = silentLogger): Promise<TestFrontDoor> {
+/** Dependency options a test may set beyond the environment. */
+export type FrontDoorOptions = Pick<DependencyOptions, 'pingTimeoutMs'>;
+
+export async function startFrontDoor(env: Record<string, string | undefined>, logger: Logger = silentLogger, options: FrontDoorOptions = {}): Promise<TestFrontDoor> {
   const config = parseConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', ...env });
   const deps = createDependencies(config, {
     transport: createUndiciTransport({ connectionsPerOrigin: config.upstream.connectionsPerOrigin }),
@@ -26,6 +29,7 @@ export async function startFrontDoor(env: Record<string, string | undefined>, lo
     logger,
     telemetry: createPrometheusTelemetry,
     localEngine: createLazyLocalUpstream,
+    ...options,
   });
   const server = await startNodeServer(createApp({ ...deps, warmup: createWarmupRunner(deps) }), {
     host: config.host,
