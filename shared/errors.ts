@@ -49,7 +49,9 @@ export interface FrontDoorErrorOptions {
 
 /** The one error class the HTTP layer maps to a response. */
 export class FrontDoorError extends Error {
-  override readonly name = 'FrontDoorError';
+  // Widened to string so each subclass names itself (logs print `name: message`); spelled out,
+  // not read from the constructor, since the Lambda bundle is minified.
+  override readonly name: string = 'FrontDoorError';
   readonly param: string | undefined;
   readonly retryAfterSeconds: number | undefined;
 

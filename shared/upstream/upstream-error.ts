@@ -42,6 +42,7 @@ export interface UpstreamErrorDetails {
 }
 
 export class UpstreamError extends FrontDoorError {
+  override readonly name: string = 'UpstreamError';
   readonly upstreamStatus: number | undefined;
   readonly upstreamType: string | undefined;
 
