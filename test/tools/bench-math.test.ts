@@ -12,7 +12,8 @@ import type { LoadResult } from '../../tools/bench/load-loop';
 import { LOAD_PLAN_DEFAULTS, loadPlanArgs, parseLoadPlan, type LoadPlan } from '../../tools/bench/load-plan';
 import { renderNginxConfig } from '../../tools/bench/nginx-config';
 import { parseMachineBusy, parseProcStat } from '../../tools/bench/process-cpu';
-import { formatCpu, formatErrors, formatNumber, markdownTable, resultsTable } from '../../tools/bench/report-table';
+import { formatCpu, formatErrors, resultsTable } from '../../tools/bench/report-table';
+import { formatNumber, formatTable } from '../../tools/report/tables';
 import { parseRunOptions } from '../../tools/bench/run-options';
 import { expectRun, UsageError } from '../../tools/cli/command-line';
 import { parseBackendsLine } from '../../tools/bench/simulator-process';
@@ -214,7 +215,7 @@ describe('tables', () => {
   });
 
   test('a Markdown table pads columns, right-aligns numbers, escapes pipes', () => {
-    const table = markdownTable(['setup', 'req/s'], [['nginx', '1,234'], ['a|b', '5']]);
+    const table = formatTable(['setup', 'req/s'], [['nginx', '1,234'], ['a|b', '5']]);
     assert.equal(table, [
       '| setup | req/s |',
       '| ----- | ----: |',

@@ -5,7 +5,7 @@
 import type { ImportMode } from './bundle-probe';
 import type { MachineInfo } from './machine-info';
 import { percentile } from '../../shared/stats/percentile';
-import { formatMs, formatNumber, markdownTable, NOT_AVAILABLE } from './report-table';
+import { formatMs, formatNumber, formatTable, NOT_AVAILABLE } from '../report/tables';
 
 /** The deploy issue's budget for the embed bundle. */
 export const BUDGET = {
@@ -218,7 +218,7 @@ function firstRequestSection(report: BundleReport): string[] {
     'After its import, each way-1 process has the handler serve one API Gateway HTTP API event: `GET /` for the bare handlers, `POST /embed` of one text for the embed handlers, through a DJL simulator on loopback that takes no time to compute. ' +
       'The first request pays what the import left for later: Hono\'s router build, first-call compilation of the request path, and the transport\'s first call (Node\'s `fetch` loads its internal undici then).',
     '',
-    markdownTable(['variant', 'import median', 'first request median', 'import + first request median', 'p90', 'median / (a)', 'status'], rows),
+    formatTable(['variant', 'import median', 'first request median', 'import + first request median', 'p90', 'median / (a)', 'status'], rows),
     '',
   ];
 }
@@ -246,7 +246,7 @@ function calibrationSection(report: BundleReport): string[] {
       `a ratio of ${formatRatio(ISSUE_REFERENCE_MS.bareWithUndici / ISSUE_REFERENCE_MS.bare)}. (a) and (f) are those two handlers. Solving issue = fixed + scale x measured through both points gives what the issue's timing held besides the imports themselves, ` +
       'and where the embed handler (b) would land on the issue\'s scale: an inference from two points, not a measurement.',
     '',
-    markdownTable(['way', '(f) / (a) here', 'fixed part of the issue\'s figures (ms)', 'scale', 'embed (b) on the issue\'s scale (ms)', 'that / the issue\'s bare 11 ms'], rows),
+    formatTable(['way', '(f) / (a) here', 'fixed part of the issue\'s figures (ms)', 'scale', 'embed (b) on the issue\'s scale (ms)', 'that / the issue\'s bare 11 ms'], rows),
     '',
   ];
 }
@@ -284,7 +284,7 @@ export function renderBundleMarkdown(report: BundleReport): string {
     '',
     '## Sizes (KB)',
     '',
-    markdownTable(['variant', 'entry source', 'entry file', 'loaded at import (files)', 'all JS (files)', 'zip, JS', 'zip, JS + maps'], sizeRows),
+    formatTable(['variant', 'entry source', 'entry file', 'loaded at import (files)', 'all JS (files)', 'zip, JS', 'zip, JS + maps'], sizeRows),
     '',
     `Zip: ${report.zipMethod}.`,
     '',
@@ -292,29 +292,29 @@ export function renderBundleMarkdown(report: BundleReport): string {
     '',
     `### (1) ${MODE_LABELS.esm}`,
     '',
-    markdownTable([...timeHeader, 'ready median'], timeRows('esm')),
+    formatTable([...timeHeader, 'ready median'], timeRows('esm')),
     '',
     `### (2) ${MODE_LABELS.cjs}`,
     '',
-    markdownTable(timeHeader, timeRows('cjs')),
+    formatTable(timeHeader, timeRows('cjs')),
     '',
     ...firstRequestSection(report),
     ...calibrationSection(report),
     '## Targets',
     '',
-    markdownTable(['target', 'measured', 'result'], report.checks.map((check) => [check.target, check.measured, check.met ? 'met' : 'missed'])),
+    formatTable(['target', 'measured', 'result'], report.checks.map((check) => [check.target, check.measured, check.met ? 'met' : 'missed'])),
     '',
     ...(embed === undefined ? [] : [
       '## What the embed handler (b) loads at import',
       '',
-      markdownTable(['package or project folder', 'KB (minified)'], embed.eagerComposition.slice(0, TOP_CONTRIBUTORS).map((part) => [part.name, formatKb(part.bytes)])),
+      formatTable(['package or project folder', 'KB (minified)'], embed.eagerComposition.slice(0, TOP_CONTRIBUTORS).map((part) => [part.name, formatKb(part.bytes)])),
       '',
       `Node built-ins the import-time files \`import\`: ${embed.eagerBuiltins.map((name) => `\`${name}\``).join(', ') || 'none'}. Node internals the import loaded (\`process.moduleLoadList\`, way 1): ${embed.builtinsLoaded.map((name) => `\`${name}\``).join(', ') || 'none'}.`,
       '',
     ]),
     '## Cloud SDK chunks',
     '',
-    sdkRows.length === 0 ? 'No chunk holds cloud SDK code.' : markdownTable(['variant', 'chunk', 'SDK code', 'KB', 'loaded at import'], sdkRows),
+    sdkRows.length === 0 ? 'No chunk holds cloud SDK code.' : formatTable(['variant', 'chunk', 'SDK code', 'KB', 'loaded at import'], sdkRows),
     '',
     '"Loaded at import" is yes when the chunk is in the static import closure of the entry (from the esbuild metafile) or when a traced child (a module `load` hook, run once per variant, untimed) recorded loading it within ' +
       'the import and a short settle time after.',

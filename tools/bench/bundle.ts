@@ -8,7 +8,7 @@
  * cloud SDKs stay out of the embed handler's cold start. Writes tools/bench/results/bundle.{md,json}.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { apiGatewayV2Event } from '../../test/fixtures/lambda-events';
@@ -20,9 +20,10 @@ import {
   type BundleReport, type VariantReport,
 } from './bundle-report';
 import { readMachineInfo } from './machine-info';
-import { formatMs } from './report-table';
+import { formatMs } from '../report/tables';
 import { REPO_ROOT, RESULTS_DIR } from './repo-paths';
 import { exitUnlessRun, parseCommandLine } from '../cli/command-line';
+import { writeReportFiles } from '../report/report-files';
 
 /**
  * Fresh processes per variant and way: enough for a stable median and a p90 that is not the
@@ -189,11 +190,9 @@ async function main(): Promise<void> {
       checks: [...budgetChecks(embed.importMs, bare.importMs), ...contentChecks(embed)],
     };
 
-    mkdirSync(RESULTS_DIR, { recursive: true });
     // Another Node's run (--node) gets files of its own: bundle-node22.md beside bundle.md.
     const name = node === process.execPath ? 'bundle' : `bundle-node${nodeVersion.replace(/^v(\d+).*$/, '$1')}`;
-    writeFileSync(join(RESULTS_DIR, `${name}.md`), renderBundleMarkdown(report));
-    writeFileSync(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
+    await writeReportFiles(RESULTS_DIR, name, { json: report, markdown: renderBundleMarkdown(report) });
 
     log('');
     for (const variant of reports) {

@@ -9,7 +9,7 @@ import type { BurstShape, PhaseStats, TimelineBucket, TimeSplit } from './burst-
 import { tierShare } from './burst-stats';
 import { BURST_SETUPS, FAST_429_P99_MS, type BurstSetupId, type TargetCheck } from './burst-targets';
 import type { MachineInfo } from './machine-info';
-import { formatMs, formatNumber, markdownTable, NOT_AVAILABLE } from './report-table';
+import { formatMs, formatNumber, formatTable, NOT_AVAILABLE } from '../report/tables';
 
 /** CPU use over the measured phases; 100 = one core busy. */
 export interface BurstCpu {
@@ -124,7 +124,7 @@ function timelineTable(result: BurstSetupResult): string {
     percent(bucket.ok === 0 ? Number.NaN : bucket.gpu / bucket.ok),
     formatMs(bucket.p99Ms),
   ]);
-  return markdownTable(['from s', 'phase', 'sent', 'ok', '429', 'other errors', 'GPU share', 'p99 ms'], rows);
+  return formatTable(['from s', 'phase', 'sent', 'ok', '429', 'other errors', 'GPU share', 'p99 ms'], rows);
 }
 
 /** Renders the results document. */
@@ -157,7 +157,7 @@ export function renderBurstReport(report: BurstReport): string {
       .flatMap((result) => [`${BURST_SETUPS[result.setup]}: skipped (${result.skipped ?? ''}).`, '']),
     '## Phases',
     '',
-    markdownTable(
+    formatTable(
       ['setup', 'phase', 'req/s', 'requests', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', '429s', '429 p99 / max ms', 'timeouts', 'CPU / GPU', 'lag ms', 'CPU % of a core', 'fd loop delay p99 / max ms'],
       measured.flatMap((result) => phaseRows(result, report.textsPerRequest))),
     '',
@@ -171,7 +171,7 @@ export function renderBurstReport(report: BurstReport): string {
     '',
     '## Targets',
     '',
-    markdownTable(['setup', 'target', 'measured', 'result'],
+    formatTable(['setup', 'target', 'measured', 'result'],
       measured.flatMap((result) => result.targets.map((check) => [BURST_SETUPS[check.setup], check.target, check.measured, check.met ? 'met' : 'MISSED']))),
     '',
     `"Fast" 429s: their p99 under ${FAST_429_P99_MS} ms in every phase that had any.`,
@@ -183,7 +183,7 @@ export function renderBurstReport(report: BurstReport): string {
       'the time outside it (client latency minus `total`: the generator, loopback, the front door\'s event loop before its ' +
       'timer starts). "slowest 1%" is the slowest 1% of the tier\'s good answers (at least one).',
     '',
-    markdownTable(['setup', 'tier', 'which', 'n', 'client ms', 'queue ms', 'upstream ms', 'other in front door ms', 'outside ms'],
+    formatTable(['setup', 'tier', 'which', 'n', 'client ms', 'queue ms', 'upstream ms', 'other in front door ms', 'outside ms'],
       measured.flatMap(splitRows)),
     '',
     ...measured.flatMap((result) => [

@@ -6,7 +6,7 @@
 import { OK_OUTCOME } from '../load/load-engine';
 import type { RequestRecord } from './burst-record';
 import { recordsIn, type PhaseSpan, type PhaseStats } from './burst-stats';
-import { formatMs, formatNumber } from './report-table';
+import { formatMs, formatNumber } from '../report/tables';
 
 /** The two front doors compared. */
 export const BURST_SETUPS = {

@@ -5,8 +5,7 @@
  * tools/bench/results/burst.{md,json} on a full run at default settings. Every process it starts is
  * stopped at the end, on failure and on Ctrl-C. Not part of `npm test`.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { ProcessRegistry } from './child-processes';
 import { cpuBetween } from './burst-cpu';
 import { BURST_USAGE, parseBurstOptions, type BurstOptions } from './burst-options';
@@ -19,6 +18,7 @@ import { readMachineInfo, readRevision } from './machine-info';
 import { waitForQuietMachine } from './quiet-machine';
 import { REPO_ROOT, RESULTS_DIR } from './repo-paths';
 import { physicalLimit } from './workloads';
+import { writeReportFiles } from '../report/report-files';
 
 const EXIT_FAILURE = 1;
 /** Exit codes after a signal, as shells report them (128 + signal number). */
@@ -68,8 +68,7 @@ async function runSetup(setup: BurstSetupId, spans: readonly PhaseSpan[], option
     phaseEndsS: [options.baselineS, options.baselineS + options.burstS, options.baselineS + options.burstS + options.recoveryS],
   });
   if (options.recordsDir !== undefined) {
-    await mkdir(options.recordsDir, { recursive: true });
-    await writeFile(join(options.recordsDir, `burst-records-${setup}.json`), `${JSON.stringify(run.records)}\n`);
+    await writeReportFiles(options.recordsDir, `burst-records-${setup}`, { json: run.records });
   }
   const measured = spans.filter((span) => (MEASURED_PHASES as readonly string[]).includes(span.phase));
   const phases = measured.map((span) => phaseStats(span, run.records));
@@ -153,11 +152,8 @@ async function main(): Promise<void> {
     log('Results not written (a --quick, --env, --only or reshaped run; add --write to write them).');
     return;
   }
-  await mkdir(RESULTS_DIR, { recursive: true });
-  const markdownPath = join(RESULTS_DIR, 'burst.md');
-  await writeFile(markdownPath, markdown);
-  await writeFile(join(RESULTS_DIR, 'burst.json'), `${JSON.stringify(report, null, 2)}\n`);
-  log(`Results written to ${relative(REPO_ROOT, markdownPath)} and burst.json.`);
+  const written = await writeReportFiles(RESULTS_DIR, 'burst', { json: report, markdown });
+  log(`Results written to ${relative(REPO_ROOT, written.markdown ?? '')} and burst.json.`);
 }
 
 const registry = new ProcessRegistry();

@@ -23,6 +23,7 @@ import { readMachineInfo } from './machine-info';
 import { buildMiniLmShapedOnnx, MINILM_SHAPE } from './minilm-shaped-model';
 import { RESULTS_DIR } from './repo-paths';
 import { chunkText } from './texts';
+import { writeReportFiles } from '../report/report-files';
 
 const DEFAULT_SECONDS = 5;
 const WARMUP_MS = 1_000;
@@ -166,10 +167,8 @@ async function main(): Promise<void> {
     await rm(scratch, { recursive: true, force: true });
   }
   const report = { date: new Date().toISOString(), machine, seconds, tokenizer, cells };
-  await mkdir(RESULTS_DIR, { recursive: true });
-  await writeFile(join(RESULTS_DIR, 'local-engine.json'), `${JSON.stringify(report, null, 2)}\n`);
   const markdown = renderMarkdown(report);
-  await writeFile(join(RESULTS_DIR, 'local-engine.md'), markdown);
+  await writeReportFiles(RESULTS_DIR, 'local-engine', { json: report, markdown });
   process.stdout.write(`\n${markdown}`);
 }
 

@@ -6,7 +6,8 @@
 import type { MachineInfo } from './machine-info';
 import { NGINX_UPSTREAM_KEEPALIVE } from './nginx-config';
 import { QUIET_PERCENT } from './quiet-machine';
-import { formatCpu, formatNumber, formatSigned, markdownTable, resultsTable } from './report-table';
+import { formatNumber, formatSigned, formatTable } from '../report/tables';
+import { formatCpu, resultsTable } from './report-table';
 import { DJL_PROFILES } from '../djl-simulator/options';
 import { THRESHOLDS, type Overhead, type TargetCheck } from './target-checks';
 import {
@@ -48,7 +49,7 @@ const verdict = (pass: boolean | undefined): string => (pass === undefined ? 'n/
 
 /** The target verdicts as a table. */
 export function targetsTable(targets: readonly TargetCheck[]): string {
-  return markdownTable(
+  return formatTable(
     ['target', 'measured', 'result'],
     targets.map((check) => [check.target, check.measured, `${verdict(check.pass)}${check.note === undefined ? '' : ` (${check.note})`}`]),
   );
@@ -64,7 +65,7 @@ export function overheadTable(report: Pick<BenchReport, 'cells' | 'overhead'>): 
   ]);
   const direct = findResult(report.cells, 'd', 'direct');
   rows.unshift([SETUPS.direct, '0', '0', formatNumber(direct?.requestsPerS)]);
-  return markdownTable(
+  return formatTable(
     ['setup', `added p50 ms at ${MODERATE_RATE_PER_S} req/s`, `added p99 ms at ${MODERATE_RATE_PER_S} req/s`, 'req/s, 64 clients (d)'],
     rows,
   );

@@ -1,32 +1,10 @@
 /**
- * Markdown tables of benchmark numbers, readable both rendered and in a terminal (columns padded).
- * Pure: values in, text out.
+ * The dispatch benchmark's results table and the cells' error and CPU figures. Pure: values in,
+ * text out (the table writer and number formats are tools/report/tables.ts).
  */
+import { formatMs, formatNumber, formatTable, NOT_AVAILABLE } from '../report/tables';
 import type { LoadResult } from './load-loop';
 import { SETUPS, WORKLOADS, type Cell, type CellCpu } from './workloads';
-
-/** What a missing or non-finite figure shows as. */
-export const NOT_AVAILABLE = 'n/a';
-
-/** `value` with `digits` decimals and thousands separators; "n/a" when missing or not finite. */
-export function formatNumber(value: number | undefined, digits = 0): string {
-  if (value === undefined || !Number.isFinite(value)) return NOT_AVAILABLE;
-  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-}
-
-/** A signed difference: `+0.42`, `-1.10`. */
-export function formatSigned(value: number | undefined, digits = 2): string {
-  if (value === undefined || !Number.isFinite(value)) return NOT_AVAILABLE;
-  return `${value >= 0 ? '+' : ''}${formatNumber(value, digits)}`;
-}
-
-/** Latency with a precision that suits its size: 0.84, 12.3, 657. */
-export function formatMs(value: number | undefined): string {
-  if (value === undefined || !Number.isFinite(value)) return NOT_AVAILABLE;
-  const LARGE_MS = 100;
-  const MEDIUM_MS = 10;
-  return formatNumber(value, value >= LARGE_MS ? 0 : value >= MEDIUM_MS ? 1 : 2);
-}
 
 /** `0`, or the total and its kinds: `12 (status 503: 10, ECONNRESET: 2)`; unfinished requests too. */
 export function formatErrors(result: LoadResult): string {
@@ -48,22 +26,6 @@ export function formatCpu(cpu: CellCpu): string {
   const parts = [part('lg', cpu.loadGenerator), part('sim', cpu.simulators), part('proxy', cpu.proxy), part('other', other)];
   const shown = parts.filter((text): text is string => text !== undefined);
   return shown.length === 0 ? NOT_AVAILABLE : shown.join(' · ');
-}
-
-const NUMERIC_CELL = /^(?:[-+]?[\d,.]+|n\/a)$/;
-
-/** A Markdown table; columns of numbers are right-aligned. */
-export function markdownTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  const escape = (cell: string): string => cell.replaceAll('|', '\\|');
-  const body = rows.map((row) => headers.map((_, column) => escape(row[column] ?? '')));
-  const head = headers.map(escape);
-  const widths = head.map((header, column) => Math.max(3, header.length, ...body.map((row) => (row[column] ?? '').length)));
-  const numeric = head.map((_, column) =>
-    body.length > 0 && body.every((row) => NUMERIC_CELL.test(row[column] ?? '')));
-  const line = (cells: readonly string[]): string =>
-    `| ${cells.map((cell, column) => (numeric[column] ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0))).join(' | ')} |`;
-  const rule = `| ${widths.map((width, column) => (numeric[column] ? `${'-'.repeat(width - 1)}:` : '-'.repeat(width))).join(' | ')} |`;
-  return [line(head), rule, ...body.map(line)].join('\n');
 }
 
 /** The main table: one row per workload and setup. */
@@ -89,5 +51,5 @@ export function resultsTable(cells: readonly Cell[]): string {
           formatCpu(cell.cpu),
         ];
       }));
-  return markdownTable(headers, rows);
+  return formatTable(headers, rows);
 }

@@ -5,7 +5,7 @@
  * the end, on failure and on Ctrl-C. Not part of `npm test`.
  */
 import { rmSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join, relative } from 'node:path';
@@ -20,6 +20,7 @@ import { runWorkload } from './run-workload';
 import { checkTargets, overheadVsDirect } from './target-checks';
 import { CpuMeter } from './process-cpu';
 import { INSTANCES, physicalLimit, SETUP_IDS, type Cell } from './workloads';
+import { writeReportFiles } from '../report/report-files';
 
 const EXIT_FAILURE = 1;
 /** Exit codes after a signal, as shells report them (128 + signal number). */
@@ -88,12 +89,8 @@ async function main(registry: ProcessRegistry, tempDir: string): Promise<void> {
     const markdown = renderReport(report);
     log(`\n${markdown}`);
     if (options.writeResults) {
-      await mkdir(RESULTS_DIR, { recursive: true });
-      const jsonPath = join(RESULTS_DIR, 'dispatch.json');
-      const markdownPath = join(RESULTS_DIR, 'dispatch.md');
-      await writeFile(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
-      await writeFile(markdownPath, markdown);
-      log(`Results written to ${relative(REPO_ROOT, markdownPath)} and ${relative(REPO_ROOT, jsonPath)}.`);
+      const written = await writeReportFiles(RESULTS_DIR, 'dispatch', { json: report, markdown });
+      log(`Results written to ${relative(REPO_ROOT, written.markdown ?? '')} and ${relative(REPO_ROOT, written.json ?? '')}.`);
     } else {
       log('Results not written (a --quick or --only run; add --write to write them).');
     }

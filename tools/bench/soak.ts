@@ -5,8 +5,7 @@
  * RSS every second. Reports requests, errors and RSS at start, after warm-up and at the end;
  * writes tools/bench/results/soak.{md,json} (not for --quick unless --write). Not part of `npm test`.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { exitUnlessRun, parseCommandLine } from '../cli/command-line';
 import { ProcessRegistry } from './child-processes';
 import { startFrontDoor } from './front-door-process';
@@ -17,6 +16,7 @@ import { REPO_ROOT, RESULTS_DIR } from './repo-paths';
 import { readRssMiB, renderSoakReport, rssGrowth, type RssSample, type SoakFigures } from './soak-report';
 import { startSimulators } from './simulator-process';
 import { INSTANCES, physicalLimit } from './workloads';
+import { writeReportFiles } from '../report/report-files';
 
 const DEFAULT_DURATION_S = 300;
 const DEFAULT_WARMUP_S = 30;
@@ -142,11 +142,8 @@ async function main(registry: ProcessRegistry): Promise<void> {
   const markdown = renderSoakReport(figures);
   log(`\n${markdown}`);
   if (options.write) {
-    await mkdir(RESULTS_DIR, { recursive: true });
-    const markdownPath = join(RESULTS_DIR, 'soak.md');
-    await writeFile(markdownPath, markdown);
-    await writeFile(join(RESULTS_DIR, 'soak.json'), `${JSON.stringify(figures, null, 2)}\n`);
-    log(`Results written to ${relative(REPO_ROOT, markdownPath)} and soak.json.`);
+    const written = await writeReportFiles(RESULTS_DIR, 'soak', { json: figures, markdown });
+    log(`Results written to ${relative(REPO_ROOT, written.markdown ?? '')} and soak.json.`);
   }
 }
 

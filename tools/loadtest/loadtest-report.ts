@@ -5,6 +5,7 @@
 import type { CostFit } from './cost-fit';
 import { FIT_PERCENTILE, type LoadtestResult, type RunResult, type SweepResult } from './loadtest-session';
 import type { HistogramBin } from './loadtest-stats';
+import { formatNumber, formatTable } from '../report/tables';
 
 /** The summary table: one row per run, grouped by URL. */
 export interface TextTable {
@@ -17,10 +18,7 @@ const RATE_DIGITS = 1;
 const A_DIGITS = 2;
 const B_DIGITS = 3;
 const R2_DIGITS = 4;
-const COLUMN_GAP = '  ';
 const PERCENT = 100;
-
-const fixed = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
 /** `503 x3, connect x1`, or `-` when there were none. */
 export function formatErrors(errors: Readonly<Record<string, number>>): string {
@@ -36,23 +34,11 @@ export function summaryTable(result: LoadtestResult): TextTable {
       'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'unfinished'],
     rows: result.runs.map((run) => [
       run.url, run.dialect, String(run.batch), String(openLoop ? run.rate : run.concurrency), String(run.summary.requests),
-      fixed(run.summary.requestsPerS, RATE_DIGITS), fixed(run.summary.chunksPerS, RATE_DIGITS),
-      fixed(run.summary.latencyMs.p50, LATENCY_DIGITS), fixed(run.summary.latencyMs.p90, LATENCY_DIGITS),
-      fixed(run.summary.latencyMs.p99, LATENCY_DIGITS), formatErrors(run.summary.errors), String(run.summary.unfinished),
+      formatNumber(run.summary.requestsPerS, RATE_DIGITS), formatNumber(run.summary.chunksPerS, RATE_DIGITS),
+      formatNumber(run.summary.latencyMs.p50, LATENCY_DIGITS), formatNumber(run.summary.latencyMs.p90, LATENCY_DIGITS),
+      formatNumber(run.summary.latencyMs.p99, LATENCY_DIGITS), formatErrors(run.summary.errors), String(run.summary.unfinished),
     ]),
   };
-}
-
-/** Left-aligned text columns, numbers right-aligned. */
-export function formatTextTable(table: TextTable): string {
-  const widths = table.columns.map((column, index) =>
-    Math.max(column.length, ...table.rows.map((row) => (row[index] ?? '').length)));
-  const numeric = table.columns.map((_, index) => table.rows.every((row) => /^-?[\d.]+$|^n\/a$/.test(row[index] ?? '')));
-  const line = (cells: readonly string[]): string => cells
-    .map((cell, index) => (numeric[index] ? cell.padStart(widths[index] ?? 0) : cell.padEnd(widths[index] ?? 0)))
-    .join(COLUMN_GAP)
-    .trimEnd();
-  return [line(table.columns), line(widths.map((width) => '-'.repeat(width))), ...table.rows.map(line)].join('\n');
 }
 
 /** The cost model as the DJL simulator takes it (`DjlCostModel` minus the worker count). */
@@ -72,8 +58,8 @@ export function costModelLines(sweeps: readonly SweepResult[]): string[] {
     }
     const { baseMs, perItemMs } = simulatorCostModel(sweep.fit);
     lines.push(
-      `  ${sweep.url}: a = ${fixed(sweep.fit.a, A_DIGITS)} ms, b = ${fixed(sweep.fit.b, B_DIGITS)} ms/text, ` +
-        `R^2 = ${fixed(sweep.fit.r2, R2_DIGITS)} (${sweep.fit.points} batch sizes)`,
+      `  ${sweep.url}: a = ${formatNumber(sweep.fit.a, A_DIGITS)} ms, b = ${formatNumber(sweep.fit.b, B_DIGITS)} ms/text, ` +
+        `R^2 = ${formatNumber(sweep.fit.r2, R2_DIGITS)} (${sweep.fit.points} batch sizes)`,
       `    simulator: --base-ms ${baseMs} --per-item-ms ${perItemMs}   ${JSON.stringify({ baseMs, perItemMs })}`,
     );
   }
@@ -82,7 +68,8 @@ export function costModelLines(sweeps: readonly SweepResult[]): string[] {
 
 /** Everything printed after a session. */
 export function formatTextReport(result: LoadtestResult): string {
-  return [formatTextTable(summaryTable(result)), ...costModelLines(result.sweeps)].join('\n');
+  const table = summaryTable(result);
+  return [formatTable(table.columns, table.rows, 'text'), ...costModelLines(result.sweeps)].join('\n');
 }
 
 const runJson = ({ latencies: _latencies, ...run }: RunResult): Omit<RunResult, 'latencies'> => run;

@@ -3,13 +3,13 @@
  * scenario, prints one table per scenario and writes the HTML report (default under the OS
  * temp directory).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cheapestMeetingSlo, formatTable, reportContent, summaryTable } from './report';
+import { cheapestMeetingSlo, formatSummary, reportContent, summaryTable } from './report';
 import { ScenarioError, parseScenario } from './scenario';
 import { type ScenarioResult, simulateScenario } from './simulate';
-import { renderHtmlReport } from '../report/html-report';
+import { writeReportFiles } from '../report/report-files';
 import { type CommandLine, exitUnlessRun, parseCommandLine } from '../cli/command-line';
 
 const DEFAULT_OUT_DIR = join(tmpdir(), 'embed-simulate');
@@ -55,12 +55,10 @@ async function main(): Promise<void> {
     }
     const result = simulateScenario(scenario, seed === undefined ? {} : { seed });
     results.push(result);
-    console.log(`${formatTable(summaryTable(result))}\ncheapest meeting the SLO: ${cheapestMeetingSlo(result) ?? 'none'}\n`);
+    console.log(`${formatSummary(summaryTable(result))}\ncheapest meeting the SLO: ${cheapestMeetingSlo(result) ?? 'none'}\n`);
   }
-  mkdirSync(out, { recursive: true });
-  const path = join(out, 'simulation.html');
-  writeFileSync(path, await renderHtmlReport(reportContent(results)));
-  console.log(`report: ${path}`);
+  const written = await writeReportFiles(out, 'simulation', { html: reportContent(results) });
+  console.log(`report: ${written.html}`);
 }
 
 main().catch((error: unknown) => {

@@ -4,6 +4,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { ReportChart, ReportContent, ReportTable } from '../report/html-report';
+import { formatTable } from '../report/tables';
 import type { ScenarioResult } from './simulate';
 
 const COLUMNS = ['policy', 'requests', 'p50 ms', 'p99 ms', 'over SLO', '429s', 'to GPU', 'CPU inst-h', 'GPU inst-h', 'cost $', 'meets SLO'] as const;
@@ -23,17 +24,9 @@ export function summaryTable(result: ScenarioResult): ReportTable {
   };
 }
 
-/** The table as aligned text (the CLI's output) or as a Markdown table. */
-export function formatTable(table: ReportTable, style: 'text' | 'markdown' = 'text'): string {
-  const cells = [table.columns, ...table.rows].map((row) => row.map(String));
-  if (style === 'markdown') {
-    const line = (row: readonly string[]) => `| ${row.join(' | ')} |`;
-    return [line(cells[0] ?? []), line(table.columns.map(() => '---')), ...cells.slice(1).map(line)].join('\n');
-  }
-  const widths = table.columns.map((_, index) => Math.max(...cells.map((row) => (row[index] ?? '').length)));
-  const line = (row: readonly string[]) => row.map((cell, index) =>
-    (index === 0 ? cell.padEnd(widths[index] ?? 0) : cell.padStart(widths[index] ?? 0))).join('  ');
-  return [table.title, line(cells[0] ?? []), ...cells.slice(1).map(line)].join('\n');
+/** A summary table as the terminal shows it: its title, then the columns. */
+export function formatSummary(table: ReportTable): string {
+  return `${table.title}\n${formatTable(table.columns, table.rows, 'text')}`;
 }
 
 /** The cheapest policy that meets the SLO, if any. */
