@@ -44,9 +44,14 @@ async function main(): Promise<void> {
     requestTimeoutMs: config.security.clientBodyTimeoutMs,
     logger: deps.logger,
   });
+  // A drain that fails (a backend client that cannot close) is logged and ends the process with
+  // 1, never as an unhandled rejection.
   const stop = (signal: string): void => {
     deps.logger.info('signal', { signal });
-    void server.shutdown().then(() => deps.close()).then(() => process.exit(0));
+    server.shutdown().then(() => deps.close()).then(() => process.exit(0), (error: unknown) => {
+      deps.logger.error('shutdown_failed', { signal, message: error instanceof Error ? error.message : String(error) });
+      process.exit(1);
+    });
   };
   // Installed before `listening` is announced, so a SIGTERM right after it still drains.
   process.once('SIGTERM', () => stop('SIGTERM'));

@@ -1,7 +1,8 @@
 /**
  * The HTTP transport upstream clients talk through. One small interface so each runtime picks its
- * own implementation: undici pools for long-lived servers, Node's built-in fetch where a bundle's
- * cold start matters (Lambda).
+ * own implementation: undici pools for long-lived servers (undici-transport.ts), `node:http` with
+ * keep-alive agents where a bundle's cold start matters (the Lambda handlers: node-http-transport.ts),
+ * Node's built-in fetch for runtimes that prefer the web API (fetch-transport.ts).
  */
 
 export interface TransportRequest {
