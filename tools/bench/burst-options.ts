@@ -2,7 +2,7 @@
  * `npm run bench:burst -- [options]`: the burst benchmark's flags, parsed and checked in one place;
  * every bad flag is reported at once.
  */
-import { type CommandLine, parseCommandLine } from '../cli/command-line';
+import { type CommandLine, parseCommandLine, valueFlags } from '../cli/command-line';
 import { BURST_SETUPS, type BurstSetupId } from './burst-targets';
 
 /** What the burst benchmark will do. */
@@ -66,17 +66,8 @@ report; writes tools/bench/results/burst.{md,json} on a full run at default sett
 `;
 
 const FLAGS = {
-  warmup: { type: 'string' },
-  baseline: { type: 'string' },
-  burst: { type: 'string' },
-  recovery: { type: 'string' },
-  'baseline-load': { type: 'string' },
-  'burst-load': { type: 'string' },
+  ...valueFlags('warmup', 'baseline', 'burst', 'recovery', 'baseline-load', 'burst-load', 'only', 'client-timeout-ms', 'quiet-wait', 'records'),
   env: { type: 'string', multiple: true },
-  only: { type: 'string' },
-  'client-timeout-ms': { type: 'string' },
-  'quiet-wait': { type: 'string' },
-  records: { type: 'string' },
   quick: { type: 'boolean' },
   write: { type: 'boolean' },
 } as const;

@@ -3,7 +3,7 @@
  * with {@link loadPlanArgs}, the child reads them back with {@link parseLoadPlan}, so the two
  * cannot drift apart.
  */
-import { type CommandLine, parseCommandLine } from '../cli/command-line';
+import { type CommandLine, parseCommandLine, valueFlags } from '../cli/command-line';
 
 /** One cell's load: who sends what, how fast, for how long. */
 export interface LoadPlan {
@@ -153,8 +153,7 @@ const FLAGS = {
   step: { type: 'string', multiple: true },
   body: { type: 'string' },
   record: { type: 'boolean' },
-  ...(Object.fromEntries(Object.values(NUMERIC_FLAGS).map(({ flag }) => [flag, { type: 'string' }])) as
-    Record<(typeof NUMERIC_FLAGS)[NumericField]['flag'], { readonly type: 'string' }>),
+  ...valueFlags(...Object.values(NUMERIC_FLAGS).map(({ flag }) => flag)),
 } as const;
 
 /** Reads a load plan from flags; every bad flag is reported at once. */

@@ -2,7 +2,7 @@
  * `npm run bench -- [options]`: the runner's flags, parsed and checked in one place; every bad
  * flag is reported at once.
  */
-import { type CommandLine, parseCommandLine } from '../cli/command-line';
+import { type CommandLine, parseCommandLine, valueFlags } from '../cli/command-line';
 import { WORKLOAD_IDS, WORKLOADS, type Workload } from './workloads';
 
 /** What the runner will do. */
@@ -42,10 +42,7 @@ door (all on 127.0.0.1), prints a Markdown table and writes tools/bench/results/
 `;
 
 const FLAGS = {
-  duration: { type: 'string' },
-  warmup: { type: 'string' },
-  only: { type: 'string' },
-  'quiet-wait': { type: 'string' },
+  ...valueFlags('duration', 'warmup', 'only', 'quiet-wait'),
   quick: { type: 'boolean' },
   write: { type: 'boolean' },
 } as const;

@@ -18,14 +18,10 @@ import { startSimulators } from './simulator-process';
 import { INSTANCES, physicalLimit } from './workloads';
 import { writeReportFiles } from '../report/report-files';
 
-const DEFAULT_DURATION_S = 300;
-const DEFAULT_WARMUP_S = 30;
-const QUICK_DURATION_S = 20;
-const QUICK_WARMUP_S = 5;
-/** Near capacity, but below it: a soak measures leaks, not queueing collapse. */
-const OFFERED_FRACTION = 0.8;
-const CLIENTS = 32;
-const TEXTS_PER_REQUEST = 8;
+/** Run lengths, and the shorter `--quick` ones. */
+const SOAK_DEFAULTS = { durationS: 300, warmupS: 30, quick: { durationS: 20, warmupS: 5 } } as const;
+/** The load: near capacity, but below it (a soak measures leaks, not queueing collapse). */
+const SOAK_LOAD = { offeredFraction: 0.8, clients: 32, textsPerRequest: 8 } as const;
 const SAMPLE_INTERVAL_MS = 1_000;
 const MS_PER_S = 1_000;
 const EXIT_FAILURE = 1;
@@ -48,10 +44,10 @@ class WindowMeter extends CpuMeter {
 
 const USAGE = `Usage: npm run bench:soak -- [options]
 
-Sustained load at ${OFFERED_FRACTION * 100}% of the simulated tier's capacity; samples the front door's RSS every second.
+Sustained load at ${SOAK_LOAD.offeredFraction * 100}% of the simulated tier's capacity; samples the front door's RSS every second.
 
-  --duration S   seconds measured (default ${DEFAULT_DURATION_S}; ${QUICK_DURATION_S} with --quick)
-  --warmup S     seconds of load before measuring (default ${DEFAULT_WARMUP_S}; ${QUICK_WARMUP_S} with --quick)
+  --duration S   seconds measured (default ${SOAK_DEFAULTS.durationS}; ${SOAK_DEFAULTS.quick.durationS} with --quick)
+  --warmup S     seconds of load before measuring (default ${SOAK_DEFAULTS.warmupS}; ${SOAK_DEFAULTS.quick.warmupS} with --quick)
   --quick        the short shape; results not written
   --write        write the results files even with --quick
   --help         this text`;
@@ -62,8 +58,8 @@ function readOptions(): { durationS: number; warmupS: number; write: boolean } {
   return exitUnlessRun(parseCommandLine({ flags: FLAGS }, process.argv.slice(2), (flags) => {
     const quick = flags.flag('quick');
     return {
-      durationS: flags.number('duration', { above: 0 }) ?? (quick ? QUICK_DURATION_S : DEFAULT_DURATION_S),
-      warmupS: flags.number('warmup', { min: 0 }) ?? (quick ? QUICK_WARMUP_S : DEFAULT_WARMUP_S),
+      durationS: flags.number('duration', { above: 0 }) ?? (quick ? SOAK_DEFAULTS.quick : SOAK_DEFAULTS).durationS,
+      warmupS: flags.number('warmup', { min: 0 }) ?? (quick ? SOAK_DEFAULTS.quick : SOAK_DEFAULTS).warmupS,
       write: !quick || flags.flag('write'),
     };
   }), USAGE);
@@ -72,10 +68,10 @@ function readOptions(): { durationS: number; warmupS: number; write: boolean } {
 async function main(registry: ProcessRegistry): Promise<void> {
   const options = readOptions();
   const capacity = physicalLimit('cpu', INSTANCES);
-  const offered = OFFERED_FRACTION * capacity;
-  const intervalMs = (CLIENTS * TEXTS_PER_REQUEST * MS_PER_S) / offered;
-  log(`Soak: ${options.durationS} s after ${options.warmupS} s warm-up, ${CLIENTS} clients x ${TEXTS_PER_REQUEST} texts, ` +
-    `${Math.round(offered)} texts/s offered (${OFFERED_FRACTION * 100}% of ${Math.round(capacity)}).`);
+  const offered = SOAK_LOAD.offeredFraction * capacity;
+  const intervalMs = (SOAK_LOAD.clients * SOAK_LOAD.textsPerRequest * MS_PER_S) / offered;
+  log(`Soak: ${options.durationS} s after ${options.warmupS} s warm-up, ${SOAK_LOAD.clients} clients x ${SOAK_LOAD.textsPerRequest} texts, ` +
+    `${Math.round(offered)} texts/s offered (${SOAK_LOAD.offeredFraction * 100}% of ${Math.round(capacity)}).`);
 
   const simulators = await startSimulators(registry, 'cpu', INSTANCES);
   const frontDoor = await startFrontDoor(registry, simulators.urls);
@@ -100,8 +96,8 @@ async function main(registry: ProcessRegistry): Promise<void> {
   const plan: LoadPlan = {
     ...LOAD_PLAN_DEFAULTS,
     urls: [`${frontDoor.url}${new URL(simulators.urls[0] ?? '').pathname}`],
-    clients: CLIENTS,
-    textsPerRequest: TEXTS_PER_REQUEST,
+    clients: SOAK_LOAD.clients,
+    textsPerRequest: SOAK_LOAD.textsPerRequest,
     warmupS: options.warmupS,
     durationS: options.durationS,
     intervalMs,
@@ -119,8 +115,8 @@ async function main(registry: ProcessRegistry): Promise<void> {
     date: new Date().toISOString(),
     durationS: options.durationS,
     warmupS: options.warmupS,
-    clients: CLIENTS,
-    textsPerRequest: TEXTS_PER_REQUEST,
+    clients: SOAK_LOAD.clients,
+    textsPerRequest: SOAK_LOAD.textsPerRequest,
     offeredTextsPerS: offered,
     capacityTextsPerS: capacity,
     requests: result.requests,

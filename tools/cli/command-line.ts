@@ -11,6 +11,11 @@ import { parseArgs } from 'node:util';
 /** The flags of one command, as `parseArgs` takes them (`--help`/`-h` is always added). */
 export type FlagSpec = Readonly<Record<string, { readonly type: 'string' | 'boolean'; readonly multiple?: boolean }>>;
 
+/** Flags that each take one value, by name: `{ ...valueFlags('port', 'model') }`. */
+export function valueFlags<N extends string>(...names: readonly N[]): Record<N, { readonly type: 'string' }> {
+  return Object.fromEntries(names.map((name) => [name, { type: 'string' }])) as Record<N, { readonly type: 'string' }>;
+}
+
 /** What a command line asks for: the usage text, a run, or everything wrong with it. */
 export type CommandLine<T> =
   | { readonly kind: 'help' }

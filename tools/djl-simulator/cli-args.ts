@@ -2,7 +2,7 @@
  * Command-line flags of `npm run sim`, parsed and checked in one place: every bad flag is reported
  * at once, with what was expected.
  */
-import { type CommandLine, parseCommandLine } from '../cli/command-line';
+import { type CommandLine, parseCommandLine, valueFlags } from '../cli/command-line';
 import { DJL_PROFILES, resolveDjlOptions, type DjlProfileName, type DjlSimulatorOptions } from './options';
 import { FLOAT_FORMATS, type FloatFormat } from './vectors';
 
@@ -42,22 +42,7 @@ Starts simulated DJL Serving instances on 127.0.0.1, on consecutive ports.
 `;
 
 const FLAG_SPEC = {
-  profile: { type: 'string' },
-  port: { type: 'string' },
-  instances: { type: 'string' },
-  workers: { type: 'string' },
-  'base-ms': { type: 'string' },
-  'per-item-ms': { type: 'string' },
-  'batch-size': { type: 'string' },
-  'max-batch-delay-ms': { type: 'string' },
-  'job-queue-size': { type: 'string' },
-  'cold-start-ms': { type: 'string' },
-  'wait-model-loading': { type: 'string' },
-  'error-rate': { type: 'string' },
-  'hang-rate': { type: 'string' },
-  'model-name': { type: 'string' },
-  dimension: { type: 'string' },
-  'float-format': { type: 'string' },
+  ...valueFlags('profile', 'port', 'instances', 'workers', 'base-ms', 'per-item-ms', 'batch-size', 'max-batch-delay-ms', 'job-queue-size', 'cold-start-ms', 'wait-model-loading', 'error-rate', 'hang-rate', 'model-name', 'dimension', 'float-format'),
 } as const;
 
 /** The flag that sets each library option, to word the library's problems as flags. */

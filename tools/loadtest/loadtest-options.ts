@@ -5,7 +5,7 @@
 import { parseBackendList } from '../../shared/config/backends';
 import { UpstreamDialect } from '../../shared/core/upstream-dialect';
 import { DEFAULTS } from '../../shared/config/config';
-import { type CommandLine, type FlagReader, type NumberBounds, parseCommandLine } from '../cli/command-line';
+import { type CommandLine, type FlagReader, type NumberBounds, parseCommandLine, valueFlags } from '../cli/command-line';
 
 /** The HTTP dialects a load test can speak. */
 export type LoadDialect = Exclude<UpstreamDialect, 'local'>;
@@ -57,19 +57,22 @@ export interface LoadtestOptions {
 
 const WHOLE: NumberBounds = { integer: true, min: 1 };
 const POSITIVE: NumberBounds = { above: 0 };
-const DEFAULT_BATCH = 32;
-const DEFAULT_CONCURRENCY = 4;
-/** A sweep measures service time, so by default one request at a time: no queueing to fit. */
-const DEFAULT_SWEEP_CONCURRENCY = 1;
-const DEFAULT_DURATION_S = 10;
-const DEFAULT_SWEEP_STEP_S = 5;
-const DEFAULT_WARMUP_S = 1;
-/** About 256 tokens of English: a typical retrieval chunk. */
-const DEFAULT_CHUNK_CHARS = 1_000;
-// The model the front door serves by default, and its vector length.
-const DEFAULT_DIMENSION = DEFAULTS.dimension;
-const DEFAULT_TIMEOUT_MS = 30_000;
-const DEFAULT_MODEL = DEFAULTS.modelId;
+/** What every flag left out means. */
+const LOADTEST_DEFAULTS = {
+  batch: 32,
+  concurrency: 4,
+  /** A sweep measures service time, so by default one request at a time: no queueing to fit. */
+  sweepConcurrency: 1,
+  durationS: 10,
+  sweepStepS: 5,
+  warmupS: 1,
+  /** About 256 tokens of English: a typical retrieval chunk. */
+  chunkChars: 1_000,
+  // The model the front door serves by default, and its vector length.
+  dimension: DEFAULTS.dimension,
+  model: DEFAULTS.modelId,
+  timeoutMs: 30_000,
+} as const;
 
 /** The `--help` text; also printed after the problems when flags are bad. */
 export const LOADTEST_USAGE = `Usage: npm run loadtest -- --url URL [--url URL2 ...] [options]
@@ -81,23 +84,23 @@ prints a table, and writes report.json and a self-contained report.html with plo
                         the path tells the dialect: /predictions/<model> (DJL), /embed (TEI),
                         /v1/embeddings (OpenAI)
   --dialect D           djl|tei|openai for every URL, whatever its path
-  --batch N             texts per request (default ${DEFAULT_BATCH})
-  --concurrency N       closed loop: clients, each with one request in flight (default ${DEFAULT_CONCURRENCY};
-                        ${DEFAULT_SWEEP_CONCURRENCY} with --sweep). With --rate: connections per origin
-  --duration S          measuring window per run, seconds (default ${DEFAULT_DURATION_S}; ${DEFAULT_SWEEP_STEP_S} per step with --sweep)
+  --batch N             texts per request (default ${LOADTEST_DEFAULTS.batch})
+  --concurrency N       closed loop: clients, each with one request in flight (default ${LOADTEST_DEFAULTS.concurrency};
+                        ${LOADTEST_DEFAULTS.sweepConcurrency} with --sweep). With --rate: connections per origin
+  --duration S          measuring window per run, seconds (default ${LOADTEST_DEFAULTS.durationS}; ${LOADTEST_DEFAULTS.sweepStepS} per step with --sweep)
   --texts N             texts to send per run; the run ends when they are answered (or at --duration)
   --rate R              open loop: start R requests per second whatever the answers; latency counts
                         from when each request was due
-  --warmup S            load sent before each window and not counted (default ${DEFAULT_WARMUP_S})
-  --chunk-chars N       generated texts of N characters each (default ${DEFAULT_CHUNK_CHARS})
+  --warmup S            load sent before each window and not counted (default ${LOADTEST_DEFAULTS.warmupS})
+  --chunk-chars N       generated texts of N characters each (default ${LOADTEST_DEFAULTS.chunkChars})
   --text-file PATH      texts from a file instead, one per line (blank lines skipped), cycled
   --sweep N,N,...       fit the cost model latency = a + b * n: one run per batch size per URL.
                         Set --concurrency to the backend's worker count (or less) so requests do
                         not queue and each latency is one job's time; the line is fitted to each
                         step's p10 latency and printed as simulator flags (--base-ms, --per-item-ms)
-  --model NAME          the "model" of OpenAI requests (default ${DEFAULT_MODEL})
-  --dimension N         vector length every answer must have (default ${DEFAULT_DIMENSION})
-  --timeout-ms MS       per-request timeout (default ${DEFAULT_TIMEOUT_MS})
+  --model NAME          the "model" of OpenAI requests (default ${LOADTEST_DEFAULTS.model})
+  --dimension N         vector length every answer must have (default ${LOADTEST_DEFAULTS.dimension})
+  --timeout-ms MS       per-request timeout (default ${LOADTEST_DEFAULTS.timeoutMs})
   --api-key-file PATH   API key sent as "Authorization: Bearer" to TEI and OpenAI URLs
   --out DIR             where report.json and report.html go (default: a new directory under the
                         OS temp dir, printed at the end)
@@ -105,22 +108,8 @@ prints a table, and writes report.json and a self-contained report.html with plo
   --help                this text`;
 
 const FLAG_SPEC = {
+  ...valueFlags('dialect', 'batch', 'concurrency', 'duration', 'texts', 'rate', 'warmup', 'chunk-chars', 'text-file', 'sweep', 'model', 'dimension', 'timeout-ms', 'api-key-file', 'out'),
   url: { type: 'string', multiple: true },
-  dialect: { type: 'string' },
-  batch: { type: 'string' },
-  concurrency: { type: 'string' },
-  duration: { type: 'string' },
-  texts: { type: 'string' },
-  rate: { type: 'string' },
-  warmup: { type: 'string' },
-  'chunk-chars': { type: 'string' },
-  'text-file': { type: 'string' },
-  sweep: { type: 'string' },
-  model: { type: 'string' },
-  dimension: { type: 'string' },
-  'timeout-ms': { type: 'string' },
-  'api-key-file': { type: 'string' },
-  out: { type: 'string' },
   progress: { type: 'boolean' },
 } as const;
 
@@ -195,22 +184,22 @@ export function parseLoadtestArgs(argv: readonly string[]): CommandLine<Loadtest
 
     const sweeping = sweep !== undefined;
     const text: TextSpec = textFile === undefined
-      ? { kind: 'generated', chars: chunkChars ?? DEFAULT_CHUNK_CHARS }
+      ? { kind: 'generated', chars: chunkChars ?? LOADTEST_DEFAULTS.chunkChars }
       : { kind: 'file', path: textFile };
     return Object.freeze<LoadtestOptions>({
       targets,
-      model: model ?? DEFAULT_MODEL,
-      dimension: dimension ?? DEFAULT_DIMENSION,
-      batch: batch ?? DEFAULT_BATCH,
-      concurrency: concurrency ?? (sweeping ? DEFAULT_SWEEP_CONCURRENCY : DEFAULT_CONCURRENCY),
+      model: model ?? LOADTEST_DEFAULTS.model,
+      dimension: dimension ?? LOADTEST_DEFAULTS.dimension,
+      batch: batch ?? LOADTEST_DEFAULTS.batch,
+      concurrency: concurrency ?? (sweeping ? LOADTEST_DEFAULTS.sweepConcurrency : LOADTEST_DEFAULTS.concurrency),
       // --texts alone bounds the run by count; neither flag: the default window.
-      durationS: durationS ?? (texts === undefined ? (sweeping ? DEFAULT_SWEEP_STEP_S : DEFAULT_DURATION_S) : undefined),
+      durationS: durationS ?? (texts === undefined ? (sweeping ? LOADTEST_DEFAULTS.sweepStepS : LOADTEST_DEFAULTS.durationS) : undefined),
       texts,
       rate,
-      warmupS: warmupS ?? DEFAULT_WARMUP_S,
+      warmupS: warmupS ?? LOADTEST_DEFAULTS.warmupS,
       text,
       sweep,
-      timeoutMs: timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      timeoutMs: timeoutMs ?? LOADTEST_DEFAULTS.timeoutMs,
       outDir,
       progress,
       apiKeyFile,

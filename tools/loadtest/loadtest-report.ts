@@ -13,11 +13,8 @@ export interface TextTable {
   readonly rows: readonly (readonly string[])[];
 }
 
-const LATENCY_DIGITS = 1;
-const RATE_DIGITS = 1;
-const A_DIGITS = 2;
-const B_DIGITS = 3;
-const R2_DIGITS = 4;
+/** Decimals shown of each figure. */
+const DIGITS = { latency: 1, rate: 1, a: 2, b: 3, r2: 4 } as const;
 const PERCENT = 100;
 
 /** `503 x3, connect x1`, or `-` when there were none. */
@@ -34,17 +31,17 @@ export function summaryTable(result: LoadtestResult): TextTable {
       'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'unfinished'],
     rows: result.runs.map((run) => [
       run.url, run.dialect, String(run.batch), String(openLoop ? run.rate : run.concurrency), String(run.summary.requests),
-      formatNumber(run.summary.requestsPerS, RATE_DIGITS), formatNumber(run.summary.chunksPerS, RATE_DIGITS),
-      formatNumber(run.summary.latencyMs.p50, LATENCY_DIGITS), formatNumber(run.summary.latencyMs.p90, LATENCY_DIGITS),
-      formatNumber(run.summary.latencyMs.p99, LATENCY_DIGITS), formatErrors(run.summary.errors), String(run.summary.unfinished),
+      formatNumber(run.summary.requestsPerS, DIGITS.rate), formatNumber(run.summary.chunksPerS, DIGITS.rate),
+      formatNumber(run.summary.latencyMs.p50, DIGITS.latency), formatNumber(run.summary.latencyMs.p90, DIGITS.latency),
+      formatNumber(run.summary.latencyMs.p99, DIGITS.latency), formatErrors(run.summary.errors), String(run.summary.unfinished),
     ]),
   };
 }
 
 /** The cost model as the DJL simulator takes it (`DjlCostModel` minus the worker count). */
 export const simulatorCostModel = (fit: CostFit): { baseMs: number; perItemMs: number } => ({
-  baseMs: Number(fit.a.toFixed(A_DIGITS)),
-  perItemMs: Number(fit.b.toFixed(B_DIGITS)),
+  baseMs: Number(fit.a.toFixed(DIGITS.a)),
+  perItemMs: Number(fit.b.toFixed(DIGITS.b)),
 });
 
 /** The lines printed for each URL's sweep: the fit, and how to feed it to the simulator. */
@@ -58,8 +55,8 @@ export function costModelLines(sweeps: readonly SweepResult[]): string[] {
     }
     const { baseMs, perItemMs } = simulatorCostModel(sweep.fit);
     lines.push(
-      `  ${sweep.url}: a = ${formatNumber(sweep.fit.a, A_DIGITS)} ms, b = ${formatNumber(sweep.fit.b, B_DIGITS)} ms/text, ` +
-        `R^2 = ${formatNumber(sweep.fit.r2, R2_DIGITS)} (${sweep.fit.points} batch sizes)`,
+      `  ${sweep.url}: a = ${formatNumber(sweep.fit.a, DIGITS.a)} ms, b = ${formatNumber(sweep.fit.b, DIGITS.b)} ms/text, ` +
+        `R^2 = ${formatNumber(sweep.fit.r2, DIGITS.r2)} (${sweep.fit.points} batch sizes)`,
       `    simulator: --base-ms ${baseMs} --per-item-ms ${perItemMs}   ${JSON.stringify({ baseMs, perItemMs })}`,
     );
   }
