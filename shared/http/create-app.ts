@@ -14,7 +14,8 @@ import { registerMetricsRoute } from './metrics-route';
 import { requestTelemetry } from './request-telemetry';
 import { registerWarmupRoute } from './warmup-route';
 import { dialectForPath, errorResponse, toFrontDoorError } from './error-response';
-import { ROUTES, registerStatusRoutes } from './status-routes';
+import { allowedMethods, ROUTE_LABELS } from './routes';
+import { registerStatusRoutes } from './status-routes';
 
 /** Accepted client request ids: short, and safe to put in logs and headers. */
 const MAX_REQUEST_ID_LENGTH = 128;
@@ -43,13 +44,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   registerWarmupRoute(app, ctx, deps.warmup);
 
   // A known path with the wrong method: 405 naming the right one.
-  const allowed = new Map<string, string[]>();
-  for (const route of ROUTES) {
-    const [method, path] = route.split(' ') as [string, string];
-    const honoPath = path.replace(/\{(\w+)\}/g, ':$1');
-    allowed.set(honoPath, [...(allowed.get(honoPath) ?? []), method]);
-  }
-  for (const [path, methods] of allowed) {
+  for (const [path, methods] of allowedMethods()) {
     app.all(path, (c) => {
       throw new FrontDoorError(405, ErrorCode.methodNotAllowed,
         `${c.req.method} is not allowed on ${c.req.path}: use ${methods.join(' or ')}`);
@@ -58,7 +53,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
 
   app.notFound((c) => errorResponse(
     new FrontDoorError(404, ErrorCode.routeNotFound,
-      `no route for ${c.req.method} ${c.req.path}; routes: ${ROUTES.join(', ')}`),
+      `no route for ${c.req.method} ${c.req.path}; routes: ${ROUTE_LABELS.join(', ')}`),
     dialectForPath(c.req.path),
     { 'x-request-id': c.get('requestId') },
   ));

@@ -13,6 +13,7 @@ import type { AppContext, AppEnv } from './app-env';
 import { limitBody as createBodyLimit } from './limit-body';
 import { setEmbedHeaders } from './request-telemetry';
 import { createResponseLimit } from './response-limit';
+import { addRoute } from './routes';
 
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 
@@ -56,7 +57,7 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     return result;
   }
 
-  app.post('/v1/embeddings', limitBody, async (c) => {
+  addRoute(app, 'openaiEmbeddings', limitBody, async (c) => {
     const request = parseOpenAiRequest(parseJsonBody(await c.req.text()), {
       limits,
       models,
@@ -72,7 +73,7 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     return c.body(body, 200, JSON_HEADERS);
   });
 
-  app.post('/embed', limitBody, async (c) => {
+  addRoute(app, 'teiEmbed', limitBody, async (c) => {
     const request = parseTeiRequest(parseJsonBody(await c.req.text()), limits, config.model.dimension);
     responseLimit.checkEstimate(request.texts.length, false, false);
     const result = await embed(c, request.texts);
@@ -94,8 +95,8 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     setEmbedHeaders(c, result, performance.now());
     return c.body(body, 200, JSON_HEADERS);
   };
-  app.post('/predictions/:model', limitBody, (c) => djl(c, c.req.param('model')));
-  app.post('/predictions/:model/:version', limitBody, (c) => djl(c, c.req.param('model')));
-  app.post('/models/:model/invoke', limitBody, (c) => djl(c, c.req.param('model')));
-  app.post('/invocations', limitBody, (c) => djl(c, c.req.query('model_name')));
+  addRoute(app, 'djlPredictions', limitBody, (c) => djl(c, c.req.param('model')));
+  addRoute(app, 'djlPredictionsVersion', limitBody, (c) => djl(c, c.req.param('model')));
+  addRoute(app, 'djlInvoke', limitBody, (c) => djl(c, c.req.param('model')));
+  addRoute(app, 'djlInvocations', limitBody, (c) => djl(c, c.req.query('model_name')));
 }

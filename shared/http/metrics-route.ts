@@ -6,9 +6,10 @@
 import type { Hono } from 'hono';
 import { ErrorCode, FrontDoorError } from '../errors';
 import type { AppEnv } from './app-env';
+import { addRoute, routeById, routeLabel } from './routes';
 
-/** The route, in the form `ROUTES` lists them. */
-export const METRICS_ROUTE = 'GET /metrics';
+/** The route, as /info lists it. */
+export const METRICS_ROUTE = routeLabel(routeById('metrics'));
 
 /** Renders the exposition text (a `PrometheusTelemetry` is one). */
 export interface MetricsSource {
@@ -19,11 +20,11 @@ export interface MetricsSource {
 /** Registers `GET /metrics`: the rendered metrics, or a 404 explaining where they go when `metrics` is undefined. */
 export function registerMetricsRoute(app: Hono<AppEnv>, metrics: MetricsSource | undefined): void {
   if (metrics === undefined) {
-    app.get('/metrics', () => {
+    addRoute(app, 'metrics', () => {
       throw new FrontDoorError(404, ErrorCode.routeNotFound,
         'no /metrics on this runtime: metrics are published as CloudWatch Embedded Metric Format (EMF) log lines');
     });
     return;
   }
-  app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'content-type': metrics.contentType }));
+  addRoute(app, 'metrics', async (c) => c.body(await metrics.render(), 200, { 'content-type': metrics.contentType }));
 }

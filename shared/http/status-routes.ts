@@ -4,20 +4,7 @@
  */
 import type { Hono } from 'hono';
 import type { AppContext, AppEnv } from './app-env';
-
-/** Public routes, listed by /info. */
-export const ROUTES = [
-  'POST /v1/embeddings',
-  'POST /embed',
-  'POST /predictions/{model}',
-  'POST /invocations',
-  'GET /ping',
-  'GET /health',
-  'GET /info',
-  'GET /v1/models',
-  'GET /metrics',
-  'POST /warmup',
-] as const;
+import { addRoute, ROUTE_LABELS } from './routes';
 
 /** The `created` time reported for the model by /v1/models (fixed: the model does not change). */
 const MODEL_CREATED_EPOCH_S = 0;
@@ -26,13 +13,13 @@ export function registerStatusRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
   const { config, embedder, models } = ctx;
 
   // DJL answers /ping with 200 even when the model is Unhealthy; the body carries the state.
-  app.get('/ping', async (c) => {
+  addRoute(app, 'ping', async (c) => {
     const report = await embedder.health();
     const body = { [models.djlName]: { status: report.ready ? 'Healthy' : 'Unhealthy' } };
     return c.body(JSON.stringify(body, null, 2), 200, { 'content-type': 'application/json' });
   });
 
-  app.get('/health', async (c) => {
+  addRoute(app, 'health', async (c) => {
     const report = await embedder.health();
     if (report.ready) return c.body(null, 200);
     return c.json({ error: 'no backend can serve requests right now', error_type: 'Unhealthy' }, 503);
@@ -40,12 +27,12 @@ export function registerStatusRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
 
   // OpenAI clients list models (`client.models.list()`), and OpenAI-compatible upstreams are
   // probed this way; answer with the served model and its accepted names.
-  app.get('/v1/models', (c) => c.json({
+  addRoute(app, 'models', (c) => c.json({
     object: 'list',
     data: models.accepted.map((id) => ({ id, object: 'model', created: MODEL_CREATED_EPOCH_S, owned_by: 'embed-front-door' })),
   }));
 
-  app.get('/info', async (c) => {
+  addRoute(app, 'info', async (c) => {
     const report = await embedder.health();
     const snapshot = embedder.snapshot?.();
     const tier = (name: 'cpu' | 'gpu') => {
@@ -74,7 +61,7 @@ export function registerStatusRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
       },
       tiers: { cpu: tier('cpu'), gpu: tier('gpu') },
       ...(snapshot ? { overflow_active: snapshot.overflowActive } : {}),
-      endpoints: ROUTES,
+      endpoints: ROUTE_LABELS,
     });
   });
 }

@@ -12,8 +12,7 @@ import { parseJsonBody } from '../dialects/read-texts';
 import { ErrorCode, FrontDoorError } from '../errors';
 import type { WarmupRunner } from '../warmup/run-warmup';
 import type { AppContext, AppEnv } from './app-env';
-
-export const WARMUP_ROUTE = 'POST /warmup';
+import { addRoute } from './routes';
 
 interface WarmupBody {
   readonly dryRun: boolean;
@@ -44,7 +43,7 @@ function parseWarmupBody(text: string): WarmupBody {
 }
 
 export function registerWarmupRoute(app: Hono<AppEnv>, ctx: AppContext, runner: WarmupRunner | undefined): void {
-  app.post('/warmup', async (c) => {
+  addRoute(app, 'warmup', async (c) => {
     if (runner === undefined) {
       throw new FrontDoorError(404, ErrorCode.routeNotFound,
         'no /warmup on this runtime: on Lambda the warm-up is its own scheduled function (functions/warmup)');
