@@ -47,8 +47,8 @@ const nodePath = (): typeof import('node:path') => process.getBuiltinModule('nod
 
 /** The default cache: `$XDG_CACHE_HOME/embed-front-door`, else `~/.cache/embed-front-door`. */
 function defaultCacheDir(xdgCacheHome: string | undefined): string {
-  const { join } = nodePath();
-  return join(xdgCacheHome ?? join(nodeOs().homedir(), '.cache'), 'embed-front-door');
+  const path = nodePath();
+  return path.join(xdgCacheHome ?? path.join(nodeOs().homedir(), '.cache'), 'embed-front-door');
 }
 
 /** A value worked out on its first read, then kept. */
@@ -78,15 +78,15 @@ export function readLocalEngineConfig(read: EnvReader): LocalEngineConfig {
   const cacheDir = read.raw('EMBED_MODEL_CACHE_DIR');
   const xdgCacheHome = read.raw('XDG_CACHE_HOME');
   const workers = read.raw('LOCAL_ENGINE_WORKERS') === undefined ? undefined : read.int('LOCAL_ENGINE_WORKERS', 1, { min: 1, max: MAX_WORKERS });
-  const { resolve } = nodePath();
+  const path = nodePath();
   const settled = {
-    modelDir: modelDir === undefined ? undefined : resolve(modelDir),
+    modelDir: modelDir === undefined ? undefined : path.resolve(modelDir),
     modelBaseUrl,
     maxTokens: read.int('LOCAL_ENGINE_MAX_TOKENS', LOCAL_ENGINE_DEFAULTS.maxTokens, { min: 2, max: MAX_TOKENS_LIMIT }),
     batchSize: read.int('LOCAL_ENGINE_BATCH_SIZE', LOCAL_ENGINE_DEFAULTS.batchSize, { min: 1, max: MAX_BATCH_SIZE }),
   };
   return Object.defineProperties(settled, {
-    cacheDir: { get: once(() => resolve(cacheDir ?? defaultCacheDir(xdgCacheHome))), enumerable: true },
+    cacheDir: { get: once(() => path.resolve(cacheDir ?? defaultCacheDir(xdgCacheHome))), enumerable: true },
     workers: { get: once(() => workers ?? nodeOs().availableParallelism()), enumerable: true },
   }) as typeof settled & Pick<LocalEngineConfig, 'cacheDir' | 'workers'>;
 }

@@ -26,7 +26,7 @@ export function parseTeiRequest(json: unknown, limits: TextLimits, dimension: nu
     throw new FrontDoorError(400, ErrorCode.invalidRequest, '`truncate` must be true or false', { param: 'truncate' });
   }
   const direction = body.truncation_direction;
-  if (direction !== undefined && direction !== null && String(direction).toLowerCase() !== 'right') {
+  if (direction !== undefined && direction !== null && (typeof direction !== 'string' || direction.toLowerCase() !== 'right')) {
     throw unsupported('truncation_direction', '`truncation_direction` must be "Right": the backends truncate the end of long texts');
   }
   if (body.prompt_name !== undefined && body.prompt_name !== null) {

@@ -45,7 +45,7 @@ export class PendingRequest {
       }
       this.positions[position] = index;
     });
-    this.vectors = new Array(this.uniqueTexts.length);
+    this.vectors = new Array<number[] | undefined>(this.uniqueTexts.length);
     this.missing = this.uniqueTexts.length;
     this.promise = new Promise<EmbedResult>((resolve, reject) => {
       this.resolvePromise = resolve;

@@ -68,7 +68,7 @@ export async function startNodeServer(app: FetchApp, options: NodeServerOptions)
     connectionsCheckingInterval: Math.min(MAX_TIMEOUT_CHECK_INTERVAL_MS, Math.ceil(requestTimeout / TIMEOUT_CHECKS_PER_TIMEOUT)),
   };
   const server = await new Promise<Server>((resolve, reject) => {
-    const created = serve({ fetch, hostname: options.host, port: options.port, serverOptions }, () => resolve(created as Server)) as Server;
+    const created = serve({ fetch, hostname: options.host, port: options.port, serverOptions }, () => resolve(created)) as Server;
     created.once('error', reject);
   });
   server.headersTimeout = headersTimeout;

@@ -5,7 +5,6 @@
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import dnsPacket, { type Answer, type Packet } from 'dns-packet';
 
 export interface FakeSrvRecord {
@@ -48,7 +47,7 @@ export class FakeDns {
 
   /** `127.0.0.1:PORT`, for `Resolver.setServers`. */
   get address(): string {
-    return `127.0.0.1:${(this.socket.address() as AddressInfo).port}`;
+    return `127.0.0.1:${this.socket.address().port}`;
   }
 
   /** Sets the A records of a name (an empty list leaves the name existing with no A records: NODATA). */

@@ -117,9 +117,9 @@ describe('dispatch engine over simulated DJL instances', () => {
         post(`${door.url}/v1/embeddings`, { input: ['fine', 'poison \u0000bad here', 'also fine'], model: 'm' }),
         ...texts.map((text) => post(`${door.url}/embed`, { inputs: [text] })),
       ]);
-      assert.equal(bad!.status, 400);
-      assert.equal(bad!.body.error.code, 'input_rejected');
-      assert.match(bad!.body.error.message, /index 1/);
+      assert.equal(bad.status, 400);
+      assert.equal(bad.body.error.code, 'input_rejected');
+      assert.match(bad.body.error.message, /index 1/);
       good.forEach((response, i) => {
         assert.equal(response.status, 200);
         assert.deepEqual(response.body, [simulatedEmbedding(texts[i] as string, DIM)]);
@@ -133,7 +133,7 @@ describe('dispatch engine over simulated DJL instances', () => {
         post(`${door.url}/embed`, { inputs: ['x \u0000bad'] }),
         ...['p', 'q', 'r', 's', 't', 'u'].map((text) => post(`${door.url}/embed`, { inputs: [text] })),
       ]);
-      assert.equal(responses[0]!.status, 422);
+      assert.equal(responses[0].status, 422);
       assert.deepEqual(responses.slice(1).map((r) => r.status), [200, 200, 200, 200, 200, 200]);
     });
   });

@@ -38,7 +38,7 @@ async function startServerProcess(env: Record<string, string>): Promise<ServerPr
   const events: string[] = [];
   const entries: LogEntry[] = [];
   const url = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
     lines.on('line', (line) => {
       const entry = JSON.parse(line) as LogEntry;
       events.push(entry.event);
@@ -112,7 +112,7 @@ describe('graceful shutdown', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
-    child.stderr!.on('data', (data) => (stderr += data));
+    child.stderr.on('data', (data) => (stderr += data));
     const [code] = await once(child, 'exit');
     assert.equal(code, 1);
     assert.match(stderr, /Invalid configuration \(2 problems\)/);

@@ -41,7 +41,7 @@ describe('Lambda handler', () => {
         return true;
       }
       return (stdoutWrite as (...args: unknown[]) => boolean)(chunk, ...rest);
-    }) as typeof process.stdout.write;
+    });
     ({ handler } = (await import('../../functions/embed/handler')) as unknown as { handler: Handler });
   });
   after(() => {

@@ -293,8 +293,8 @@ describe('load and faults', () => {
   test('without server batching a bad text fails only its own request', async (t) => {
     const sim = await simulator(t, { badTextMarker: 'POISON' });
     const [bad, good] = await Promise.all([postJson(sim.predictionsUrl, ['ok', 'has POISON']), postJson(sim.predictionsUrl, ['fine'])]);
-    await assertDjlError(bad as Reply, 400, 'TranslateException');
-    assert.deepEqual(JSON.parse((good as Reply).text), [simulatedEmbedding('fine', DIM)]);
+    await assertDjlError(bad, 400, 'TranslateException');
+    assert.deepEqual(JSON.parse((good).text), [simulatedEmbedding('fine', DIM)]);
   });
 
   test('errorRate 1 answers 503 until the fault is cleared', async (t) => {

@@ -27,7 +27,7 @@ describe('power-of-two-choices balancer', () => {
       if (i % 5 === 4) for (const e of all) e.outstandingTexts = Math.max(0, e.outstandingTexts - 1);
     }
     const loads = all.map((e) => e.outstandingTexts);
-    assert.ok(Math.max(...loads) - Math.min(...loads) <= 3, `loads ${loads}`);
+    assert.ok(Math.max(...loads) - Math.min(...loads) <= 3, `loads ${loads.join(', ')}`);
   });
 
   test('full, ejected or unhealthy endpoints are never picked; a retry avoids where it failed', () => {

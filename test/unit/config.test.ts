@@ -10,7 +10,7 @@ const DJL = 'http://10.0.0.5:8080/predictions/all_MiniLM_L6_v2';
 function staticSpec(specs: readonly BackendSpec[], index: number): StaticBackendSpec {
   const spec = specs[index];
   assert.equal(spec?.source, 'static');
-  return spec as StaticBackendSpec;
+  return spec;
 }
 
 describe('parseConfig', () => {

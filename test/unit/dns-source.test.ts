@@ -3,7 +3,6 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { createSocket } from 'node:dgram';
 import { promises as dnsPromises } from 'node:dns';
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { createDnsSource, createSystemResolver, type DnsResolver } from '../../shared/discovery/dns-source';
 import { DiscoveryError } from '../../shared/discovery/endpoint-source';
 import { FakeDns } from '../helpers/fake-dns';
@@ -142,7 +141,7 @@ async function deadUdpAddress(): Promise<string> {
   const socket = createSocket('udp4');
   socket.bind(0, '127.0.0.1');
   await once(socket, 'listening');
-  const { port } = socket.address() as AddressInfo;
+  const { port } = socket.address();
   await new Promise<void>((resolve) => socket.close(() => resolve()));
   return `127.0.0.1:${port}`;
 }

@@ -50,7 +50,7 @@ function assertValidEmf(line: string): EmfLine {
       assert.equal(typeof metric.Name, 'string');
       const value = doc[metric.Name as string];
       assert.ok(typeof value === 'number' && Number.isFinite(value), `metric ${String(metric.Name)} is a finite number at top level`);
-      if (metric.Unit !== undefined) assert.ok(ALLOWED_UNITS.has(metric.Unit as string), `unit ${String(metric.Unit)} allowed`);
+      if (metric.Unit !== undefined) assert.ok(ALLOWED_UNITS.has(metric.Unit as string), `unit ${JSON.stringify(metric.Unit)} allowed`);
     }
   }
   // JSON has no NaN or Infinity: they would have become null.

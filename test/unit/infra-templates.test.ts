@@ -278,7 +278,7 @@ describe('infra/aws/djl-ecs.yaml (CloudFormation)', () => {
       assert.ok(KNOWN_RESOURCE_TYPES.has(type), `${name}: unexpected type ${type}`);
       if (resource.Condition !== undefined) assert.ok(str(resource.Condition, name) in template.Conditions, `${name}.Condition`);
       for (const dependency of [resource.DependsOn ?? []].flat()) {
-        assert.ok(str(dependency, `${name}.DependsOn`) in resources, `${name} depends on unknown ${String(dependency)}`);
+        assert.ok(str(dependency, `${name}.DependsOn`) in resources, `${name} depends on unknown ${JSON.stringify(dependency)}`);
       }
     }
     for (const [name, output] of Object.entries(template.Outputs)) {

@@ -77,7 +77,8 @@ async function downloadFile(url: string, file: ManifestFile, path: string, optio
       throw new LocalModelError(LocalModelErrorCode.downloadFailed, `${url} answered HTTP ${response.status}`);
     }
     try {
-      for await (const chunk of response.body) {
+      // A web ReadableStream's async iterator is typed loosely in @types/node 20: its chunks are bytes.
+      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
         clearTimeout(idle);
         idle = setTimeout(() => controller.abort(), idleTimeoutMs);
         hash.update(chunk);
