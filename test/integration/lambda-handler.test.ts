@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decodeFloat32Base64 } from '../../shared/dialects/vector-encoding';
-import { apiGatewayV1Event, apiGatewayV2Event, type EventOptions, functionUrlEvent, lambdaContext } from '../fixtures/lambda-events';
+import { apiGatewayV1Event, apiGatewayV2Event, type EventOptions, functionUrlEvent, lambdaContext } from '../../tools/fixtures/lambda-events';
 import { DJL_PROFILES, type DjlSimulator, simulatedEmbedding, startDjlSimulator } from '../../tools/djl-simulator/djl-simulator';
 
 interface LambdaResult {

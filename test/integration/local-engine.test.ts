@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { post, readJson, startFrontDoor, type TestFrontDoor } from '../helpers/front-door';
-import { expectedVector, TINY_CASES, TINY_DIMENSION, type TinyModelDir, writeTinyModel } from '../helpers/tiny-model';
+import { expectedVector, TINY_CASES, TINY_DIMENSION, type TinyModelDir, writeTinyModel } from '../../tools/fixtures/tiny-model';
 
 const assertClose = (actual: readonly number[], expected: readonly number[], message: string): void => {
   assert.equal(actual.length, expected.length, message);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
 import { post } from '../helpers/front-door';
-import { expectedVector, TINY_DIMENSION, writeTinyModel } from '../helpers/tiny-model';
+import { expectedVector, TINY_DIMENSION, writeTinyModel } from '../../tools/fixtures/tiny-model';
 import { deadPort } from '../helpers/dead-port';
 
 const SERVER_ENTRY = new URL('../../functions/server/main.ts', import.meta.url).pathname;

@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { inflateRawSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
-import { apiGatewayV2Event, lambdaContext } from '../fixtures/lambda-events';
+import { apiGatewayV2Event, lambdaContext } from '../../tools/fixtures/lambda-events';
 import { FakeAws, TEST_CREDENTIALS } from '../helpers/fake-aws';
 import { FakeCloudRun } from '../helpers/fake-cloud-run';
 import { DJL_PROFILES, type DjlSimulator, simulatedEmbedding, startDjlSimulator } from '../../tools/djl-simulator/djl-simulator';

@@ -13,7 +13,7 @@ import { type EmbeddingEngine, loadEmbeddingEngine } from '../../shared/upstream
 import { isLocalModelError, LocalModelErrorCode } from '../../shared/upstream/local/local-model-error';
 import { meanPoolNormalized } from '../../shared/upstream/local/mean-pool';
 import { findModelFiles, type ModelFiles } from '../../shared/upstream/local/model-files';
-import { buildTinyTokenizerJson, expectedVector, TINY_CASES, TINY_DIMENSION, TINY_TOKENIZER_CONFIG, type TinyModelDir, writeTinyModel } from '../helpers/tiny-model';
+import { buildTinyTokenizerJson, expectedVector, TINY_CASES, TINY_DIMENSION, TINY_TOKENIZER_CONFIG, type TinyModelDir, writeTinyModel } from '../../tools/fixtures/tiny-model';
 
 const CASES = TINY_CASES;
 

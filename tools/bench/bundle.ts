@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
-import { apiGatewayV2Event } from '../../test/fixtures/lambda-events';
+import { apiGatewayV2Event } from '../fixtures/lambda-events';
 import { startDjlSimulator } from '../djl-simulator/djl-simulator';
 import { buildVariant, prepareVariants, zipSizes, type BuildInfo, type BundleVariant } from './bundle-build';
 import { childEnv, ImportMode, timeImport, traceImport, writeProbes, type ImportSample } from './bundle-probe';

@@ -4,12 +4,17 @@
  * Pure: a {@link BurstReport} in, Markdown out.
  */
 import type { PhaseCpu } from './burst-cpu';
-import type { LoopDelay } from './burst-setup';
 import type { BurstShape, PhaseStats, TimelineBucket, TimeSplit } from './burst-stats';
 import { tierShare } from './burst-stats';
 import { BURST_SETUPS, FAST_429_P99_MS, type BurstSetupId, type TargetCheck } from './burst-targets';
 import type { MachineInfo } from './machine-info';
 import { formatMs, formatNumber, formatTable, NOT_AVAILABLE } from '../report/tables';
+
+/** The front door's event-loop delay over one phase (prom-client's monitorEventLoopDelay, reset at each read). */
+export interface LoopDelay {
+  readonly p99Ms: number | undefined;
+  readonly maxMs: number | undefined;
+}
 
 /** CPU use over the measured phases; 100 = one core busy. */
 export interface BurstCpu {

@@ -6,7 +6,7 @@
 import type { ProcessRegistry, TrackedProcess } from './child-processes';
 import { startCpuSampler, type CpuSample } from './burst-cpu';
 import type { RequestRecord } from './burst-record';
-import type { BurstCpu } from './burst-report';
+import type { BurstCpu, LoopDelay } from './burst-report';
 import type { BurstSetupId } from './burst-targets';
 import { startFrontDoor } from './front-door-process';
 import { runLoadGenerator } from './load-generator-process';
@@ -29,12 +29,6 @@ export interface BurstSetupPlan {
   readonly env: Readonly<Record<string, string>>;
   /** Ends of the measured phases, seconds after measuring starts: the front door's loop delay is read at each. */
   readonly phaseEndsS: readonly number[];
-}
-
-/** The front door's event-loop delay over one phase (prom-client's monitorEventLoopDelay, reset at each read). */
-export interface LoopDelay {
-  readonly p99Ms: number | undefined;
-  readonly maxMs: number | undefined;
 }
 
 /** What one setup's run measured. */

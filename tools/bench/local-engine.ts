@@ -16,7 +16,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { createBatchEncoder } from '../../shared/upstream/local/batch-encoder';
 import { createLocalUpstream } from '../../shared/upstream/local/local-upstream';
-import { buildTinyTokenizerJson, TINY_DIMENSION, TINY_TOKENIZER_CONFIG, writeTinyModel } from '../../test/helpers/tiny-model';
+import { buildTinyTokenizerJson, TINY_DIMENSION, TINY_TOKENIZER_CONFIG, writeTinyModel } from '../fixtures/tiny-model';
 import { percentile } from '../../shared/stats/percentile';
 import { exitUnlessRun, parseCommandLine } from '../cli/command-line';
 import { readMachineInfo } from './machine-info';
