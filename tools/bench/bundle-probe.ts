@@ -49,8 +49,9 @@ async function runProbe(node: string, args: readonly string[], env: NodeJS.Proce
   try {
     return (await run(node, args, { env, timeout: CHILD_TIMEOUT_MS, maxBuffer: 1 << 20 })).stdout;
   } catch (error) {
-    const stderr = String((error as { stderr?: unknown }).stderr ?? '');
-    throw new Error(`importing ${args[1]} failed: …${stderr.slice(-STDERR_TAIL_CHARS)}`);
+    const output = (error as { stderr?: unknown }).stderr;
+    const stderr = typeof output === 'string' ? output : '';
+    throw new Error(`importing ${args[1]} failed: …${stderr.slice(-STDERR_TAIL_CHARS)}`, { cause: error });
   }
 }
 

@@ -171,24 +171,29 @@ class SimulatedDjlServer implements DjlSimulator {
           (error: Error) => this.readiness.reject(error),
         );
       };
-      this.bootTimer = setTimeout(() => this.endColdStart(), coldStartMs);
+      this.bootTimer = setTimeout(() => this.finishBoot(), coldStartMs);
       return;
     }
     await this.listen(generation);
     if (coldStartMs > 0) {
       this.bootEnd = () => this.markReady(generation);
-      this.bootTimer = setTimeout(() => this.endColdStart(), coldStartMs);
+      this.bootTimer = setTimeout(() => this.finishBoot(), coldStartMs);
     } else {
       this.markReady(generation);
     }
   }
 
   endColdStart(): Promise<void> {
+    this.finishBoot();
+    return this.whenReady();
+  }
+
+  /** Ends the cold start now (its timer, or a test): the model is loaded. */
+  private finishBoot(): void {
     clearTimeout(this.bootTimer);
     const end = this.bootEnd;
     this.bootEnd = undefined;
     end?.();
-    return this.whenReady();
   }
 
   crash(): void {

@@ -36,7 +36,7 @@ export interface SendResult {
 export interface LoadSender<P> {
   prepare(job: LoadJob): P;
   send(prepared: P, signal: AbortSignal): Promise<SendResult>;
-  classify?(error: unknown): string;
+  readonly classify?: (error: unknown) => string;
 }
 
 /** Monotonic time and waiting, injectable so tests control time. */

@@ -62,7 +62,7 @@ function runLines(
       color: { field: 'run', type: 'nominal', legend: RUN_LEGEND, sort: runOrder(result) },
       ...extraEncoding,
     },
-  } as TopLevelSpec;
+  };
 }
 
 function throughputChart(result: LoadtestResult): ReportChart {

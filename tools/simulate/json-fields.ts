@@ -52,7 +52,7 @@ export class FieldReader {
       this.problem(path, `${JSON.stringify(value)} is not valid; expected ${rule.integer === true ? 'a whole number' : 'a number'}${describeRule(rule)}`);
       return fallback ?? rule.min ?? 0;
     }
-    return value as number;
+    return value;
   }
 
   string(path: string, value: unknown, fallback: string | undefined): string {

@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     try {
       scenario = parseScenario(readFileSync(file, 'utf8'));
     } catch (error) {
-      if (error instanceof ScenarioError) throw new Error(`${file}: ${error.message}`);
+      if (error instanceof ScenarioError) throw new Error(`${file}: ${error.message}`, { cause: error });
       throw error;
     }
     const result = simulateScenario(scenario, seed === undefined ? {} : { seed });

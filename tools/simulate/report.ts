@@ -86,7 +86,7 @@ function line(values: Row[], yTitle: string, dash: string | undefined, logScale 
       ...(dash === undefined ? {} : { strokeDash: { field: dash, type: 'nominal' } }),
       ...(hasPolicy || dash !== undefined ? { detail: { field: dash ?? 'policy', type: 'nominal' } } : {}),
     },
-  } as TopLevelSpec;
+  };
 }
 
 const round = (value: number): number => Math.round(value * 10) / 10;
