@@ -113,6 +113,7 @@ export class Endpoint {
   }
 
   recordSuccess(texts: number, latencyMs: number, now: number): void {
+    this.clearColdVerdict(now);
     this.observeGood(now);
     this.succeeded++;
     this.consecutiveFailures = 0;
@@ -166,6 +167,21 @@ export class Endpoint {
   /** True while it has been seen cold and has not answered since. */
   get isCold(): boolean {
     return this.coldSince !== undefined;
+  }
+
+  /**
+   * A batch it has just answered outranks an older probe that found it starting. A batch admitted
+   * before the first verdict can outlast a probe that gave up while the model loaded (the
+   * in-process engine's /ping answers `pending` at its time limit); without this, the endpoint
+   * would stay out until the next probe, and a tier with only this endpoint would answer 503s in
+   * between. Only cold verdicts are cleared: a backend reporting itself unhealthy or failed keeps
+   * its word until a probe says otherwise.
+   */
+  private clearColdVerdict(now: number): void {
+    if (this.probed === undefined || !COLD_STATES.has(this.probed)) return;
+    this.probed = HealthState.healthy;
+    // Back from being cold, as when a probe finds it healthy: serve at once, but ramp up.
+    if (this.ejectedUntil <= now) this.recoveredAt = now;
   }
 
   private observeCold(now: number): void {

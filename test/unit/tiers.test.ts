@@ -8,10 +8,11 @@ import { describe, test } from 'node:test';
 import type { Tier } from '../../shared/core/tier';
 import { createDispatchEmbedder } from '../../shared/dispatch/dispatch-embedder';
 import { TierDispatcher, type TierPolicy } from '../../shared/dispatch/tier-dispatcher';
+import { FrontDoorError } from '../../shared/errors';
 import { silentLogger } from '../../shared/logger';
 import { noTelemetry } from '../../shared/telemetry/telemetry';
 import type { DispatchEvents, OverflowReason } from '../../shared/core/dispatch-events';
-import { type EndpointHealth, HealthState } from '../../shared/upstream/upstream';
+import { type EndpointHealth, HealthState, type UpstreamCall } from '../../shared/upstream/upstream';
 import { UpstreamError, UpstreamFailure } from '../../shared/upstream/upstream-error';
 import { FakeScheduler, settle } from '../helpers/fake-scheduler';
 import { fakeVector, FakeUpstream } from '../helpers/fake-upstream';
@@ -25,9 +26,11 @@ const OVERFLOW = { spillWaitMs: 100, resumeWaitMs: 50, holdMs: 3_000, largeReque
 
 class ProbedUpstream extends FakeUpstream {
   pings = 0;
-  override async ping(): Promise<EndpointHealth> {
+  /** When set, answers pings instead of `health` (a ping that takes time on the fake clock). */
+  answerPing: ((timeoutMs: number) => Promise<EndpointHealth>) | undefined;
+  override async ping(call?: Omit<UpstreamCall, 'requestId'>): Promise<EndpointHealth> {
     this.pings++;
-    return this.health;
+    return this.answerPing?.(call?.timeoutMs ?? 0) ?? this.health;
   }
 }
 
@@ -42,6 +45,11 @@ interface SetupOptions {
   readonly healthIntervalMs?: number;
   /** Endpoints whose health is `down` from the start (before the first probe). */
   readonly down?: readonly string[];
+  /**
+   * Endpoints whose /ping waits its whole time limit, then reports the model loading: the
+   * in-process engine while its model loads.
+   */
+  readonly loading?: readonly string[];
 }
 
 function setup(options: SetupOptions = {}) {
@@ -55,6 +63,12 @@ function setup(options: SetupOptions = {}) {
   const make = (tier: Tier, count: number) => {
     const upstreams = Array.from({ length: count }, (_, i) => new ProbedUpstream(`${tier}-${i}`, tier));
     for (const upstream of upstreams) if (options.down?.includes(upstream.id)) upstream.health = { state: HealthState.down };
+    for (const upstream of upstreams) {
+      if (!options.loading?.includes(upstream.id)) continue;
+      upstream.answerPing = (timeoutMs) => new Promise((resolve) => {
+        scheduler.setTimer(() => resolve({ state: HealthState.pending, detail: 'loading the model' }), timeoutMs);
+      });
+    }
     const dispatcher = new TierDispatcher({ tier, upstreams, policy: POLICY, scheduler, random: () => 0.5, logger: silentLogger, events });
     return { upstreams, dispatcher };
   };
@@ -151,6 +165,43 @@ describe('tiers', () => {
     assert.ok(cold.calls.length > 0, 'the endpoint takes traffic once warm');
     await scheduler.advance(10_000);
     assert.equal(embedder.snapshot().tiers.cpu.endpoints[1]?.warmth, 'warm');
+    await embedder.close();
+  });
+
+  test('a lone endpoint that answers a batch after a probe found it loading serves the next request at once', async () => {
+    // The in-process engine on a loaded machine: the first request waits for the model while
+    // the first /ping gives up at its time limit with "loading", then the batch comes back.
+    const { scheduler, cpu, embed, embedder, recorded } = setup({ cpu: 1, gpu: 0, healthIntervalMs: 5_000, loading: ['cpu-0'] });
+    const [engine] = cpu.upstreams as [ProbedUpstream];
+    const first = embed(2);
+    await settle();
+    assert.equal(engine.calls.length, 1, 'admitted before any verdict');
+    await scheduler.advance(2_000);
+    assert.equal(embedder.snapshot().tiers.cpu.endpoints[0]?.warmth, 'cold', 'the probe gave up while the model loaded');
+
+    engine.calls[0]!.resolve();
+    assert.equal((await first).vectors.length, 2);
+    // No probe has run since; before the fix this was a 503 until the next one.
+    engine.answerPing = undefined;
+    answerAll(engine);
+    const second = await embed(3);
+    assert.equal(second.vectors.length, 3);
+    assert.equal(embedder.snapshot().tiers.cpu.endpoints[0]?.warmth, 'warming');
+    assert.deepEqual(recorded.coldStarts.map(([tier, id]) => [tier, id]), [['cpu', 'cpu-0']]);
+    await embedder.close();
+  });
+
+  test('a batch answered does not overrule a backend that reports itself unhealthy', async () => {
+    const { scheduler, cpu, embed, embedder } = setup({ cpu: 1, gpu: 0, healthIntervalMs: 5_000 });
+    const [backend] = cpu.upstreams as [ProbedUpstream];
+    const first = embed(2);
+    await settle();
+    backend.health = { state: HealthState.unhealthy };
+    await scheduler.advance(5_000);
+    assert.equal(embedder.snapshot().tiers.cpu.endpoints[0]?.warmth, 'unhealthy');
+    backend.calls[0]!.resolve();
+    await first;
+    await assert.rejects(embed(1), (error: unknown) => error instanceof FrontDoorError && error.status === 503);
     await embedder.close();
   });
 
