@@ -3,3 +3,6 @@ export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
 }
+
+/** The wall clock. */
+export const systemClock: Clock = { now: () => Date.now() };

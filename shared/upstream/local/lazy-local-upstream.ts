@@ -12,7 +12,7 @@
 import type { LocalBackendSpec } from '../../config/backends';
 import { UpstreamDialect } from '../../core/upstream-dialect';
 import type { Tier } from '../../core/tier';
-import type { Clock } from '../../clock';
+import { type Clock, systemClock } from '../../clock';
 import type { Config } from '../../config/config';
 import type { Logger } from '../../logger';
 import { type EndpointHealth, HealthState, type Upstream } from '../upstream';
@@ -24,8 +24,6 @@ export const ENGINE_RETRY_BASE_MS = 1_000;
 /** The longest wait between load attempts: a model that turns up later is picked up within a minute. */
 export const ENGINE_RETRY_MAX_MS = 60_000;
 const LOAD_FAILED = 'the in-process engine could not be loaded';
-
-const systemClock: Clock = { now: () => Date.now() };
 
 export interface LazyLocalUpstreamOptions {
   /** Times the back-off between load attempts (default: the system clock). */
