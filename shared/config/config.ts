@@ -1,7 +1,7 @@
 /**
  * The front door's configuration: parsed once from the environment, validated as a whole (one
- * error lists every bad key), typed and frozen. Every key and its default is documented in the
- * README's configuration table; keep the two in step.
+ * error lists every bad key), typed and frozen. Every key and its default is documented in
+ * docs/configuration.md; test/unit/docs.test.ts keeps the two in step.
  */
 import { type BackendSpec, parseBackendList } from './backends';
 import { type DiscoveryConfig, readDiscoveryConfig } from './discovery-config';

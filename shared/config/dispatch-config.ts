@@ -1,7 +1,7 @@
 /**
  * Settings of the dispatch engine: batching, coalescing, balancing, retries, ejection and
  * backpressure. Read by `parseConfig` through the same EnvReader, so bad keys are reported with
- * all the others. Defaults are documented in the README's configuration table.
+ * all the others. Defaults are documented in docs/configuration.md.
  */
 import type { Tier } from '../core/tier';
 import type { EnvReader } from './env-reader';

@@ -2,7 +2,7 @@
  * Settings of the in-process engine (`local:` backends, and `npm start`'s default when no backend
  * is configured): where its model comes from and how much of the machine it uses. Read by
  * `parseConfig` through the same EnvReader, so bad keys are reported with all the others. Every
- * key is documented in the README's configuration table.
+ * key is documented in docs/configuration.md.
  */
 import type { EnvReader } from './env-reader';
 

@@ -1,6 +1,6 @@
 /**
  * Settings of the GPU overflow policy (shared/dispatch/overflow-policy.ts). Read through the same
- * EnvReader as every other key; defaults are documented in the README's configuration table.
+ * EnvReader as every other key; defaults are documented in docs/configuration.md.
  */
 import type { EnvReader } from './env-reader';
 

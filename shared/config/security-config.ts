@@ -1,7 +1,7 @@
 /**
  * The security section of the configuration: API keys (API_KEYS, API_KEYS_FILE), their default
  * per-key limits, which routes need a key, CORS and the client timeout. Read by parseConfig; each
- * key and default is documented in the README's Security section and configuration table.
+ * key and default is documented in docs/configuration.md (and docs/security.md).
  */
 import { type ApiKeyEntry, findDuplicateKeys, parseApiKeyEntries } from '../security/api-keys';
 import type { EnvReader } from './env-reader';

@@ -92,7 +92,7 @@ export function createDispatchEmbedder(options: DispatchEmbedderOptions): Dispat
 
   async function embed(request: EmbedRequest): Promise<EmbedResult> {
     if (!cpu.isConfigured && !gpu.isConfigured) {
-      throw new FrontDoorError(503, ErrorCode.noBackends, 'no embedding backend is configured; set CPU_BACKENDS (see the README)');
+      throw new FrontDoorError(503, ErrorCode.noBackends, 'no embedding backend is configured; set CPU_BACKENDS (see docs/configuration.md)');
     }
     if (!cpu.isConfigured) return gpu.embed(request);
     const now = scheduler.now();

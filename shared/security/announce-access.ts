@@ -8,7 +8,7 @@ import type { Logger } from '../logger';
 export function announceAccess(security: SecurityConfig, logger: Logger): void {
   if (security.keys.length === 0) {
     logger.warn('auth_disabled', {
-      message: 'API_KEYS and API_KEYS_FILE are unset: every route is open to anyone who can reach it (see the README\'s Security section)',
+      message: 'API_KEYS and API_KEYS_FILE are unset: every route is open to anyone who can reach it (see docs/security.md)',
     });
     return;
   }
