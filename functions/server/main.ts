@@ -1,7 +1,9 @@
 /**
  * `npm start`: the front door as a plain Node server (local, Cloud Run, Fargate). Reads the
- * environment once, serves on HOST:PORT, drains gracefully on SIGTERM/SIGINT.
+ * environment once, serves on HOST:PORT, drains gracefully on SIGTERM/SIGINT. Takes no flags
+ * (`--help` prints the usage; anything else is refused before the server starts).
  */
+import { exitUnlessRun, parseCommandLine } from '../../shared/cli/command-line';
 import { parseConfig } from '../../shared/config/config';
 import { ConfigError } from '../../shared/config/env-reader';
 import { createApp } from '../../shared/http/create-app';
@@ -17,7 +19,27 @@ import { createLazyLocalUpstream } from '../../shared/upstream/local/lazy-local-
 import { isLocalModelError } from '../../shared/upstream/local/local-model-error';
 import { createUndiciTransport } from '../../shared/upstream/undici-transport';
 
+const USAGE = `Usage: npm start
+
+Runs the front door as a Node server on HOST:PORT; SIGTERM or SIGINT drains it and stops it.
+It takes no flags: the environment configures it, read once at start. The main settings:
+
+  PORT             port to listen on (default 8080)
+  HOST             address to listen on (default 0.0.0.0)
+  CPU_BACKENDS     the CPU tier's backends, comma-separated URIs (http(s)://, ecs://, cloudrun://,
+                   dns://, local:); with neither CPU_BACKENDS nor GPU_BACKENDS set, it embeds
+                   in-process with all-MiniLM-L6-v2
+  GPU_BACKENDS     the GPU tier's backends, the same way
+  API_KEYS         accepted keys, comma-separated NAME:SHA256 entries (npm run key:new makes one);
+                   with neither it nor API_KEYS_FILE set, every route is open
+  EMBED_MODEL_DIR  a directory holding the in-process engine's model (npm run model:fetch)
+
+Every setting, with its default: docs/configuration.md
+
+  --help           this text`;
+
 async function main(): Promise<void> {
+  exitUnlessRun(parseCommandLine({ flags: {} }, process.argv.slice(2), () => undefined), USAGE);
   const parsed = parseConfig(process.env);
   const logger = createLogger(parsed.logLevel);
   // With no backend configured, the in-process engine serves: `npm start` works out of the box.

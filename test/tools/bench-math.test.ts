@@ -15,7 +15,7 @@ import { parseMachineBusy, parseProcStat } from '../../tools/bench/process-cpu';
 import { formatCpu, formatErrors, resultsTable } from '../../tools/bench/report-table';
 import { formatNumber, formatTable } from '../../tools/report/tables';
 import { parseRunOptions } from '../../tools/bench/run-options';
-import { expectRun, UsageError } from '../../tools/cli/command-line';
+import { expectRun, UsageError } from '../../shared/cli/command-line';
 import { parseBackendsLine } from '../../tools/bench/simulator-process';
 import { checkTargets, overheadVsDirect } from '../../tools/bench/target-checks';
 import { CHUNK_CHARS, chunkText, requestBody } from '../../tools/bench/texts';

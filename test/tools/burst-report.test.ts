@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { cpuBetween } from '../../tools/bench/burst-cpu';
 import { parseBurstOptions } from '../../tools/bench/burst-options';
-import { expectRun, UsageError } from '../../tools/cli/command-line';
+import { expectRun, UsageError } from '../../shared/cli/command-line';
 import { headerFields, parseServerTiming, type RequestRecord } from '../../tools/bench/burst-record';
 import { renderBurstReport, type BurstReport } from '../../tools/bench/burst-report';
 import { nonZeroCounters, sampleValue } from '../../tools/bench/burst-setup';

@@ -1,11 +1,8 @@
-/** The one argument parser of every tool: help, problems all at once, and the exit codes. */
+/** The one argument parser of every command: help, and every problem at once (tools on the command line: commands.test.ts). */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { describe, test } from 'node:test';
-import { promisify } from 'node:util';
-import { parseCommandLine } from '../../tools/cli/command-line';
+import { parseCommandLine } from '../../shared/cli/command-line';
 
-const run = promisify(execFile);
 const SPEC = { flags: { url: { type: 'string', multiple: true }, batch: { type: 'string' }, progress: { type: 'boolean' } } } as const;
 const parse = (...argv: string[]) => parseCommandLine(SPEC, argv, (flags) => ({
   urls: flags.strings('url'),
@@ -43,16 +40,5 @@ describe('parseCommandLine', () => {
 
   test('a flag followed by another flag has no value (the other flag is not swallowed as one)', () => {
     assert.deepEqual(problemsOf('--batch', '--progress'), ['--batch: needs a value']);
-  });
-});
-
-describe('a tool on the command line', () => {
-  test('--help prints the usage and exits 0; a bad flag prints the problem and the usage, and exits 2', async () => {
-    const help = await run(process.execPath, ['--import', 'tsx', 'tools/key-new/main.ts', '--help']);
-    assert.match(help.stdout, /^Usage: npm run key:new/);
-    const bad = await run(process.execPath, ['--import', 'tsx', 'tools/key-new/main.ts', '--bogus'])
-      .then(() => assert.fail('a bad flag must fail'), (error: { code?: number; stderr?: string }) => error);
-    assert.equal(bad.code, 2);
-    assert.match(bad.stderr ?? '', /--bogus: not a flag[\s\S]*Usage: npm run key:new/);
   });
 });

@@ -9,7 +9,7 @@ import http, { type IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { after, describe, test, type TestContext } from 'node:test';
 import { parseSimulatorCli } from '../../tools/djl-simulator/cli-args';
-import { expectRun } from '../../tools/cli/command-line';
+import { expectRun } from '../../shared/cli/command-line';
 import {
   DJL_PROFILES,
   formatFloat32Java,

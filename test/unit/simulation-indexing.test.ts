@@ -9,7 +9,7 @@ import { cheapestMeetingSlo } from '../../tools/simulate/report';
 import { parseScenario } from '../../tools/simulate/scenario';
 import { simulateScenario } from '../../tools/simulate/simulate';
 
-const load = (name: string) => simulateScenario(parseScenario(readFileSync(new URL(`../fixtures/scenarios/${name}.json`, import.meta.url), 'utf8')));
+const load = (name: string) => simulateScenario(parseScenario(readFileSync(new URL(`../../tools/simulate/scenarios/${name}.json`, import.meta.url), 'utf8')));
 
 describe('seed recommendation', () => {
   test('24/7 indexing: a GPU is the cheapest policy meeting the SLO', () => {

@@ -22,7 +22,7 @@ import {
 import { readMachineInfo } from './machine-info';
 import { formatMs } from '../report/tables';
 import { REPO_ROOT, RESULTS_DIR } from './repo-paths';
-import { exitUnlessRun, parseCommandLine } from '../cli/command-line';
+import { exitUnlessRun, parseCommandLine } from '../../shared/cli/command-line';
 import { writeReportFiles } from '../report/report-files';
 
 /**

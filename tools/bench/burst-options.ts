@@ -2,7 +2,7 @@
  * `npm run bench:burst -- [options]`: the burst benchmark's flags, parsed and checked in one place;
  * every bad flag is reported at once.
  */
-import { type CommandLine, parseCommandLine, valueFlags } from '../cli/command-line';
+import { type CommandLine, parseCommandLine, valueFlags } from '../../shared/cli/command-line';
 import { BURST_SETUPS, type BurstSetupId } from './burst-targets';
 
 /** What the burst benchmark will do. */

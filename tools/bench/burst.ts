@@ -9,7 +9,7 @@ import { relative } from 'node:path';
 import { ProcessRegistry } from './child-processes';
 import { cpuBetween } from './burst-cpu';
 import { BURST_USAGE, parseBurstOptions, type BurstOptions } from './burst-options';
-import { exitUnlessRun } from '../cli/command-line';
+import { exitUnlessRun } from '../../shared/cli/command-line';
 import { renderBurstReport, type BurstReport, type BurstSetupResult } from './burst-report';
 import { runBurstSetup } from './burst-setup';
 import { MEASURED_PHASES, phaseSpans, phaseStats, rateSteps, timeline, timeSplits, type BurstShape, type PhaseSpan } from './burst-stats';

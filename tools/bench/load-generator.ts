@@ -6,7 +6,7 @@
  */
 import { LOAD_EVENTS } from './load-events';
 import { LOAD_USAGE, parseLoadPlan } from './load-plan';
-import { exitUnlessRun } from '../cli/command-line';
+import { exitUnlessRun } from '../../shared/cli/command-line';
 import { runBenchLoad } from './load-loop';
 
 const EXIT_FAILURE = 1;

@@ -3,7 +3,7 @@
  * with {@link loadPlanArgs}, the child reads them back with {@link parseLoadPlan}, so the two
  * cannot drift apart.
  */
-import { type CommandLine, parseCommandLine, valueFlags } from '../cli/command-line';
+import { type CommandLine, parseCommandLine, valueFlags } from '../../shared/cli/command-line';
 
 /** One cell's load: who sends what, how fast, for how long. */
 export interface LoadPlan {

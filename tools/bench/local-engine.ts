@@ -18,7 +18,7 @@ import { createBatchEncoder } from '../../shared/upstream/local/batch-encoder';
 import { createLocalUpstream } from '../../shared/upstream/local/local-upstream';
 import { buildTinyTokenizerJson, TINY_DIMENSION, TINY_TOKENIZER_CONFIG, writeTinyModel } from '../fixtures/tiny-model';
 import { percentile } from '../../shared/stats/percentile';
-import { exitUnlessRun, parseCommandLine } from '../cli/command-line';
+import { exitUnlessRun, parseCommandLine } from '../../shared/cli/command-line';
 import { readMachineInfo } from './machine-info';
 import { buildMiniLmShapedOnnx, MINILM_SHAPE } from './minilm-shaped-model';
 import { RESULTS_DIR } from './repo-paths';

@@ -2,7 +2,7 @@
  * `npm run bench -- [options]`: the runner's flags, parsed and checked in one place; every bad
  * flag is reported at once.
  */
-import { type CommandLine, parseCommandLine, valueFlags } from '../cli/command-line';
+import { type CommandLine, parseCommandLine, valueFlags } from '../../shared/cli/command-line';
 import { WORKLOAD_IDS, WORKLOADS, type Workload } from './workloads';
 
 /** What the runner will do. */

@@ -15,7 +15,7 @@ import { ensureNginx, NGINX_WORKER_PROCESSES } from './nginx-process';
 import { renderReport, type BenchReport } from './report-document';
 import { RESULTS_DIR, REPO_ROOT } from './repo-paths';
 import { parseRunOptions, RUN_USAGE } from './run-options';
-import { exitUnlessRun } from '../cli/command-line';
+import { exitUnlessRun } from '../../shared/cli/command-line';
 import { runWorkload } from './run-workload';
 import { checkTargets, overheadVsDirect } from './target-checks';
 import { CpuMeter } from './process-cpu';

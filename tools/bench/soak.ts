@@ -6,7 +6,7 @@
  * writes tools/bench/results/soak.{md,json} (not for --quick unless --write). Not part of `npm test`.
  */
 import { relative } from 'node:path';
-import { exitUnlessRun, parseCommandLine } from '../cli/command-line';
+import { exitUnlessRun, parseCommandLine } from '../../shared/cli/command-line';
 import { ProcessRegistry } from './child-processes';
 import { startFrontDoor } from './front-door-process';
 import { runLoadGenerator } from './load-generator-process';

@@ -10,7 +10,7 @@ import { startNodeServer } from '../../shared/runtime/node-server';
 import { createPrometheusTelemetry } from '../../shared/telemetry/prometheus-telemetry';
 import { createUndiciTransport } from '../../shared/upstream/undici-transport';
 import { DJL_PROFILES, startDjlSimulator } from '../djl-simulator/djl-simulator';
-import { exitUnlessRun, parseCommandLine } from '../cli/command-line';
+import { exitUnlessRun, parseCommandLine } from '../../shared/cli/command-line';
 
 const INSTANCES = 3;
 const USAGE = `Usage: npm run demo

@@ -2,7 +2,7 @@
  * Command-line flags of `npm run sim`, parsed and checked in one place: every bad flag is reported
  * at once, with what was expected.
  */
-import { type CommandLine, parseCommandLine, valueFlags } from '../cli/command-line';
+import { type CommandLine, parseCommandLine, valueFlags } from '../../shared/cli/command-line';
 import { DJL_PROFILES, resolveDjlOptions, type DjlProfileName, type DjlSimulatorOptions } from './options';
 import { FLOAT_FORMATS, type FloatFormat } from './vectors';
 

@@ -3,7 +3,7 @@
  * Prints one line per instance and a ready-to-paste backend list; stops on SIGINT or SIGTERM.
  */
 import { CLI_USAGE, parseSimulatorCli } from './cli-args';
-import { exitUnlessRun } from '../cli/command-line';
+import { exitUnlessRun } from '../../shared/cli/command-line';
 import { startDjlSimulator, type DjlSimulator } from './djl-simulator';
 
 const EXIT_FAILURE = 1;

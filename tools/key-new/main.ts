@@ -1,10 +1,10 @@
 /**
- * `npm run key:new [name]`: prints a new API key and the API_KEYS entry that accepts it. The key
- * is shown once, here; the front door only ever stores its SHA-256.
+ * `npm run key:new -- [--name NAME]`: prints a new API key and the API_KEYS entry that accepts it.
+ * The key is shown once, here; the front door only ever stores its SHA-256.
  */
 import { randomBytes } from 'node:crypto';
 import { hashApiKey } from '../../shared/security/api-keys';
-import { exitUnlessRun, parseCommandLine } from '../cli/command-line';
+import { exitUnlessRun, parseCommandLine } from '../../shared/cli/command-line';
 
 /** 32 random bytes: 256 bits, beyond any guessing; base64url keeps it header- and shell-safe. */
 const KEY_BYTES = 32;
@@ -12,16 +12,20 @@ const KEY_BYTES = 32;
 const KEY_PREFIX = 'efd_';
 const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
-const USAGE = `Usage: npm run key:new -- [NAME]
+const USAGE = `Usage: npm run key:new -- [--name NAME]
 
 Prints a new API key and the API_KEYS entry that accepts it (the front door stores only its SHA-256).
 
-  NAME     what the key is for: 1 to 64 letters, digits, ".", "_" or "-" (default key-<today>)
-  --help   this text`;
+  --name NAME   what the key is for: 1 to 64 letters, digits, ".", "_" or "-" (default key-<today>);
+                a bare NAME, as in earlier versions, is read the same way
+  --help        this text`;
 
-const name = exitUnlessRun(parseCommandLine({ flags: {}, maxPositionals: 1 }, process.argv.slice(2), (flags, [given]) => {
-  const chosen = given ?? `key-${new Date().toISOString().slice(0, 10)}`;
-  if (!NAME_PATTERN.test(chosen)) flags.problems.push(`NAME: expected 1 to 64 letters, digits, ".", "_" or "-", got ${JSON.stringify(chosen)}`);
+// The bare NAME is kept so that scripts written for the first version still work.
+const name = exitUnlessRun(parseCommandLine({ flags: { name: { type: 'string' } }, maxPositionals: 1 }, process.argv.slice(2), (flags, [bare]) => {
+  const named = flags.string('name');
+  if (named !== undefined && bare !== undefined) flags.problems.push(`--name ${JSON.stringify(named)} and NAME ${JSON.stringify(bare)}: give the name once`);
+  const chosen = named ?? bare ?? `key-${new Date().toISOString().slice(0, 10)}`;
+  if (!NAME_PATTERN.test(chosen)) flags.problems.push(`--name: expected 1 to 64 letters, digits, ".", "_" or "-", got ${JSON.stringify(chosen)}`);
   return chosen;
 }), USAGE);
 const key = `${KEY_PREFIX}${randomBytes(KEY_BYTES).toString('base64url')}`;

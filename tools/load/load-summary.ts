@@ -46,10 +46,6 @@ export interface RunSummary {
   /** Texts embedded by the good answers. */
   readonly chunks: number;
   readonly chunksPerS: number;
-  /**
-   * Good answers per second. Failures are not throughput (a dead URL fails fast, thousands of
-   * times a second); they are counted in `errors` and `errorCount`.
-   */
   readonly requestsPerS: number;
   /** Of the good answers, ms from due (or sent) to answered. */
   readonly latencyMs: LatencySummary;
@@ -87,7 +83,7 @@ export function summarizeRun(record: LoadRecord): RunSummary {
     okRequests: good.length,
     chunks,
     chunksPerS: perS(chunks),
-    requestsPerS: perS(good.length),
+    requestsPerS: perS(counted.length),
     latencyMs: summarizeLatencies(good.map(latencyOf)),
     errors,
     errorCount: counted.length - good.length,

@@ -5,7 +5,7 @@
 import { parseBackendList } from '../../shared/config/backends';
 import { UpstreamDialect } from '../../shared/core/upstream-dialect';
 import { DEFAULTS } from '../../shared/config/config';
-import { type CommandLine, type FlagReader, type NumberBounds, parseCommandLine, valueFlags } from '../cli/command-line';
+import { type CommandLine, type FlagReader, type NumberBounds, parseCommandLine, valueFlags } from '../../shared/cli/command-line';
 
 /** The HTTP dialects a load test can speak. */
 export type LoadDialect = Exclude<UpstreamDialect, 'local'>;

@@ -4,7 +4,7 @@
  * and writes report.json and report.html. Exits 1 when no request was answered well, 2 on bad flags.
  */
 import { readFile } from 'node:fs/promises';
-import { exitUnlessRun } from '../cli/command-line';
+import { exitUnlessRun } from '../../shared/cli/command-line';
 import { LOADTEST_USAGE, parseLoadtestArgs, type LoadtestOptions } from './loadtest-options';
 import { defaultOutDir, writeLoadtestReports } from './loadtest-output';
 import { createProgressBar } from './loadtest-progress';

@@ -9,7 +9,7 @@ import { createDownloadProgress } from '../../shared/upstream/local/download-pro
 import { isLocalModelError } from '../../shared/upstream/local/local-model-error';
 import { downloadModel } from '../../shared/upstream/local/model-download';
 import { ALL_MINILM_L6_V2, manifestCacheDir } from '../../shared/upstream/local/model-manifest';
-import { exitUnlessRun, parseCommandLine } from '../cli/command-line';
+import { exitUnlessRun, parseCommandLine } from '../../shared/cli/command-line';
 
 const USAGE = `Usage: npm run model:fetch
 

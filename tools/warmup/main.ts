@@ -1,8 +1,8 @@
 /**
- * `npm run warmup -- [--dry-run] [--at ISO]`: one warm-up run from the command line, exactly as
- * the scheduled trigger performs it, with the same environment as the front door (CPU_BACKENDS,
- * GPU_BACKENDS, WARMUP_SCHEDULE, cloud credentials). Prints the plan as JSON lines; without
- * --dry-run, applies it. Exits 1 when a step failed, 2 on bad arguments or configuration.
+ * `npm run warmup -- [--dry-run] [--at ISO [--apply]]`: one warm-up run from the command line,
+ * exactly as the scheduled trigger performs it, with the same environment as the front door
+ * (CPU_BACKENDS, GPU_BACKENDS, WARMUP_SCHEDULE, cloud credentials). Prints the plan as JSON lines;
+ * without --dry-run, applies it. Exits 1 when a step failed, 2 on bad arguments or configuration.
  */
 import { parseConfig } from '../../shared/config/config';
 import { ConfigError } from '../../shared/config/env-reader';
@@ -10,25 +10,13 @@ import { createLogger } from '../../shared/logger';
 import { createDependencies } from '../../shared/runtime/create-dependencies';
 import { createWarmupRunner } from '../../shared/runtime/warmup-runner';
 import { createUndiciTransport } from '../../shared/upstream/undici-transport';
-import { exitUnlessRun, parseCommandLine } from '../cli/command-line';
+import { exitUnlessRun } from '../../shared/cli/command-line';
+import { parseWarmupArgs, WARMUP_USAGE } from './warmup-args';
 
-const USAGE = `Usage: npm run warmup -- [--dry-run] [--at ISO]
-  --dry-run   print the plan as JSON lines, change nothing
-  --at ISO    plan as the trigger would at this time (e.g. 2026-12-01T01:55:00Z);
-              applied only without --dry-run, so use it to rehearse a burst
-  --help      this text
-Reads the front door's environment: CPU_BACKENDS / GPU_BACKENDS (ecs://, cloudrun:// entries are
-scaled), WARMUP_SCHEDULE, WARMUP_LEAD_SECONDS, and the cloud SDKs' own credentials.`;
-
-const FLAGS = { 'dry-run': { type: 'boolean' }, at: { type: 'string' } } as const;
+const NO_SCHEDULE_MESSAGE = 'WARMUP_SCHEDULE is unset or empty: no burst to warm for, so the plan can only restore minimums an earlier run raised';
 
 async function main(): Promise<number> {
-  const options = exitUnlessRun(parseCommandLine({ flags: FLAGS }, process.argv.slice(2), (flags) => {
-    const text = flags.string('at');
-    const at = text === undefined ? undefined : Date.parse(text);
-    if (at !== undefined && !Number.isFinite(at)) flags.problems.push(`--at: expected an ISO 8601 time (e.g. 2026-12-01T01:55:00Z), got ${JSON.stringify(text)}`);
-    return { dryRun: flags.flag('dry-run'), at };
-  }), USAGE);
+  const options = exitUnlessRun(parseWarmupArgs(process.argv.slice(2)), WARMUP_USAGE);
   const config = parseConfig(process.env);
   const deps = createDependencies(config, {
     transport: createUndiciTransport({ connectionsPerOrigin: config.upstream.connectionsPerOrigin }),
@@ -37,6 +25,11 @@ async function main(): Promise<number> {
     concurrentRequests: false,
     logger: createLogger(config.logLevel, (line) => process.stderr.write(`${line}\n`)),
   });
+  // An empty schedule plans no raise (only restores of earlier raises): say so, or the run looks
+  // as if the schedule had nothing due.
+  if (config.warmup.schedule.length === 0) {
+    process.stdout.write(`${JSON.stringify({ event: 'no_schedule', message: NO_SCHEDULE_MESSAGE })}\n`);
+  }
   try {
     const result = await createWarmupRunner(deps)({
       dryRun: options.dryRun,

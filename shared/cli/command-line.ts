@@ -1,10 +1,11 @@
 /**
- * The one argument parser of every command-line tool (loadtest, simulate, the benchmarks, the DJL
- * simulator, demo, key:new, model:fetch, warm-up), on `node:util`'s `parseArgs`. Each tool declares
- * its flags and a usage text, reads its values through {@link FlagReader} (which collects a problem
- * for every bad value instead of stopping at the first) and hands the outcome to
- * {@link exitUnlessRun}: `--help` prints the usage and exits 0; any problem prints every problem
- * and the usage, and exits 2.
+ * The one argument parser of every command line (`npm start` and the tools: loadtest, simulate,
+ * the benchmarks, the DJL simulator, demo, key:new, model:fetch, warm-up), on `node:util`'s
+ * `parseArgs`. It lives in shared/ because the server entry point reads its line too, and
+ * functions/ never imports tools/. Each command declares its flags and a usage text, reads its
+ * values through {@link FlagReader} (which collects a problem for every bad value instead of
+ * stopping at the first) and hands the outcome to {@link exitUnlessRun}: `--help` prints the usage
+ * and exits 0; any problem prints every problem and the usage, and exits 2.
  */
 import { parseArgs } from 'node:util';
 
