@@ -39,5 +39,8 @@ const deps = createDependencies(config, {
 // Once per execution environment, at init.
 announceAccess(config.security, deps.logger);
 
+/** What POST /warmup answers here: the warm-up is not this function's job. */
+const WARMUP_ELSEWHERE = 'on AWS Lambda the warm-up is its own function (functions/warmup/handler.ts), run on a schedule by EventBridge (serverless.yml)';
+
 // Lambda buffers at most 6 MB of response: larger answers get a 413 saying what to change.
-export const handler = handle(createApp({ ...deps, maxResponseBytes: LAMBDA_RESPONSE_LIMIT_BYTES }));
+export const handler = handle(createApp({ ...deps, maxResponseBytes: LAMBDA_RESPONSE_LIMIT_BYTES, warmupElsewhere: WARMUP_ELSEWHERE }));

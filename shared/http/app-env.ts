@@ -24,6 +24,8 @@ export interface AppDependencies {
   readonly telemetry?: Telemetry;
   /** Runs the scheduled warm-up for POST /warmup; absent where the warm-up is its own function (Lambda). */
   readonly warmup?: WarmupRunner;
+  /** Where the warm-up runs instead, for POST /warmup's 404 when `warmup` is absent (Lambda: its own function). */
+  readonly warmupElsewhere?: string;
   /** The Prometheus exposition behind GET /metrics; absent where metrics leave as EMF log lines (Lambda). */
   readonly metrics?: { readonly contentType: string; render(): Promise<string> };
 }

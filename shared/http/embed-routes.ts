@@ -12,7 +12,7 @@ import { ErrorCode, FrontDoorError } from '../errors';
 import type { AppContext, AppEnv } from './app-env';
 import { limitBody as createBodyLimit } from './limit-body';
 import { setEmbedHeaders } from './request-telemetry';
-import { createResponseLimit } from './response-limit';
+import { AnswerEncoding, createResponseLimit } from './response-limit';
 import { addRoute } from './routes';
 
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
@@ -64,21 +64,21 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
       dimension: config.model.dimension,
       strictModelNames: config.model.strictNames,
     });
-    const base64 = request.encodingFormat === EncodingFormat.base64;
-    responseLimit.checkEstimate(request.texts.length, base64, true);
+    const encoding = request.encodingFormat === EncodingFormat.base64 ? AnswerEncoding.base64 : AnswerEncoding.float;
+    responseLimit.checkEstimate(request.texts.length, encoding);
     const result = await embed(c, request.texts);
     const body = formatOpenAiResponse(request, result.vectors);
-    responseLimit.checkBody(body, request.texts.length, !base64);
+    responseLimit.checkBody(body, request.texts.length, encoding);
     setEmbedHeaders(c, result, performance.now());
     return c.body(body, 200, JSON_HEADERS);
   });
 
   addRoute(app, 'teiEmbed', limitBody, async (c) => {
     const request = parseTeiRequest(parseJsonBody(await c.req.text()), limits, config.model.dimension);
-    responseLimit.checkEstimate(request.texts.length, false, false);
+    responseLimit.checkEstimate(request.texts.length, AnswerEncoding.floatOnly);
     const result = await embed(c, request.texts);
     const body = formatTeiResponse(result.vectors);
-    responseLimit.checkBody(body, request.texts.length, false);
+    responseLimit.checkBody(body, request.texts.length, AnswerEncoding.floatOnly);
     setEmbedHeaders(c, result, performance.now());
     return c.body(body, 200, JSON_HEADERS);
   });
@@ -88,10 +88,10 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
       throw new FrontDoorError(404, ErrorCode.modelNotFound, `Model or workflow not found: ${model}`);
     }
     const request = parseDjlRequest(await c.req.text(), c.req.header('content-type'), limits);
-    responseLimit.checkEstimate(request.texts.length, false, false);
+    responseLimit.checkEstimate(request.texts.length, AnswerEncoding.floatOnly);
     const result = await embed(c, request.texts);
     const body = formatDjlResponse(request, result.vectors);
-    responseLimit.checkBody(body, request.texts.length, false);
+    responseLimit.checkBody(body, request.texts.length, AnswerEncoding.floatOnly);
     setEmbedHeaders(c, result, performance.now());
     return c.body(body, 200, JSON_HEADERS);
   };

@@ -1,13 +1,31 @@
 /**
- * Liveness and description routes: `/ping` the DJL way, `/health` the TEI way, `/info` in the
- * spirit of TEI's, describing the model, the limits and the tiers (never backend addresses).
+ * Liveness and description routes: `/ping` the DJL way, `/health` the TEI way (200 or 503) with a
+ * small body counting each tier's ready endpoints, `/info` in the spirit of TEI's, describing the
+ * model, the limits and the tiers (never backend addresses).
  */
 import type { Hono } from 'hono';
+import type { EndpointReport } from '../embed/embedder';
+import { HealthState } from '../upstream/upstream';
 import type { AppContext, AppEnv } from './app-env';
 import { addRoute, ROUTE_LABELS } from './routes';
 
 /** The `created` time reported for the model by /v1/models (fixed: the model does not change). */
 const MODEL_CREATED_EPOCH_S = 0;
+
+/** /health's `status`: `ok` with a 200 while some endpoint can serve, else `unavailable` with a 503. */
+export const HealthStatus = { ok: 'ok', unavailable: 'unavailable' } as const;
+
+/** One tier in /health: endpoints that can take requests now, of those known (0 of 0: not configured, or none discovered yet). */
+export interface TierReadiness {
+  readonly ready: number;
+  readonly endpoints: number;
+}
+
+function tierReadiness(endpoints: readonly EndpointReport[]): TierReadiness {
+  let ready = 0;
+  for (const endpoint of endpoints) if (endpoint.state === HealthState.healthy) ready++;
+  return { ready, endpoints: endpoints.length };
+}
 
 export function registerStatusRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
   const { config, embedder, models } = ctx;
@@ -19,10 +37,13 @@ export function registerStatusRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     return c.body(JSON.stringify(body, null, 2), 200, { 'content-type': 'application/json' });
   });
 
+  // Probed often (load balancers, Kubernetes): counts only, one small object, never an address.
   addRoute(app, 'health', async (c) => {
     const report = await embedder.health();
-    if (report.ready) return c.body(null, 200);
-    return c.json({ error: 'no backend can serve requests right now', error_type: 'Unhealthy' }, 503);
+    const tiers = { cpu: tierReadiness(report.tiers.cpu), gpu: tierReadiness(report.tiers.gpu) };
+    if (report.ready) return c.json({ status: HealthStatus.ok, tiers }, 200);
+    // TEI's error fields stay, for clients that read them.
+    return c.json({ status: HealthStatus.unavailable, tiers, error: 'no backend can serve requests right now', error_type: 'Unhealthy' }, 503);
   });
 
   // OpenAI clients list models (`client.models.list()`), and OpenAI-compatible upstreams are

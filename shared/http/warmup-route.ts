@@ -45,8 +45,9 @@ function parseWarmupBody(text: string): WarmupBody {
 export function registerWarmupRoute(app: Hono<AppEnv>, ctx: AppContext, runner: WarmupRunner | undefined): void {
   addRoute(app, 'warmup', async (c) => {
     if (runner === undefined) {
+      // Said by the entry point that knows (Lambda: its own function); else name the runtime, never guess.
       throw new FrontDoorError(404, ErrorCode.routeNotFound,
-        'no /warmup on this runtime: on Lambda the warm-up is its own scheduled function (functions/warmup)');
+        `no POST /warmup on this runtime (${ctx.runtime}): ${ctx.warmupElsewhere ?? 'it was started without the warm-up'}`);
     }
     if (ctx.config.security.keys.length === 0) {
       throw new FrontDoorError(403, ErrorCode.forbidden,

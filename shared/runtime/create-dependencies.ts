@@ -21,6 +21,7 @@ import { createTierUpstreams, createUpstream, type LocalUpstreamFactory } from '
 import type { DispatchSnapshot } from '../core/dispatch-snapshot';
 import type { HttpTransport } from '../upstream/transport';
 import type { Upstream } from '../upstream/upstream';
+import { warnIfUnreachableAtStart } from '../upstream/unreachable-at-start';
 
 export interface DependencyOptions {
   readonly transport: HttpTransport;
@@ -119,9 +120,13 @@ export function createDependencies(config: Config, options: DependencyOptions): 
     settings: config.discovery,
     targets: tiers,
     // A private Cloud Run service (https) wants a Google ID token on every call.
-    createUpstream: (spec, url, id, tierName) => createUpstream(
-      { source: 'static', dialect: spec.dialect, url, ...(spec.modelName === undefined ? {} : { modelName: spec.modelName }) },
-      id, tierName, config, spec.source === 'cloudrun' && needsIdToken(url) ? withIdToken(options.transport, new URL(url).origin) : options.transport),
+    createUpstream: (spec, url, id, tierName): Upstream => {
+      const upstream = createUpstream(
+        { source: 'static', dialect: spec.dialect, url, ...(spec.modelName === undefined ? {} : { modelName: spec.modelName }) },
+        id, tierName, config, spec.source === 'cloudrun' && needsIdToken(url) ? withIdToken(options.transport, new URL(url).origin) : options.transport);
+      // The first round's endpoints are the start's; later ones are new tasks, cold by nature.
+      return discovery?.isReady === true ? upstream : warnIfUnreachableAtStart(upstream, url, logger);
+    },
     createSource: options.createSource ?? ((spec) => createEndpointSource(spec, config.discovery)),
     scheduler,
     random,

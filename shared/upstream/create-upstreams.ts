@@ -8,6 +8,7 @@ import { createOpenAiUpstream } from './openai-upstream';
 import { createTeiUpstream } from './tei-upstream';
 import type { HttpTransport } from './transport';
 import type { Upstream } from './upstream';
+import { warnIfUnreachableAtStart } from './unreachable-at-start';
 
 /**
  * Builds the in-process engine's upstream for a `local:` entry (`createLazyLocalUpstream`).
@@ -32,6 +33,7 @@ export function createUpstream(spec: StaticBackendSpec, id: string, tier: Tier, 
 /**
  * The fixed upstreams of one tier (static URLs, `local:`), with ids `cpu-0`, `cpu-1`, ... A
  * `local:` entry without a `localEngine` (a runtime that has no engine) is refused here, at start-up.
+ * A URL nothing answers at its first probe is logged once (`backend_unreachable`).
  */
 export function createTierUpstreams(
   tier: Tier, config: Config, transport: HttpTransport, logger: Logger = silentLogger, localEngine?: LocalUpstreamFactory, runtime = 'this runtime',
@@ -39,7 +41,7 @@ export function createTierUpstreams(
   const fixed = config.tiers[tier].filter((spec: BackendSpec): spec is StaticBackendSpec | LocalBackendSpec => !isDiscoveredSpec(spec));
   return fixed.map((spec, index) => {
     const id = `${tier}-${index}`;
-    if (spec.source !== 'local') return createUpstream(spec, id, tier, config, transport);
+    if (spec.source !== 'local') return warnIfUnreachableAtStart(createUpstream(spec, id, tier, config, transport), spec.url, logger);
     if (localEngine === undefined) {
       throw new Error(`${tier === 'cpu' ? 'CPU' : 'GPU'}_BACKENDS: "local:" needs the in-process engine, which ${runtime} does not include; `
         + 'point it at DJL services instead (http(s)://, ecs://, cloudrun:// or dns:// entries)');

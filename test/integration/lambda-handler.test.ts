@@ -105,12 +105,20 @@ describe('Lambda handler', () => {
     assert.equal(big.json.error_type, 'Validation');
   });
 
-  test('GET /ping and /health', async () => {
+  test('GET /ping and /health (which tiers can serve, probed on demand: no background probes here)', async () => {
     const ping = await invoke(apiGatewayV2Event({ method: 'GET', path: '/ping' }));
     assert.equal(ping.statusCode, 200);
     assert.deepEqual(ping.json, { all_MiniLM_L6_v2: { status: 'Healthy' } });
     const health = await invoke(apiGatewayV2Event({ method: 'GET', path: '/health' }));
     assert.equal(health.statusCode, 200);
+    assert.equal(health.headers['content-type'], 'application/json');
+    assert.deepEqual(health.json, { status: 'ok', tiers: { cpu: { ready: 1, endpoints: 1 }, gpu: { ready: 0, endpoints: 0 } } });
+  });
+
+  test('POST /warmup says the warm-up is its own function on Lambda', async () => {
+    const result = await invoke(apiGatewayV2Event(jsonPost('/warmup', { dry_run: true })));
+    assert.equal(result.statusCode, 404);
+    assert.match(result.json.error, /no POST \/warmup on this runtime \(aws-lambda\): on AWS Lambda the warm-up is its own function \(functions\/warmup\/handler\.ts\)/);
   });
 
   test('metrics leave as CloudWatch EMF lines: one per invocation, and the cold start once per environment', async () => {

@@ -116,6 +116,7 @@ describe('routes over two simulated DJL instances', () => {
     assert.deepEqual(await readJson(ping), { all_MiniLM_L6_v2: { status: 'Healthy' } });
     const health = await fetch(`${door.url}/health`);
     assert.equal(health.status, 200);
+    assert.deepEqual(await readJson(health), { status: 'ok', tiers: { cpu: { ready: 2, endpoints: 2 }, gpu: { ready: 0, endpoints: 0 } } });
     const info = await readJson(await fetch(`${door.url}/info`));
     assert.equal(info.model_id, 'sentence-transformers/all-MiniLM-L6-v2');
     assert.equal(info.dimension, DIM);

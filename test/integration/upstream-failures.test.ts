@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
+import { createLogger } from '../../shared/logger';
+import { BACKEND_UNREACHABLE } from '../../shared/upstream/unreachable-at-start';
 import { deadPort } from '../helpers/dead-port';
+import { eventually } from '../helpers/eventually';
 import { post, readJson, startFrontDoor } from '../helpers/front-door';
 import { DJL_PROFILES, simulatedEmbedding, startDjlSimulator } from '../../tools/djl-simulator/djl-simulator';
 
@@ -40,10 +43,42 @@ describe('upstream failures', () => {
       assert.equal(djl.body.type, 'ServiceUnavailableException');
       const health = await fetch(`${door.url}/health`);
       assert.equal(health.status, 503);
+      const healthText = await health.text();
+      assert.deepEqual(JSON.parse(healthText), {
+        status: 'unavailable', tiers: { cpu: { ready: 0, endpoints: 1 }, gpu: { ready: 0, endpoints: 0 } },
+        error: 'no backend can serve requests right now', error_type: 'Unhealthy',
+      });
+      assert.doesNotMatch(healthText, /127\.0\.0\.1/);
       const ping = await readJson(await fetch(`${door.url}/ping`));
       assert.deepEqual(ping, { all_MiniLM_L6_v2: { status: 'Unhealthy' } });
     } finally {
       await door.close();
+    }
+  });
+
+  test('a backend nothing listens on at start: one backend_unreachable warning naming its tier and host:port, nothing else of its URL', async () => {
+    const sim = await startDjlSimulator({ ...DJL_PROFILES.zero });
+    const port = await deadPort();
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger('debug', (line) => lines.push(JSON.parse(line) as Record<string, unknown>));
+    const door = await startFrontDoor({
+      CPU_BACKENDS: `${sim.predictionsUrl},http://127.0.0.1:${port}/predictions/all_MiniLM_L6_v2?token=s3cret`,
+      HEALTH_INTERVAL_MS: '200',
+    }, logger);
+    try {
+      // Every full probe round asks both backends; three rounds mean three probes of the dead one.
+      await eventually(() => sim.stats.pings >= 3, { message: 'three probe rounds' });
+      const warnings = lines.filter((line) => line.event === BACKEND_UNREACHABLE);
+      assert.equal(warnings.length, 1, 'once, at the first probe');
+      const { time: _time, ...warning } = warnings[0] as Record<string, unknown>;
+      assert.deepEqual(warning, {
+        level: 'warn', event: BACKEND_UNREACHABLE, tier: 'cpu', endpoint: 'cpu-1', address: `127.0.0.1:${port}`,
+        message: 'nothing answered its health check at start: connection refused, unknown host or no answer in time',
+      });
+      assert.doesNotMatch(JSON.stringify(lines), /s3cret|predictions/, 'no path or query of a backend URL in any line');
+    } finally {
+      await door.close();
+      await sim.close();
     }
   });
 

@@ -57,6 +57,14 @@ describe('route table', () => {
     const concrete = (path: string) => path.replace(':model', model).replace(':version', '1');
     after(() => deps.close());
 
+    test('POST /warmup without a runner: 404 naming the runtime, and where the warm-up runs when the entry point says', async () => {
+      const message = async (built: typeof app) => ((await (await built.request('/warmup', { method: 'POST' })).json()) as { error: string }).error;
+      assert.equal(await message(createApp({ ...deps, runtime: 'some-runtime' })),
+        'no POST /warmup on this runtime (some-runtime): it was started without the warm-up');
+      assert.equal(await message(createApp({ ...deps, warmupElsewhere: 'it runs elsewhere' })),
+        'no POST /warmup on this runtime (node): it runs elsewhere');
+    });
+
     test('every entry answers at its method and path (no backend: 503, never 404)', async () => {
       for (const route of ROUTE_TABLE) {
         const response = await app.request(concrete(route.path), {

@@ -31,12 +31,13 @@ export interface SendResult {
 /**
  * Makes requests. `prepare` runs before the clock starts (the texts and body are the generator's
  * cost, not the endpoint's); `send` resolves with the outcome, or rejects, and the rejection is
- * counted under `classify(error)`.
+ * counted under `classify(error)` and told in words by `describe(error)` (default: its message).
  */
 export interface LoadSender<P> {
   prepare(job: LoadJob): P;
   send(prepared: P, signal: AbortSignal): Promise<SendResult>;
   readonly classify?: (error: unknown) => string;
+  readonly describe?: (error: unknown) => string;
 }
 
 /** Monotonic time and waiting, injectable so tests control time. */
@@ -96,6 +97,11 @@ export interface LoadRecord {
   readonly unfinished: number;
   /** Most requests outstanding at once. */
   readonly peakInFlight: number;
+  /**
+   * What went wrong, in words, for each error key a rejection was counted under: the first such
+   * rejection's `describe(error)`. A count says how often; this says why (`connection refused`).
+   */
+  readonly firstErrors: Readonly<Record<string, string>>;
 }
 
 /** Live counts for a progress bar. */
@@ -127,6 +133,9 @@ export interface LoadInput<P> {
 const ERROR_PAUSE_MS = 10;
 const MS_PER_S = 1_000;
 
+/** A rejection in words: an error's message, else the value as text. */
+export const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
 /** The key of a rejection: an error's `code` (`ECONNREFUSED`), else its name. */
 export function errorCode(error: unknown): string {
   if (error instanceof Error) {
@@ -143,6 +152,7 @@ export const constantRate = (ratePerS: number) => (sequence: number): number => 
 export async function runLoad<P>(input: LoadInput<P>): Promise<LoadRecord> {
   const { plan, sender } = input;
   const classify = sender.classify ?? errorCode;
+  const describe = sender.describe ?? errorMessage;
   const clock = input.clock ?? REAL_LOAD_CLOCK;
   const startedAt = clock.now();
   const windowStart = startedAt + plan.warmupMs;
@@ -152,6 +162,7 @@ export async function runLoad<P>(input: LoadInput<P>): Promise<LoadRecord> {
   setMaxListeners(0, cutOff.signal);
 
   const samples: RequestSample[] = [];
+  const firstErrors: Record<string, string> = {};
   let textsLeft = plan.maxTexts ?? Number.POSITIVE_INFINITY;
   let requestsLeft = plan.maxRequests ?? Number.POSITIVE_INFINITY;
   let okRequests = 0;
@@ -188,6 +199,7 @@ export async function runLoad<P>(input: LoadInput<P>): Promise<LoadRecord> {
     } catch (error) {
       if (cutOff.signal.aborted) return false;
       result = { outcome: classify(error) };
+      firstErrors[result.outcome] ??= describe(error);
     } finally {
       inFlight--;
     }
@@ -299,5 +311,5 @@ export async function runLoad<P>(input: LoadInput<P>): Promise<LoadRecord> {
   // (not at its last answer, which would overstate the rate of a run with few, slow answers).
   const ranOutOfTexts = textsLeft <= 0 || !Number.isFinite(durationEnd);
   const windowEnd = ranOutOfTexts ? Math.min(durationEnd, Math.max(lastEnd, windowStart)) : durationEnd;
-  return { windowMs: windowEnd - windowStart, samples, unfinished, peakInFlight };
+  return { windowMs: windowEnd - windowStart, samples, unfinished, peakInFlight, firstErrors };
 }

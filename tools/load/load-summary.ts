@@ -46,6 +46,10 @@ export interface RunSummary {
   /** Texts embedded by the good answers. */
   readonly chunks: number;
   readonly chunksPerS: number;
+  /**
+   * Good answers per second. Failures are not throughput (a dead URL fails fast, thousands of
+   * times a second); they are counted in `errors` and `errorCount`.
+   */
   readonly requestsPerS: number;
   /** Of the good answers, ms from due (or sent) to answered. */
   readonly latencyMs: LatencySummary;
@@ -83,7 +87,7 @@ export function summarizeRun(record: LoadRecord): RunSummary {
     okRequests: good.length,
     chunks,
     chunksPerS: perS(chunks),
-    requestsPerS: perS(counted.length),
+    requestsPerS: perS(good.length),
     latencyMs: summarizeLatencies(good.map(latencyOf)),
     errors,
     errorCount: counted.length - good.length,

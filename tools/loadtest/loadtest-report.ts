@@ -3,7 +3,9 @@
  * simulator) and as the JSON document written next to the HTML report. Pure.
  */
 import type { CostFit } from './cost-fit';
+import { formatErrors } from './loadtest-failures';
 import { FIT_PERCENTILE, type LoadtestResult, type RunResult, type SweepResult } from './loadtest-session';
+import type { RunSummary } from '../load/load-summary';
 import type { HistogramBin } from './loadtest-stats';
 import { formatNumber, formatTable } from '../report/tables';
 
@@ -14,29 +16,36 @@ export interface TextTable {
 }
 
 /** Decimals shown of each figure. */
-const DIGITS = { latency: 1, rate: 1, a: 2, b: 3, r2: 4 } as const;
+const DIGITS = { latency: 1, rate: 1, share: 1, a: 2, b: 3, r2: 4 } as const;
 const PERCENT = 100;
 
-/** `503 x3, connect x1`, or `-` when there were none. */
-export function formatErrors(errors: Readonly<Record<string, number>>): string {
-  const entries = Object.entries(errors).sort(([, x], [, y]) => y - x);
-  return entries.length === 0 ? '-' : entries.map(([key, count]) => `${key} x${count}`).join(', ');
+/** The errors cell: by key, then the share of finished requests that failed (`503 x3, connect x1 (2.0%)`). */
+function errorsCell(summary: RunSummary): string {
+  if (summary.errorCount === 0) return formatErrors(summary.errors);
+  return `${formatErrors(summary.errors)} (${formatNumber((summary.errorCount / summary.requests) * PERCENT, DIGITS.share)}%)`;
 }
 
-/** The figures of every run, as the terminal and the HTML report show them. */
+/**
+ * The figures of every run, as the terminal and the HTML report show them. `requests` counts every
+ * finished request; `ok req/s` and `chunks/s` only the good answers, failures are in `errors`.
+ */
 export function summaryTable(result: LoadtestResult): TextTable {
   const openLoop = result.options.rate !== undefined;
   return {
-    columns: ['url', 'dialect', 'batch', openLoop ? 'rate/s' : 'conc', 'requests', 'req/s', 'chunks/s',
+    columns: ['url', 'dialect', 'batch', openLoop ? 'rate/s' : 'conc', 'requests', 'ok req/s', 'chunks/s',
       'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'unfinished'],
     rows: result.runs.map((run) => [
       run.url, run.dialect, String(run.batch), String(openLoop ? run.rate : run.concurrency), String(run.summary.requests),
       formatNumber(run.summary.requestsPerS, DIGITS.rate), formatNumber(run.summary.chunksPerS, DIGITS.rate),
       formatNumber(run.summary.latencyMs.p50, DIGITS.latency), formatNumber(run.summary.latencyMs.p90, DIGITS.latency),
-      formatNumber(run.summary.latencyMs.p99, DIGITS.latency), formatErrors(run.summary.errors), String(run.summary.unfinished),
+      formatNumber(run.summary.latencyMs.p99, DIGITS.latency), errorsCell(run.summary), String(run.summary.unfinished),
     ]),
   };
 }
+
+/** One line per run that got no good answer (`nothing answered: connection refused at URL`). */
+export const runProblems = (result: LoadtestResult): string[] =>
+  result.runs.flatMap((run) => (run.problem === undefined ? [] : [run.problem]));
 
 /** The cost model as the DJL simulator takes it (`DjlCostModel` minus the worker count). */
 export const simulatorCostModel = (fit: CostFit): { baseMs: number; perItemMs: number } => ({
@@ -63,10 +72,16 @@ export function costModelLines(sweeps: readonly SweepResult[]): string[] {
   return lines;
 }
 
-/** Everything printed after a session. */
+/** Everything printed after a session: the table, then any run that measured nothing, then the cost models. */
 export function formatTextReport(result: LoadtestResult): string {
   const table = summaryTable(result);
-  return [formatTable(table.columns, table.rows, 'text'), ...costModelLines(result.sweeps)].join('\n');
+  const problems = runProblems(result);
+  return [
+    formatTable(table.columns, table.rows, 'text'),
+    ...(problems.length === 0 ? [] : ['', ...problems]),
+    ...(problems.length === 0 || result.sweeps.length === 0 ? [] : ['']),
+    ...costModelLines(result.sweeps),
+  ].join('\n');
 }
 
 const runJson = ({ latencies: _latencies, ...run }: RunResult): Omit<RunResult, 'latencies'> => run;

@@ -12,6 +12,7 @@ import { type SeriesPoint, timeSeries } from './loadtest-stats';
 import { percentile } from '../../shared/stats/percentile';
 import { createSender, createTargetUpstream } from './loadtest-targets';
 import type { TextSource } from './loadtest-texts';
+import { nothingAnswered } from './loadtest-failures';
 import type { HttpTransport } from '../../shared/upstream/transport';
 
 /** What the session needs from outside: the texts, and the transport every client shares. */
@@ -37,6 +38,8 @@ export interface RunResult {
   readonly series: readonly SeriesPoint[];
   /** Every good answer's latency, for the histogram (left out of the JSON). */
   readonly latencies: readonly number[];
+  /** Set when the run got no good answer: what went wrong, in one line (see {@link nothingAnswered}). */
+  readonly problem?: string;
 }
 
 /** The cost model of one URL, from its sweep runs. */
@@ -106,9 +109,11 @@ export async function runLoadtest(options: LoadtestOptions, io: LoadtestIo, star
         },
         onProgress: (run) => progress.update({ step, steps, label, ...run }),
       });
+      const summary = summarizeRun(record);
+      const problem = nothingAnswered(label, summary, record.firstErrors);
       const result: RunResult = {
         label, url: target.url, dialect: target.dialect, batch, concurrency: options.concurrency, rate: options.rate,
-        summary: summarizeRun(record), series: timeSeries(record), latencies: okLatencies(record),
+        summary, series: timeSeries(record), latencies: okLatencies(record), ...(problem === undefined ? {} : { problem }),
       };
       runs.push(result);
       urlRuns.push(result);

@@ -10,7 +10,9 @@ export interface SeriesPoint {
   /** Seconds since the window started (the start of the bucket). */
   readonly t: number;
   readonly chunksPerS: number;
+  /** Good answers per second (failures are in `errors`). */
   readonly requestsPerS: number;
+  /** Failed requests that finished in the bucket. */
   readonly errors: number;
   /** NaN when no request was answered well in that second. */
   readonly p50Ms: number;
@@ -27,28 +29,45 @@ export interface HistogramBin {
 }
 
 const MS_PER_S = 1_000;
+/**
+ * A bucket short of whole by less than this is whole. A time-bounded window ends at start +
+ * duration in floating point, so 10 s measure 9999.999999999998 ms or 10000.000000000002 ms; the
+ * latter opened an eleventh bucket a femtosecond long, empty, drawn as a drop to zero.
+ */
+const ROUNDING_SLACK_MS = 1e-6;
 
-/** Per-second buckets by completion time; the last, partial second is scaled to a full one. */
+/**
+ * Per-second buckets by completion time, whole seconds only. A last, partial second is dropped,
+ * not scaled: scaled to a rate, a few answers (or none) over a sliver of a second draw a spike or a
+ * drop to zero that looks like an outage. Its answers still count in the run's summary. A window
+ * shorter than one bucket is one point over the whole window (the run's own rate), so a chart
+ * always has something to draw.
+ */
 export function timeSeries(record: LoadRecord, bucketMs = MS_PER_S): SeriesPoint[] {
-  const buckets = Math.max(1, Math.ceil(record.windowMs / bucketMs));
+  const whole = Math.floor((record.windowMs + ROUNDING_SLACK_MS) / bucketMs);
+  const buckets = Math.max(1, whole);
+  const spanMs = whole === 0 ? record.windowMs : bucketMs;
+  // Answers after the last whole bucket belong to the dropped partial one.
+  const endMs = whole === 0 ? record.windowMs : whole * bucketMs;
   const latencies: number[][] = Array.from({ length: buckets }, () => []);
   const requests = new Array<number>(buckets).fill(0);
   const chunks = new Array<number>(buckets).fill(0);
   const errors = new Array<number>(buckets).fill(0);
   for (const sample of windowSamples(record)) {
+    if (sample.endMs > endMs + ROUNDING_SLACK_MS) continue;
     const index = Math.min(buckets - 1, Math.max(0, Math.floor(sample.endMs / bucketMs)));
-    requests[index] = (requests[index] ?? 0) + 1;
     if (isOk(sample)) {
+      requests[index] = (requests[index] ?? 0) + 1;
       chunks[index] = (chunks[index] ?? 0) + sample.texts;
       latencies[index]?.push(latencyOf(sample));
     } else {
       errors[index] = (errors[index] ?? 0) + 1;
     }
   }
+  const spanS = spanMs / MS_PER_S;
+  const rate = (count: number | undefined): number => (spanS > 0 ? (count ?? 0) / spanS : 0);
   return latencies.map((bucket, index) => {
-    const spanS = Math.min(bucketMs, record.windowMs - index * bucketMs) / MS_PER_S;
     const stats = summarizeLatencies(bucket);
-    const rate = (count: number | undefined): number => (spanS > 0 ? (count ?? 0) / spanS : 0);
     return {
       t: (index * bucketMs) / MS_PER_S,
       chunksPerS: rate(chunks[index]),

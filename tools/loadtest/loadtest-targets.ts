@@ -11,7 +11,7 @@ import type { HttpTransport } from '../../shared/upstream/transport';
 import type { Upstream } from '../../shared/upstream/upstream';
 import { isUpstreamError } from '../../shared/upstream/upstream-error';
 import type { LoadTarget } from './loadtest-options';
-import { errorCode, type LoadSender, OK_OUTCOME } from '../load/load-engine';
+import { errorCode, errorMessage, type LoadSender, OK_OUTCOME } from '../load/load-engine';
 import type { TextSource } from './loadtest-texts';
 
 /** What every target's client shares. */
@@ -49,6 +49,7 @@ export function createSender(upstream: Upstream, texts: TextSource, timeoutMs: n
       return { outcome: OK_OUTCOME };
     },
     classify: errorKey,
+    describe: describeFailure,
   };
 }
 
@@ -59,4 +60,38 @@ export function createSender(upstream: Upstream, texts: TextSource, timeoutMs: n
 export function errorKey(error: unknown): string {
   if (isUpstreamError(error)) return error.upstreamStatus === undefined ? error.reason : String(error.upstreamStatus);
   return error instanceof Error ? errorCode(error) : 'unknown';
+}
+
+/** Network failures a person reads faster in words than as a code. */
+const NETWORK_WORDS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'name lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  EHOSTDOWN: 'host down',
+  UND_ERR_CONNECT_TIMEOUT: 'connect timed out',
+  ECONNRESET: 'connection reset',
+};
+
+/** How deep to follow `cause` links: the upstream error wraps undici's, which wraps the socket's. */
+const MAX_CAUSE_DEPTH = 5;
+
+/** The first string `code` along an error's causes (a Happy Eyeballs connect fails with several). */
+function causeCode(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < MAX_CAUSE_DEPTH; current = current.cause, depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && code in NETWORK_WORDS) return code;
+    if (current instanceof AggregateError) {
+      const inner = current.errors.map(causeCode).find((item) => item !== undefined);
+      if (inner !== undefined) return inner;
+    }
+  }
+  return undefined;
+}
+
+/** A failure in words: `connection refused` for a network code, else the error's own message. */
+export function describeFailure(error: unknown): string {
+  const code = causeCode(error);
+  return code === undefined ? errorMessage(error) : NETWORK_WORDS[code] ?? code;
 }

@@ -2,6 +2,10 @@
  * Self-contained HTML reports with plots, for the capacity tools (`npm run loadtest`,
  * `npm run simulate`): Vega-Lite specs rendered to inline SVG in Node (no browser, no canvas, no
  * network), tables as plain HTML. The page loads nothing from anywhere.
+ *
+ * A pre-rendered chart has a fixed size (Vega-Lite's `width: 'container'` needs a page to measure,
+ * and there is none at build time), so charts are drawn {@link REPORT_CONTENT_WIDTH_PX} wide, the
+ * page's own width, and CSS scales each SVG (it has a viewBox) down with a narrower window.
  */
 import type { TopLevelSpec } from 'vega-lite';
 
@@ -17,10 +21,18 @@ export interface ReportChart {
   readonly spec: TopLevelSpec;
 }
 
+/**
+ * The width of the page's content, px, and so of a chart that fills it: text in the SVG is then
+ * at its natural size on a wide screen.
+ */
+export const REPORT_CONTENT_WIDTH_PX = 1200;
+
 export interface ReportContent {
   readonly title: string;
   /** Plain-text paragraphs under the title (escaped). */
   readonly intro?: readonly string[];
+  /** What the reader must not miss (a run that measured nothing), shown first, highlighted. */
+  readonly warnings?: readonly string[];
   readonly tables: readonly ReportTable[];
   readonly charts: readonly ReportChart[];
 }
@@ -54,10 +66,14 @@ export async function renderHtmlReport(content: ReportContent): Promise<string> 
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8">',
     `<title>${escapeHtml(content.title)}</title>`,
-    '<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:80rem}table{border-collapse:collapse;margin:1rem 0}',
+    `<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:${REPORT_CONTENT_WIDTH_PX}px}table{border-collapse:collapse;margin:1rem 0}`,
     'td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}th{background:#f4f4f4}figure{margin:1.5rem 0}',
+    // Never wider than the page: the viewBox keeps the drawing's proportions as it shrinks.
+    'figure svg{display:block;max-width:100%;height:auto}',
+    '.warning{border-left:.3rem solid #c62828;background:#fdecea;padding:.5rem .75rem;font-weight:600}',
     'figcaption{font-weight:600;margin-bottom:.5rem}</style></head><body>',
     `<h1>${escapeHtml(content.title)}</h1>`,
+    ...(content.warnings ?? []).map((warning) => `<p class="warning" role="alert">${escapeHtml(warning)}</p>`),
     ...(content.intro ?? []).map((paragraph) => `<p>${escapeHtml(paragraph)}</p>`),
     ...tables,
     ...charts,
