@@ -109,7 +109,7 @@ describe('scheduled warm-up', () => {
 
   test('within the lead before the burst it raises both services and warms every endpoint', async () => {
     const before = sims.map((sim) => sim.stats.requests);
-    const result = await warmup('--at', WITHIN_LEAD);
+    const result = await warmup('--apply', '--at', WITHIN_LEAD);
     assert.equal(result.code, 0, result.stderr);
     const raises = planned(result, 'raise');
     assert.deepEqual(raises.map((line) => [line.target, line.from, line.to]).sort(), [
@@ -126,7 +126,7 @@ describe('scheduled warm-up', () => {
   test('running again, and during the burst, changes nothing more', async () => {
     const writes = scalingWrites();
     for (const at of [WITHIN_LEAD, DURING]) {
-      const result = await warmup('--at', at);
+      const result = await warmup('--apply', '--at', at);
       assert.equal(result.code, 0, result.stderr);
       assert.deepEqual([...planned(result, 'raise'), ...planned(result, 'restore')], []);
     }
@@ -135,12 +135,12 @@ describe('scheduled warm-up', () => {
   });
 
   test('after the burst it restores the previous minimums', async () => {
-    const result = await warmup('--at', AFTER);
+    const result = await warmup('--apply', '--at', AFTER);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(planned(result, 'restore').length, 2);
     assert.equal(ecsMin(), 1);
     assert.equal(runMin(), 0);
-    const again = await warmup('--at', AFTER);
+    const again = await warmup('--apply', '--at', AFTER);
     assert.deepEqual(planned(again), []);
   });
 
