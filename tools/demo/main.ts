@@ -1,15 +1,19 @@
 /**
- * `npm run demo`: the front door on PORT (default 8080) in front of three simulated DJL Serving
- * CPU instances, all in one process, so the whole API can be tried with no backend, Java or
- * Docker. The simulator's vectors are deterministic stand-ins, not real embeddings.
+ * `npm run demo`: the front door on HOST:PORT (default 127.0.0.1:8080: loopback, where `npm start`
+ * binds 0.0.0.0) in front of three simulated DJL Serving CPU instances, all in one process, so the
+ * whole API can be tried with no backend, Java or Docker. The simulator's vectors are deterministic
+ * stand-ins, not real embeddings.
  */
 import { parseConfig } from '../../shared/config/config';
 import { createApp } from '../../shared/http/create-app';
 import { createDependencies } from '../../shared/runtime/create-dependencies';
 import { startNodeServer } from '../../shared/runtime/node-server';
+import { createWarmupRunner } from '../../shared/runtime/warmup-runner';
+import { announceAccess } from '../../shared/security/announce-access';
 import { createPrometheusTelemetry } from '../../shared/telemetry/prometheus-telemetry';
 import { createUndiciTransport } from '../../shared/upstream/undici-transport';
 import { DJL_PROFILES, startDjlSimulator } from '../djl-simulator/djl-simulator';
+import { demoBanner } from './demo-banner';
 import { exitUnlessRun, parseCommandLine } from '../../shared/cli/command-line';
 
 const INSTANCES = 3;
@@ -22,32 +26,35 @@ process; the front door's other settings come from the environment as for \`npm 
 
 exitUnlessRun(parseCommandLine({ flags: {} }, process.argv.slice(2), () => undefined), USAGE);
 
+/** A demo is for this machine: loopback unless HOST says otherwise (`npm start` defaults to 0.0.0.0, for containers). */
+const DEMO_HOST = '127.0.0.1';
+
 const sims = await Promise.all(Array.from({ length: INSTANCES }, () => startDjlSimulator({ ...DJL_PROFILES.cpu })));
-const config = parseConfig({ ...process.env, CPU_BACKENDS: sims.map((sim) => sim.predictionsUrl).join(',') });
+// The same parsing as `npm start`; a blank HOST counts as unset there too.
+const host = process.env.HOST?.trim() ? process.env.HOST : DEMO_HOST;
+const config = parseConfig({ ...process.env, HOST: host, CPU_BACKENDS: sims.map((sim) => sim.predictionsUrl).join(',') });
 const deps = createDependencies(config, {
   transport: createUndiciTransport({ connectionsPerOrigin: config.upstream.connectionsPerOrigin }),
   runtime: 'node (demo)',
   telemetry: createPrometheusTelemetry,
 });
-const server = await startNodeServer(createApp(deps), {
+announceAccess(config.security, deps.logger);
+const server = await startNodeServer(createApp({ ...deps, warmup: createWarmupRunner(deps) }), {
   host: config.host,
   port: config.port,
   shutdownGraceMs: config.timeouts.shutdownGraceMs,
+  requestTimeoutMs: config.security.clientBodyTimeoutMs,
   logger: deps.logger,
 });
+deps.logger.info('listening', { url: server.url, cpuBackends: config.tiers.cpu.length, gpuBackends: config.tiers.gpu.length });
 
-const base = server.url;
-process.stdout.write(`
-embed-front-door demo: ${base}, in front of ${INSTANCES} simulated DJL CPU instances
-(deterministic stand-in vectors; set CPU_BACKENDS and run \`npm start\` for real backends)
-
-  curl -s ${base}/v1/embeddings -H 'content-type: application/json' -d '{"input": ["hello", "world"], "model": "all-MiniLM-L6-v2"}'
-  curl -s ${base}/embed -H 'content-type: application/json' -d '{"inputs": "hello"}'
-  curl -s ${base}/predictions/all-MiniLM-L6-v2 -H 'content-type: text/plain' -d 'hello'
-  curl -s ${base}/info
-
-Ctrl-C stops it.
-`);
+process.stdout.write(demoBanner({
+  url: server.url,
+  simulatorUrls: sims.map((sim) => sim.predictionsUrl),
+  model: config.model.id.slice(config.model.id.lastIndexOf('/') + 1),
+  keysConfigured: config.security.keys.length > 0,
+  protectOperatorRoutes: config.security.protectOperatorRoutes,
+}));
 
 const stop = async (): Promise<void> => {
   await server.shutdown();
