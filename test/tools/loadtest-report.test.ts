@@ -24,6 +24,7 @@ import { sharedHistograms, timeSeries } from '../../tools/loadtest/loadtest-stat
 import { generatedTexts } from '../../tools/loadtest/loadtest-texts';
 import { REPORT_CONTENT_WIDTH_PX, renderHtmlReport, renderSvg } from '../../tools/report/html-report';
 import { createUndiciTransport } from '../../shared/upstream/undici-transport';
+import { startDjlSimulator } from '../../tools/djl-simulator/djl-simulator';
 import { deadPort } from '../helpers/dead-port';
 
 const run = promisify(execFile);
@@ -31,6 +32,8 @@ const URL_A = 'http://cpu.test:8080/predictions/all_MiniLM_L6_v2';
 const URL_B = 'http://gpu.test:8080/predictions/all_MiniLM_L6_v2';
 const TEXTS = 4;
 const HISTOGRAM_BINS = 10;
+/** Short vectors from the simulator: reading answers then costs next to nothing. */
+const SHORT_VECTORS = 8;
 
 function optionsOf(argv: readonly string[]): LoadtestOptions {
   const parsed = parseLoadtestArgs(argv);
@@ -267,15 +270,23 @@ describe('loadtest against a URL where nothing answers', () => {
     assert.ok(json.runs[0].problem.startsWith(plainly));
   });
 
-  test('the CLI prints it and exits 1, the reports still written', async () => {
+  test('the CLI prints it and exits 1 even when another URL answered, the reports still written', async () => {
+    const sim = await startDjlSimulator({ workers: 2, baseMs: 5, perItemMs: 1, dimension: SHORT_VECTORS });
     const url = `http://127.0.0.1:${await deadPort()}/predictions/all_MiniLM_L6_v2`;
     const out = join(outDir, 'cli');
-    const failed = await run(process.execPath, [
-      '--import', 'tsx', 'tools/loadtest/main.ts', '--url', url, '--duration', '0.3', '--warmup', '0', '--batch', '2', '--out', out,
-    ]).then(() => assert.fail('a run where nothing answered must not exit 0'), (error: { code?: number; stdout?: string }) => error);
-    assert.equal(failed.code, 1);
-    assert.ok(failed.stdout?.includes(`nothing answered: connection refused at ${url}`), failed.stdout);
-    const json = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
-    assert.equal(json.runs[0].summary.okRequests, 0);
+    try {
+      const failed = await run(process.execPath, [
+        '--import', 'tsx', 'tools/loadtest/main.ts', '--url', sim.predictionsUrl, '--url', url,
+        '--duration', '0.3', '--warmup', '0', '--batch', '2', '--dimension', String(SHORT_VECTORS), '--chunk-chars', '20', '--out', out,
+      ]).then(() => assert.fail('a run where nothing answered must not exit 0'), (error: { code?: number; stdout?: string }) => error);
+      assert.equal(failed.code, 1, 'one URL that measured nothing fails the session');
+      assert.ok(failed.stdout?.includes(`nothing answered: connection refused at ${url}`), failed.stdout);
+      const json = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+      assert.ok(json.runs[0].summary.okRequests > 0, 'the other URL was measured');
+      assert.equal(json.runs[0].problem, undefined);
+      assert.equal(json.runs[1].summary.okRequests, 0);
+    } finally {
+      await sim.close();
+    }
   });
 });

@@ -1,14 +1,17 @@
 /**
  * `npm run loadtest -- --url URL [--url URL2 ...] [options]`: real embedding traffic against any
  * endpoint in any of the three dialects; prints a table (and, with --sweep, the fitted cost model)
- * and writes report.json and report.html. Exits 1 when no request was answered well, 2 on bad flags.
+ * and writes report.json and report.html. Exits 0 when every run got good answers; 1 when any run
+ * got none (a dead URL, every request failing: that run measured nothing, and a script comparing
+ * URLs must not take its zeros for figures; the table and reports are still written and name it);
+ * 2 on bad flags or when the session could not run.
  */
 import { readFile } from 'node:fs/promises';
 import { exitUnlessRun } from '../../shared/cli/command-line';
 import { LOADTEST_USAGE, parseLoadtestArgs, type LoadtestOptions } from './loadtest-options';
 import { defaultOutDir, writeLoadtestReports } from './loadtest-output';
 import { createProgressBar } from './loadtest-progress';
-import { formatTextReport } from './loadtest-report';
+import { formatTextReport, runProblems } from './loadtest-report';
 import { runLoadtest } from './loadtest-session';
 import { generatedTexts, textsFromLines, type TextSource } from './loadtest-texts';
 import { createUndiciTransport } from '../../shared/upstream/undici-transport';
@@ -34,7 +37,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${formatTextReport(result)}\n`);
     const written = await writeLoadtestReports(result, options.outDir ?? defaultOutDir(result.startedAt));
     process.stdout.write(`\nReports: ${written.json}\n         ${written.html}\n`);
-    return result.runs.some((run) => run.summary.okRequests > 0) ? 0 : 1;
+    return runProblems(result).length === 0 ? 0 : 1;
   } finally {
     await transport.close();
   }
