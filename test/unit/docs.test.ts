@@ -114,7 +114,14 @@ describe('docs that cannot drift', () => {
         const path = `${dir}/${entry.name}`;
         if (entry.isDirectory()) scan(path);
         else if (path.endsWith('.ts')) {
-          for (const match of read(path).matchAll(/\b(?:logger|log)\.(?:debug|info|warn|error)\(\s*'([a-z_]+)'/g)) events.add(match[1]!);
+          const source = read(path);
+          // The event is a literal, or a constant declared in the same file.
+          for (const match of source.matchAll(/\b(?:logger|log)\.(?:debug|info|warn|error)\(\s*(?:'([a-z_]+)'|([A-Z][A-Z0-9_]*)\b)/g)) {
+            const constant = match[2] === undefined ? undefined : new RegExp(`const ${match[2]} = '([a-z_]+)'`).exec(source)?.[1];
+            const event = match[1] ?? constant;
+            assert.ok(event !== undefined, `${path}: log event ${match[2]} is not a literal or a constant of this file`);
+            events.add(event);
+          }
         }
       }
     };
