@@ -7,12 +7,18 @@ import type { MachineInfo } from './machine-info';
 import { percentile } from '../../shared/stats/percentile';
 import { formatMs, formatNumber, formatTable, NOT_AVAILABLE } from '../report/tables';
 
-/** The deploy issue's budget for the embed bundle. */
-export const BUDGET = {
-  /** The embed handler's median import time, in milliseconds. */
-  maxImportMs: 50,
-  /** The embed handler's median import time over the bare Hono handler's, same machine, same run. */
-  maxRatioToBare: 2,
+/**
+ * The decided cold-start budget for the Lambda embed handler (b), judged on medians against the
+ * bare Hono handler (a) of the same run (docs/decisions/0005-lambda-import-cuts.md). It replaced
+ * the deploy issue's import-only budget (under 50 ms, under 2x the bare handler's import): a
+ * hello-world's import is mostly Node's fixed cost per module, and what a caller waits for is the
+ * import plus the first request, so the ratio is taken over both.
+ */
+export const COLD_START_BUDGET = {
+  /** Import plus first request (way 1, as Lambda imports a handler) over the bare handler's: at most this. */
+  maxFirstRequestRatioToBare: 2,
+  /** The embed handler's median import time, in milliseconds, each import way: under this. */
+  maxImportMs: 22,
 } as const;
 
 /** The deploy issue's reference figures, measured on this machine's kind: bare Hono, and bare Hono with undici's Pool. */
@@ -89,23 +95,31 @@ export const MODE_LABELS: Readonly<Record<ImportMode, string>> = {
   cjs: 'first import() of a CommonJS process, ESM loader start-up included (how the deploy issue measured)',
 };
 
-/** The deploy issue's two budget targets, judged on medians, for each import mode. */
-export function budgetChecks(embed: Readonly<Record<ImportMode, TimingSummary>>, bare: Readonly<Record<ImportMode, TimingSummary>>): Check[] {
-  return (['cjs', 'esm'] as const).flatMap((mode) => {
-    const relative = ratio(embed[mode].median, bare[mode].median);
-    return [
-      {
-        target: `embed (b) import median < ${BUDGET.maxImportMs} ms, ${MODE_LABELS[mode]}`,
-        measured: `${formatMs(embed[mode].median)} ms (p90 ${formatMs(embed[mode].p90)})`,
-        met: embed[mode].median < BUDGET.maxImportMs,
-      },
-      {
-        target: `embed (b) / bare Hono (a) import median < ${BUDGET.maxRatioToBare}x, ${MODE_LABELS[mode]}`,
-        measured: `${formatMs(embed[mode].median)} / ${formatMs(bare[mode].median)} ms = ${formatRatio(relative)} (p90 ratio ${formatRatio(ratio(embed[mode].p90, bare[mode].p90))})`,
-        met: relative < BUDGET.maxRatioToBare,
-      },
-    ];
-  });
+/** What the cold-start budget reads of a variant: its import times and its way-1 first requests. */
+export type ColdStartFigures = Pick<VariantReport, 'importMs' | 'firstRequest'>;
+
+/**
+ * The decided cold-start budget's targets, judged on medians: embed (b) import plus first request
+ * at most 2x bare Hono (a)'s (way 1), then (b)'s import under 22 ms, way 1 and way 2. The
+ * import-only ratios to (a) stay in the tables as information; they are not targets.
+ */
+export function coldStartBudgetChecks(embed: ColdStartFigures, bare: ColdStartFigures): Check[] {
+  const [embedCold, bareCold] = [embed.firstRequest?.importPlusRequestMs, bare.firstRequest?.importPlusRequestMs];
+  const relative = ratio(embedCold?.median ?? Number.NaN, bareCold?.median ?? Number.NaN);
+  const firstRequestCheck: Check = {
+    target: `cold-start budget: embed (b) / bare Hono (a) import + first request median <= ${COLD_START_BUDGET.maxFirstRequestRatioToBare}x, ${MODE_LABELS.esm}`,
+    measured: embedCold === undefined || bareCold === undefined
+      ? `not measured for ${embedCold === undefined ? '(b)' : '(a)'}`
+      : `${formatMs(embedCold.median)} / ${formatMs(bareCold.median)} ms = ${formatRatio(relative)} (p90 ratio ${formatRatio(ratio(embedCold.p90, bareCold.p90))})`,
+    // NaN (nothing measured) compares false: not met.
+    met: relative <= COLD_START_BUDGET.maxFirstRequestRatioToBare,
+  };
+  const importChecks = (['esm', 'cjs'] as const).map((mode): Check => ({
+    target: `cold-start budget: embed (b) import median < ${COLD_START_BUDGET.maxImportMs} ms, ${MODE_LABELS[mode]}`,
+    measured: `${formatMs(embed.importMs[mode].median)} ms (p90 ${formatMs(embed.importMs[mode].p90)})`,
+    met: embed.importMs[mode].median < COLD_START_BUDGET.maxImportMs,
+  }));
+  return [firstRequestCheck, ...importChecks];
 }
 
 /** A chunk of a build, as the report lists it. */
@@ -220,6 +234,8 @@ function firstRequestSection(report: BundleReport): string[] {
     '',
     formatTable(['variant', 'import median', 'first request median', 'import + first request median', 'p90', 'median / (a)', 'status'], rows),
     '',
+    `The cold-start budget judges (b)'s "median / (a)" here: at most ${COLD_START_BUDGET.maxFirstRequestRatioToBare}x (see Targets).`,
+    '',
   ];
 }
 
@@ -298,9 +314,13 @@ export function renderBundleMarkdown(report: BundleReport): string {
     '',
     formatTable(timeHeader, timeRows('cjs')),
     '',
+    `The import-only ratios to (a) are information, not targets: the deploy issue's old budget judged them (under 2x), the decided cold-start budget judges import plus first request against (a) and the import time itself (under ${COLD_START_BUDGET.maxImportMs} ms, both ways).`,
+    '',
     ...firstRequestSection(report),
     ...calibrationSection(report),
     '## Targets',
+    '',
+    `The decided cold-start budget for the embed handler (b), on medians: import plus first request at most ${COLD_START_BUDGET.maxFirstRequestRatioToBare}x the bare Hono handler (a)'s (way 1), and import under about ${COLD_START_BUDGET.maxImportMs} ms (both ways). Then what must stay out of (b)'s bundle and its cold start.`,
     '',
     formatTable(['target', 'measured', 'result'], report.checks.map((check) => [check.target, check.measured, check.met ? 'met' : 'missed'])),
     '',
