@@ -16,8 +16,8 @@ import { promisify } from 'node:util';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const run = promisify(execFile);
 
-/** The demo as `npm run demo` starts it, on an ephemeral port; resolves with its URL once it listens. */
-async function startDemo(): Promise<{ child: ChildProcess; url: string }> {
+/** The demo as `npm run demo` starts it, on an ephemeral port; `url` resolves once it listens. */
+function startDemo(): { child: ChildProcess; url: Promise<string> } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'tools/demo/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '', API_KEYS: '', API_KEYS_FILE: '', LOG_LEVEL: 'info' },
@@ -34,20 +34,24 @@ async function startDemo(): Promise<{ child: ChildProcess; url: string }> {
     }
     throw new Error('the demo closed its output before it listened');
   })();
-  const url = await Promise.race([listening, exited]);
-  child.stdout.resume();
+  const url = Promise.race([listening, exited]).then((found) => {
+    child.stdout.resume();
+    return found;
+  });
   return { child, url };
 }
 
 describe('README quick start: the demo and the client snippets', () => {
-  let demo: { child: ChildProcess; url: string };
+  const demo = startDemo();
+  let url = '';
 
+  // A demo that never says it listens fails the suite at this limit instead of hanging it.
   before(async () => {
-    demo = await startDemo();
-  });
+    url = await demo.url;
+  }, { timeout: 120_000 });
 
   after(async () => {
-    if (demo.child.exitCode === null) {
+    if (demo.child.exitCode === null && demo.child.signalCode === null) {
       const exited = once(demo.child, 'exit');
       demo.child.kill('SIGTERM');
       await exited;
@@ -62,7 +66,7 @@ describe('README quick start: the demo and the client snippets', () => {
       const { EMBED_API_KEY: _unused, ...env } = process.env;
       const { stdout } = await run(process.execPath, [example], {
         cwd: ROOT,
-        env: { ...env, EMBED_URL: `${demo.url}/v1` },
+        env: { ...env, EMBED_URL: `${url}/v1` },
         timeout: 60_000,
       });
       assert.equal(stdout.trim(), expected);

@@ -19,8 +19,10 @@ import { exitUnlessRun, parseCommandLine } from '../../shared/cli/command-line';
 const INSTANCES = 3;
 const USAGE = `Usage: npm run demo
 
-The front door on PORT (default 8080) in front of ${INSTANCES} simulated DJL Serving CPU instances, in one
-process; the front door's other settings come from the environment as for \`npm start\`.
+The front door on HOST:PORT (default 127.0.0.1:8080: this machine only) in front of ${INSTANCES} simulated
+DJL Serving CPU instances, in one process; prints its URL, the simulators' URLs and curl lines to
+try. The vectors are deterministic stand-ins, not real embeddings. The front door's other settings
+come from the environment as for \`npm start\` (API_KEYS turns keys on).
 
   --help   this text`;
 
