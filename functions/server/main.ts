@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const config = withLocalEngineDefault(parsed);
   if (defaulted) {
     logger.info('local_engine_default', {
-      message: 'CPU_BACKENDS and GPU_BACKENDS are unset: embedding in-process with all-MiniLM-L6-v2 (see the README)',
+      message: 'CPU_BACKENDS and GPU_BACKENDS are unset: embedding in-process with all-MiniLM-L6-v2 (see docs/local-engine.md)',
     });
   }
   await prepareLocalModels(config, { defaulted, logger, progress: createDownloadProgress(process.stderr) });

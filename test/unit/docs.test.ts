@@ -2,8 +2,8 @@
  * Docs that cannot drift: every configuration key the config reads is on docs/configuration.md and
  * every key there is read; every route and every log event the runtime writes is documented; every
  * npm script is in the README's table; every relative link and anchor in README.md and docs/
- * resolves, as GitHub renders them; the README's client snippets are the example files the
- * docs-examples test runs.
+ * resolves, as GitHub renders them, and every docs page the code names exists; the README's
+ * client snippets are the example files the docs-examples test runs.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -154,6 +154,20 @@ describe('docs that cannot drift', () => {
       }
     }
     assert.deepEqual(broken, []);
+  });
+
+  test('every docs page the code and serverless.yml point at exists', () => {
+    const pointers = new Set<string>();
+    const scan = (path: string): void => {
+      if (statSync(join(ROOT, path)).isDirectory()) {
+        for (const entry of readdirSync(join(ROOT, path))) if (entry !== 'results') scan(`${path}/${entry}`);
+      } else if (/\.(ts|yml)$/.test(path)) {
+        for (const match of read(path).matchAll(/\bdocs\/[\w./-]+\.md\b/g)) pointers.add(`${path}: ${match[0]}`);
+      }
+    };
+    for (const path of ['shared', 'functions', 'tools', 'serverless.yml']) scan(path);
+    assert.ok(pointers.size > 0, 'no pointer into docs/ found: the scan is broken');
+    assert.deepEqual([...pointers].filter((pointer) => !existsSync(join(ROOT, pointer.split(': ')[1]!))), []);
   });
 
   test('the README\'s client snippets are the example files, word for word', () => {

@@ -67,7 +67,7 @@ export function parseRunOptions(argv: readonly string[]): CommandLine<RunOptions
       warmupS: flags.number('warmup', { min: 0 }) ?? (quick ? QUICK_WARMUP_S : DEFAULT_WARMUP_S),
       quietWaitS: flags.number('quiet-wait', { min: 0 }) ?? DEFAULT_QUIET_WAIT_S,
       workloads: selectWorkloads(only, flags.problems),
-      // A partial or short run would replace the full results the README quotes.
+      // A partial or short run would replace the full results docs/benchmarks.md quotes.
       writeResults: flags.flag('write') || (!quick && only === undefined),
     };
   });

@@ -1,6 +1,6 @@
 /**
  * A simulation scenario, validated: the span, the SLO, the instance models, the load and the
- * policies to compare. The JSON format is described in the README ("npm run simulate").
+ * policies to compare. The JSON format is described in docs/capacity-planning.md.
  */
 import type { Tier } from '../../shared/core/tier';
 import type { Burst } from '../../shared/warmup/schedule';

@@ -76,7 +76,7 @@ export function parseScenario(text: string): Scenario {
     load: read.list('load', root['load']).map((item, index) => readLoad(read, `load[${index}]`, item, burstNames)),
     policies: read.list('policies', root['policies']).map((item, index) => readPolicy(read, `policies[${index}]`, item)),
   };
-  if (scenario.load.length === 0) read.problem('load', 'is empty; give at least one load component (see the README for the kinds)');
+  if (scenario.load.length === 0) read.problem('load', 'is empty; give at least one load component (see docs/capacity-planning.md for the kinds)');
   if (scenario.policies.length === 0) read.problem('policies', 'is empty; give at least one policy to simulate');
   const names = scenario.policies.map((policy) => policy.name);
   names.forEach((name, index) => {
