@@ -2,6 +2,7 @@
  * The OpenAI dialect: `POST /v1/embeddings`, as the `openai` SDKs, LangChain and LlamaIndex send it.
  */
 import { ErrorCode, FrontDoorError } from '../errors';
+import { echoText, echoValue } from './client-echo';
 import type { ModelNames } from './model-names';
 import { checkDimensions, readTexts, requireObject, type TextLimits } from './read-texts';
 import { encodeFloat32Base64 } from './vector-encoding';
@@ -11,7 +12,7 @@ export type EncodingFormat = (typeof EncodingFormat)[keyof typeof EncodingFormat
 
 export interface OpenAiRequest {
   readonly texts: string[];
-  /** The model name to echo back. */
+  /** The model name to echo back: the client's, when it reads as a model name, else the served one. */
   readonly model: string;
   readonly encodingFormat: EncodingFormat;
 }
@@ -24,6 +25,13 @@ export interface OpenAiParseOptions {
 }
 
 const EXAMPLE = '{"input": ["some text"], "model": "all-MiniLM-L6-v2"}';
+
+/**
+ * A client's model name short and plain enough to answer with, as clients often compare it with
+ * what they sent (`text-embedding-ada-002`). Hugging Face ids are at most 96 characters after
+ * the owner; anything longer or odder is answered with the served model's id instead.
+ */
+const ECHOABLE_MODEL = /^[\x20-\x7E]{1,100}$/;
 
 export function parseOpenAiRequest(json: unknown, options: OpenAiParseOptions): OpenAiRequest {
   const body = requireObject(json, EXAMPLE);
@@ -39,7 +47,7 @@ export function parseOpenAiRequest(json: unknown, options: OpenAiParseOptions): 
     }
     if (!options.models.accepts(model)) {
       throw new FrontDoorError(404, ErrorCode.modelNotFound,
-        `The model \`${model}\` does not exist; this server serves ${options.models.accepted.map((n) => `\`${n}\``).join(', ')}`,
+        `The model \`${echoText(model)}\` does not exist; this server serves ${options.models.accepted.map((n) => `\`${n}\``).join(', ')}`,
         { param: 'model' });
     }
   }
@@ -47,13 +55,13 @@ export function parseOpenAiRequest(json: unknown, options: OpenAiParseOptions): 
   const format = body.encoding_format ?? EncodingFormat.float;
   if (format !== EncodingFormat.float && format !== EncodingFormat.base64) {
     throw new FrontDoorError(400, ErrorCode.invalidRequest,
-      `\`encoding_format\`=${JSON.stringify(format)} is not supported: use "float" or "base64"`, { param: 'encoding_format' });
+      `\`encoding_format\`=${echoValue(format)} is not supported: use "float" or "base64"`, { param: 'encoding_format' });
   }
   checkDimensions(body.dimensions, options.dimension);
   if (body.user !== undefined && body.user !== null && typeof body.user !== 'string') {
     throw new FrontDoorError(400, ErrorCode.invalidRequest, '`user` must be a string', { param: 'user' });
   }
-  return { texts, model: typeof model === 'string' && model !== '' ? model : options.models.id, encodingFormat: format };
+  return { texts, model: typeof model === 'string' && ECHOABLE_MODEL.test(model) ? model : options.models.id, encodingFormat: format };
 }
 
 /**

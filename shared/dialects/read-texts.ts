@@ -3,6 +3,7 @@
  * fail with a 4xx that names the field, the item and what to change.
  */
 import { ErrorCode, FrontDoorError } from '../errors';
+import { echoValue } from './client-echo';
 import { jsonDepth, MAX_JSON_DEPTH } from '../security/json-depth';
 import { toWellFormedText } from '../security/well-formed-text';
 
@@ -109,6 +110,6 @@ export function requireObject(value: unknown, example: string): Record<string, u
 export function checkDimensions(value: unknown, modelDimension: number): void {
   if (value === undefined || value === null || value === modelDimension) return;
   throw new FrontDoorError(400, ErrorCode.unsupported,
-    `\`dimensions\`=${JSON.stringify(value)} is not supported: this model returns ${modelDimension} dimensions; ` +
+    `\`dimensions\`=${echoValue(value)} is not supported: this model returns ${modelDimension} dimensions; ` +
       `omit \`dimensions\` or set it to ${modelDimension}`, { param: 'dimensions' });
 }
