@@ -34,6 +34,8 @@ export const ErrorCode = {
   backendTimeout: 'backend_timeout',
   backendError: 'backend_error',
   backendBadResponse: 'backend_bad_response',
+  /** A backend's answer passed the cap that what was asked allows; the read was stopped there. */
+  backendResponseTooLarge: 'backend_response_too_large',
   noBackends: 'no_backends',
   internal: 'internal_error',
 } as const;

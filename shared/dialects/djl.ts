@@ -53,6 +53,7 @@ const DJL_TYPE_BY_CODE: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.backendTimeout]: 'GatewayTimeoutException',
   [ErrorCode.backendError]: 'BadGatewayException',
   [ErrorCode.backendBadResponse]: 'BadGatewayException',
+  [ErrorCode.backendResponseTooLarge]: 'BadGatewayException',
   [ErrorCode.internal]: 'InternalServerException',
 };
 

@@ -342,7 +342,11 @@ export class TierDispatcher {
     }
 
     const items = owners.flat().filter((item) => !item.request.settled);
-    const retryable = error.isRetryable || error.reason === UpstreamFailure.badResponse;
+    // A bad answer (wrong vectors, or more bytes than the vectors asked for can take) says this
+    // endpoint is broken, not the input: another endpoint may answer right. The retry budget
+    // bounds how often, and each oversized answer was cut at its cap, so retrying costs no memory.
+    const badAnswer = error.reason === UpstreamFailure.badResponse || error.reason === UpstreamFailure.tooLarge;
+    const retryable = error.isRetryable || badAnswer;
     const exhausted = items.filter((item) => item.tries >= this.options.policy.maxAttempts);
     const again = items.filter((item) => item.tries < this.options.policy.maxAttempts);
     for (const item of exhausted) item.request.fail(error);

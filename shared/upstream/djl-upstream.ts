@@ -6,6 +6,7 @@
  */
 import { UpstreamDialect } from '../core/upstream-dialect';
 import type { Tier } from '../core/tier';
+import { embedAnswerLimit, PROBE_ANSWER_MAX_BYTES } from './answer-limit';
 import type { HttpTransport } from './transport';
 import { type EndpointHealth, HealthState, type Upstream, type UpstreamCall } from './upstream';
 import { assertVectors, postEmbedJson, tryParseJson } from './upstream-http';
@@ -38,7 +39,8 @@ export function createDjlUpstream(options: DjlUpstreamOptions): Upstream {
 
   async function embed(texts: readonly string[], call: UpstreamCall): Promise<number[][]> {
     // Exactly `application/json`: DJL 0.29 reads a body as plain text when a charset follows.
-    const vectors = await postEmbedJson(transport, options.url, { inputs: texts }, call, NO_HEADERS,
+    const answerCall = { ...call, maxResponseBytes: embedAnswerLimit(texts.length, dimension) };
+    const vectors = await postEmbedJson(transport, options.url, { inputs: texts }, answerCall, NO_HEADERS,
       (body) => (body as { type?: unknown } | undefined)?.type);
     assertVectors(vectors, texts.length, dimension);
     return vectors;
@@ -46,7 +48,7 @@ export function createDjlUpstream(options: DjlUpstreamOptions): Upstream {
 
   async function ping(call: Omit<UpstreamCall, 'requestId'>): Promise<EndpointHealth> {
     try {
-      const response = await transport.request({ url: pingUrl, method: 'GET', ...call });
+      const response = await transport.request({ url: pingUrl, method: 'GET', maxResponseBytes: PROBE_ANSWER_MAX_BYTES, ...call });
       const body = tryParseJson(response.body);
       if (body === null || typeof body !== 'object') {
         return { state: HealthState.unhealthy, detail: `/ping answered ${response.status} without a JSON body` };

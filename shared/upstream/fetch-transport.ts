@@ -9,6 +9,7 @@
  * per origin across calls, so a warm execution environment reuses its sockets; there is no pool of
  * ours to close.
  */
+import { BoundedBody } from './bounded-body';
 import { withinCallBudget } from './call-budget';
 import type { HttpTransport, TransportRequest, TransportResponse } from './transport';
 
@@ -21,7 +22,7 @@ export interface FetchTransportOptions {
 /**
  * Creates an HttpTransport over `fetch`. Each call gets its own exact timer covering headers and
  * body; the caller's signal cancels the call too. Resolves for every HTTP status; rejects only
- * with an UpstreamError of reason `connect`, `timeout`, `reset` or `aborted`.
+ * with an UpstreamError of reason `connect`, `timeout`, `reset`, `aborted` or `too_large`.
  */
 export function createFetchTransport(options: FetchTransportOptions = {}): HttpTransport {
   const fetchImpl = options.fetch ?? globalThis.fetch;
@@ -37,8 +38,17 @@ export function createFetchTransport(options: FetchTransportOptions = {}): HttpT
         signal: controller.signal,
       });
       // Read within the budget: the timer covers the body, as the interface promises.
-      const body = await response.text();
-      return { status: response.status, headers: collectHeaders(response.headers), body };
+      const body = new BoundedBody(response.status, req.maxResponseBytes);
+      if (response.body !== null) {
+        const reader = response.body.getReader();
+        for (let read = await reader.read(); !read.done; read = await reader.read()) {
+          if (body.add(read.value as Uint8Array)) continue;
+          // Past the cap: cancelling the body closes the connection; nothing more is read.
+          await reader.cancel();
+          break;
+        }
+      }
+      return { status: response.status, headers: collectHeaders(response.headers), body: body.text() };
     });
   }
 

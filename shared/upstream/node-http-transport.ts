@@ -10,6 +10,7 @@
  * needs them.
  */
 import type { Agent, AgentOptions, ClientRequest, IncomingHttpHeaders, IncomingMessage, RequestOptions } from 'node:http';
+import { BoundedBody } from './bounded-body';
 import { withinCallBudget } from './call-budget';
 import type { HttpTransport, TransportRequest, TransportResponse } from './transport';
 
@@ -60,12 +61,20 @@ export function createNodeHttpTransport(options: NodeHttpTransportOptions = {}):
       call = module.request(url, { method: req.method, headers, agent });
       call.on('error', reject);
       call.on('response', (response: IncomingMessage) => {
-        let body = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => {
-          body += chunk;
+        const status = response.statusCode ?? 0;
+        const body = new BoundedBody(status, req.maxResponseBytes);
+        const settle = (): void => {
+          const failure = body.failure();
+          if (failure === undefined) resolve({ status, headers: flattenHeaders(response.headers), body: body.text() });
+          else reject(failure);
+        };
+        response.on('data', (chunk: Buffer) => {
+          if (body.add(chunk)) return;
+          // Past the cap: settle with what the cap allows and close the socket, reading no further.
+          settle();
+          response.destroy();
         });
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: flattenHeaders(response.headers), body }));
+        response.on('end', settle);
         response.on('error', reject);
         // A socket lost mid-body closes the response without `end`.
         response.on('close', () => {

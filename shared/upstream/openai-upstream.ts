@@ -4,6 +4,7 @@
  */
 import { UpstreamDialect } from '../core/upstream-dialect';
 import type { Tier } from '../core/tier';
+import { embedAnswerLimit } from './answer-limit';
 import type { HttpTransport } from './transport';
 import type { EndpointHealth, Upstream, UpstreamCall } from './upstream';
 import { assertVectors, postEmbedJson, probeForOk } from './upstream-http';
@@ -31,7 +32,8 @@ export function createOpenAiUpstream(options: OpenAiUpstreamOptions): Upstream {
   const auth: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
 
   async function embed(texts: readonly string[], call: UpstreamCall): Promise<number[][]> {
-    const list = await postEmbedJson(transport, options.url, { input: texts, model: options.model, encoding_format: 'float' }, call, auth,
+    const answerCall = { ...call, maxResponseBytes: embedAnswerLimit(texts.length, dimension) };
+    const list = await postEmbedJson(transport, options.url, { input: texts, model: options.model, encoding_format: 'float' }, answerCall, auth,
       (body) => {
         const error = (body as { error?: { type?: unknown; code?: unknown } } | undefined)?.error;
         return error?.code ?? error?.type;

@@ -4,6 +4,7 @@
  */
 import { UpstreamDialect } from '../core/upstream-dialect';
 import type { Tier } from '../core/tier';
+import { embedAnswerLimit } from './answer-limit';
 import type { HttpTransport } from './transport';
 import type { EndpointHealth, Upstream, UpstreamCall } from './upstream';
 import { assertVectors, postEmbedJson, probeForOk } from './upstream-http';
@@ -28,7 +29,8 @@ export function createTeiUpstream(options: TeiUpstreamOptions): Upstream {
   const auth: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
 
   async function embedChunk(texts: readonly string[], call: UpstreamCall): Promise<number[][]> {
-    const vectors = await postEmbedJson(transport, options.url, { inputs: texts, truncate: true }, call, auth,
+    const answerCall = { ...call, maxResponseBytes: embedAnswerLimit(texts.length, dimension) };
+    const vectors = await postEmbedJson(transport, options.url, { inputs: texts, truncate: true }, answerCall, auth,
       (body) => (body as { error_type?: unknown } | undefined)?.error_type);
     assertVectors(vectors, texts.length, dimension);
     return vectors;

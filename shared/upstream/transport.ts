@@ -14,6 +14,12 @@ export interface TransportRequest {
   readonly timeoutMs: number;
   /** Aborted when the caller no longer wants the answer. */
   readonly signal?: AbortSignal;
+  /**
+   * The most body bytes to read (answer-limit.ts derives it from what was asked). A 2xx body past
+   * it fails the call as `too_large`; an error body is cut at the smaller ERROR_BODY_MAX_BYTES. The
+   * read stops and the connection closes at the cap: nothing beyond it is buffered.
+   */
+  readonly maxResponseBytes: number;
 }
 
 export interface TransportResponse {
@@ -26,7 +32,7 @@ export interface TransportResponse {
 export interface HttpTransport {
   /**
    * Performs one exchange. Resolves for every HTTP status; rejects only with an UpstreamError of
-   * reason `connect`, `timeout`, `reset` or `aborted`.
+   * reason `connect`, `timeout`, `reset`, `aborted` or `too_large`.
    */
   request(request: TransportRequest): Promise<TransportResponse>;
   close(): Promise<void>;

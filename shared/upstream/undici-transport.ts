@@ -4,6 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { Agent } from 'undici';
+import { BoundedBody } from './bounded-body';
 import { withinCallBudget } from './call-budget';
 import type { HttpTransport, TransportRequest, TransportResponse } from './transport';
 
@@ -48,8 +49,12 @@ export function createUndiciTransport(options: UndiciTransportOptions): HttpTran
     const abort = new EventEmitter();
     return withinCallBudget(req, () => void abort.emit('abort'), async () => {
       const response = await agent.request({ origin, path, method: req.method, headers: req.headers, body: req.body, signal: abort });
-      const body = await response.body.text();
-      return { status: response.statusCode, headers: flattenHeaders(response.headers), body };
+      const body = new BoundedBody(response.statusCode, req.maxResponseBytes);
+      for await (const chunk of response.body) {
+        // Leaving the loop destroys the unfinished body, which aborts the request and closes its socket.
+        if (!body.add(chunk as Buffer)) break;
+      }
+      return { status: response.statusCode, headers: flattenHeaders(response.headers), body: body.text() };
     });
   }
 

@@ -18,6 +18,8 @@ export const UpstreamFailure = {
   status: 'status',
   /** The backend answered 2xx with a body that is not the embeddings we asked for. */
   badResponse: 'bad_response',
+  /** The backend's answer passed the cap derived from what was asked (answer-limit.ts). */
+  tooLarge: 'too_large',
   /** The caller gave up (client disconnected); nobody is waiting for the answer. */
   aborted: 'aborted',
 } as const;
@@ -30,6 +32,7 @@ const HTTP_BY_FAILURE = {
   overloaded: [503, ErrorCode.backendOverloaded],
   status: [502, ErrorCode.backendError],
   bad_response: [502, ErrorCode.backendBadResponse],
+  too_large: [502, ErrorCode.backendResponseTooLarge],
   aborted: [503, ErrorCode.backendUnavailable],
 } as const satisfies Record<UpstreamFailure, readonly [number, ErrorCode]>;
 
@@ -55,7 +58,9 @@ export class UpstreamError extends FrontDoorError {
 
   /**
    * Whether another endpoint may succeed. Embedding is idempotent, so a retry is safe whenever the
-   * failure says nothing about the input: connect errors, timeouts, resets and overload.
+   * failure says nothing about the input: connect errors, timeouts, resets and overload. Bad
+   * answers (`bad_response`, `too_large`) are not: the dispatcher retries those elsewhere by its
+   * own bad-answer rule, never as a connection failure.
    */
   get isRetryable(): boolean {
     return this.reason === UpstreamFailure.connect || this.reason === UpstreamFailure.timeout ||

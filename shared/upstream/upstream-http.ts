@@ -2,19 +2,21 @@
  * Helpers every HTTP upstream client shares: error-status classification and the check that a
  * backend answered with exactly the vectors asked for.
  */
+import { PROBE_ANSWER_MAX_BYTES } from './answer-limit';
 import type { HttpTransport, TransportResponse } from './transport';
 import { type EndpointHealth, HealthState, type UpstreamCall } from './upstream';
 import { isUpstreamError, UpstreamError, UpstreamFailure } from './upstream-error';
 
 /**
  * POSTs a JSON payload for one embed call. Resolves with the 200 answer's parsed body; any other
- * status becomes an UpstreamError carrying the type `errorType` reads from the error body.
+ * status becomes an UpstreamError carrying the type `errorType` reads from the error body. The
+ * answer is read up to `call.maxResponseBytes` (embedAnswerLimit of what was asked) and no further.
  */
 export async function postEmbedJson(
   transport: HttpTransport,
   url: string,
   payload: unknown,
-  call: UpstreamCall,
+  call: UpstreamCall & { readonly maxResponseBytes: number },
   extraHeaders: Readonly<Record<string, string>>,
   errorType: (body: unknown) => unknown,
 ): Promise<unknown> {
@@ -24,6 +26,7 @@ export async function postEmbedJson(
     headers: { 'content-type': 'application/json', accept: 'application/json', 'x-request-id': call.requestId, ...extraHeaders },
     body: JSON.stringify(payload),
     timeoutMs: call.timeoutMs,
+    maxResponseBytes: call.maxResponseBytes,
     ...(call.signal ? { signal: call.signal } : {}),
   });
   if (response.status !== 200) {
@@ -42,7 +45,7 @@ export async function probeForOk(
 ): Promise<EndpointHealth> {
   const route = new URL(url).pathname;
   try {
-    const response = await transport.request({ url, method: 'GET', headers, ...call });
+    const response = await transport.request({ url, method: 'GET', headers, maxResponseBytes: PROBE_ANSWER_MAX_BYTES, ...call });
     return response.status === 200
       ? { state: HealthState.healthy }
       : { state: HealthState.unhealthy, detail: `${route} answered ${response.status}` };

@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { needsIdToken, withIdToken } from '../../shared/gcp/cloud-run-auth';
+import { PROBE_ANSWER_MAX_BYTES } from '../../shared/upstream/answer-limit';
 import { createFetchTransport } from '../../shared/upstream/fetch-transport';
 import { isUpstreamError } from '../../shared/upstream/upstream-error';
 
@@ -30,7 +31,7 @@ describe('Cloud Run ID tokens', () => {
         return new Headers({ authorization: 'Bearer id-token-1' });
       } };
     });
-    for (let i = 0; i < 3; i++) await transport.request({ url, method: 'POST', body: '[]', timeoutMs: 1_000, headers: { 'x-request-id': 'r' } });
+    for (let i = 0; i < 3; i++) await transport.request({ url, method: 'POST', body: '[]', timeoutMs: 1_000, maxResponseBytes: PROBE_ANSWER_MAX_BYTES, headers: { 'x-request-id': 'r' } });
     assert.deepEqual(seen.splice(0), ['Bearer id-token-1', 'Bearer id-token-1', 'Bearer id-token-1']);
     assert.equal(loads, 1);
     assert.deepEqual(audiences, Array(3).fill('https://djl-abc-ew.a.run.app'));
@@ -42,10 +43,10 @@ describe('Cloud Run ID tokens', () => {
       loads++;
       throw new Error('Could not load the default credentials');
     });
-    const failure = await transport.request({ url, method: 'GET', timeoutMs: 1_000 }).catch((error: unknown) => error);
+    const failure = await transport.request({ url, method: 'GET', timeoutMs: 1_000, maxResponseBytes: PROBE_ANSWER_MAX_BYTES }).catch((error: unknown) => error);
     assert.ok(isUpstreamError(failure) && failure.reason === 'connect');
     assert.match((failure as Error).message, /ID token.*default credentials/);
-    await transport.request({ url, method: 'GET', timeoutMs: 1_000 }).catch(() => undefined);
+    await transport.request({ url, method: 'GET', timeoutMs: 1_000, maxResponseBytes: PROBE_ANSWER_MAX_BYTES }).catch(() => undefined);
     assert.equal(loads, 2);
     assert.deepEqual(seen.splice(0), []);
   });

@@ -163,6 +163,30 @@ describe('failures', () => {
     assert.equal(a!.calls.length, 1, 'no more traffic to the ejected endpoint');
   });
 
+  test('an answer past its size cap is a bad answer: retried on another endpoint like one, never as a reset', async () => {
+    const { scheduler, upstreams: [a, b], embed, dispatcher } = setup(2);
+    const tooLarge = new UpstreamError(UpstreamFailure.tooLarge, 'the answer passed its cap');
+    assert.equal(tooLarge.isRetryable, false, 'not a connection failure');
+    a!.auto = () => tooLarge;
+    b!.auto = (texts) => texts.map(fakeVector);
+    const results = [track(embed(['x'])), track(embed(['y'])), track(embed(['z']))];
+    await scheduler.advance(10);
+    for (const result of results) assert.ok(result.result, String(result.error));
+    assert.ok(a!.calls.length >= 1, 'the oversized endpoint was asked');
+    assert.ok(dispatcher.counters.retries >= 1, 'the bad answer was retried elsewhere');
+  });
+
+  test('an answer past its size cap from every endpoint: 502 backend_response_too_large after maxAttempts', async () => {
+    const { scheduler, upstreams: [a], embed } = setup(1);
+    a!.auto = () => new UpstreamError(UpstreamFailure.tooLarge, 'the answer passed its cap');
+    const result = track(embed(['x']));
+    await scheduler.advance(100);
+    assert.ok(result.error instanceof UpstreamError, String(result.error));
+    assert.equal(result.error.status, 502);
+    assert.equal(result.error.code, 'backend_response_too_large');
+    assert.ok(a!.calls.length <= POLICY.maxAttempts, `asked ${a!.calls.length} times`);
+  });
+
   test('ejection backs off exponentially while failing, and never ejects the last endpoint', async () => {
     const { scheduler, upstreams: [a, b], embed, dispatcher } = setup(2, { ejectAfterFailures: 1, maxAttempts: 1 });
     const down = new UpstreamError(UpstreamFailure.connect, 'refused');

@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { deadPort } from '../helpers/dead-port';
+import { ERROR_BODY_MAX_BYTES } from '../../shared/upstream/answer-limit';
 import { createFetchTransport } from '../../shared/upstream/fetch-transport';
 import { classifyNetworkError } from '../../shared/upstream/network-error';
 import { createNodeHttpTransport } from '../../shared/upstream/node-http-transport';
@@ -22,6 +23,45 @@ const GENEROUS_TIMEOUT_MS = 5_000;
 const SHORT_TIMEOUT_MS = 150;
 /** setTimeout may fire a hair before performance.now() agrees the time has passed. */
 const TIMER_SLACK_MS = 2;
+/** An answer cap no contract test's ordinary answer comes near. */
+const ROOMY_MAX_BYTES = 1024 * 1024;
+/** The cap the endless-answer tests set. */
+const ANSWER_CAP_BYTES = 256 * 1024;
+/**
+ * What the server may have written beyond the cap before it sees the connection close: the
+ * loopback socket's kernel buffers on both sides (auto-tuned up to a few MB on Linux) and the
+ * client's stream buffers. A transport reading on would let it write gigabytes in the call budget.
+ */
+const SOCKET_BUFFER_ALLOWANCE_BYTES = 32 * 1024 * 1024;
+/** One chunk of an endless answer. */
+const ENDLESS_CHUNK = Buffer.alloc(16 * 1024, '0.1234567,');
+
+/**
+ * A handler that answers `status` with `prefix` then an endless body, writing only as fast as the
+ * client reads (backpressure), and counts what it wrote; `closed` settles when the connection goes.
+ */
+function endlessAnswer(status: number, prefix: string): { handler: Handler; written: () => number; closed: Promise<void> } {
+  let written = 0;
+  let markClosed = (): void => {};
+  const closed = new Promise<void>((resolve) => { markClosed = resolve; });
+  const handler: Handler = (_req, res) => {
+    res.on('close', markClosed);
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.write(prefix);
+    written += Buffer.byteLength(prefix);
+    const pump = (): void => {
+      while (!res.destroyed) {
+        written += ENDLESS_CHUNK.length;
+        if (!res.write(ENDLESS_CHUNK)) {
+          res.once('drain', pump);
+          return;
+        }
+      }
+    };
+    pump();
+  };
+  return { handler, written: () => written, closed };
+}
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -82,7 +122,7 @@ for (const [name, create] of TRANSPORTS) {
         });
       }, async ({ url }) => {
         const response = await transport.request({
-          url, method: 'POST', timeoutMs: GENEROUS_TIMEOUT_MS,
+          url, method: 'POST', timeoutMs: GENEROUS_TIMEOUT_MS, maxResponseBytes: ROOMY_MAX_BYTES,
           headers: { 'content-type': 'application/json', 'x-request-id': 'r-1' }, body: '["a","b"]',
         });
         assert.equal(response.status, 200);
@@ -97,7 +137,7 @@ for (const [name, create] of TRANSPORTS) {
       await withServer((_req, res) => {
         res.writeHead(503, { 'content-type': 'application/json' }).end('{"code":503,"type":"ServiceUnavailableException"}');
       }, async ({ url }) => {
-        const response = await transport.request({ url, method: 'GET', timeoutMs: GENEROUS_TIMEOUT_MS });
+        const response = await transport.request({ url, method: 'GET', timeoutMs: GENEROUS_TIMEOUT_MS, maxResponseBytes: ROOMY_MAX_BYTES });
         assert.equal(response.status, 503);
         assert.equal(response.body, '{"code":503,"type":"ServiceUnavailableException"}');
       });
@@ -110,7 +150,7 @@ for (const [name, create] of TRANSPORTS) {
         res.on('close', () => clearTimeout(late));
       }, async ({ url }) => {
         const started = performance.now();
-        await rejectsWith(transport.request({ url, method: 'GET', timeoutMs: SHORT_TIMEOUT_MS }), UpstreamFailure.timeout);
+        await rejectsWith(transport.request({ url, method: 'GET', timeoutMs: SHORT_TIMEOUT_MS, maxResponseBytes: ROOMY_MAX_BYTES }), UpstreamFailure.timeout);
         const elapsed = performance.now() - started;
         assert.ok(elapsed >= SHORT_TIMEOUT_MS - TIMER_SLACK_MS, `gave up after ${elapsed} ms, before its budget`);
         assert.equal(answered, false, 'waited for the backend instead of its own budget');
@@ -122,19 +162,19 @@ for (const [name, create] of TRANSPORTS) {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.write('[[0.1,');
       }, async ({ url }) => {
-        await rejectsWith(transport.request({ url, method: 'GET', timeoutMs: SHORT_TIMEOUT_MS }), UpstreamFailure.timeout);
+        await rejectsWith(transport.request({ url, method: 'GET', timeoutMs: SHORT_TIMEOUT_MS, maxResponseBytes: ROOMY_MAX_BYTES }), UpstreamFailure.timeout);
       });
     });
 
     test('nothing listening: connect', async () => {
       const url = `http://127.0.0.1:${await deadPort()}/predictions/m`;
-      const error = await rejectsWith(transport.request({ url, method: 'POST', body: '[]', timeoutMs: GENEROUS_TIMEOUT_MS }), UpstreamFailure.connect);
+      const error = await rejectsWith(transport.request({ url, method: 'POST', body: '[]', timeoutMs: GENEROUS_TIMEOUT_MS, maxResponseBytes: ROOMY_MAX_BYTES }), UpstreamFailure.connect);
       assert.match(error.message, /ECONNREFUSED/);
     });
 
     test('the backend destroys the socket before answering: reset', async () => {
       await withServer((req) => req.socket.destroy(), async ({ url }) => {
-        await rejectsWith(transport.request({ url, method: 'GET', timeoutMs: GENEROUS_TIMEOUT_MS }), UpstreamFailure.reset);
+        await rejectsWith(transport.request({ url, method: 'GET', timeoutMs: GENEROUS_TIMEOUT_MS, maxResponseBytes: ROOMY_MAX_BYTES }), UpstreamFailure.reset);
       });
     });
 
@@ -143,24 +183,69 @@ for (const [name, create] of TRANSPORTS) {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.write('[[0.1,', () => res.socket?.destroy());
       }, async ({ url }) => {
-        await rejectsWith(transport.request({ url, method: 'GET', timeoutMs: GENEROUS_TIMEOUT_MS }), UpstreamFailure.reset);
+        await rejectsWith(transport.request({ url, method: 'GET', timeoutMs: GENEROUS_TIMEOUT_MS, maxResponseBytes: ROOMY_MAX_BYTES }), UpstreamFailure.reset);
       });
     });
 
     test('the caller aborts while the backend works: aborted, not timeout', async () => {
       await withServer(() => {}, async ({ url, received }) => {
         const caller = new AbortController();
-        const call = transport.request({ url, method: 'GET', timeoutMs: GENEROUS_TIMEOUT_MS, signal: caller.signal });
+        const call = transport.request({ url, method: 'GET', timeoutMs: GENEROUS_TIMEOUT_MS, maxResponseBytes: ROOMY_MAX_BYTES, signal: caller.signal });
         await received;
         caller.abort();
         await rejectsWith(call, UpstreamFailure.aborted);
       });
     });
 
+    test('an endless 2xx answer: too_large (502 backend_response_too_large) at the cap, the connection closed, nothing read far past the cap', async () => {
+      const endless = endlessAnswer(200, '[[');
+      await withServer(endless.handler, async ({ url }) => {
+        const error = await rejectsWith(
+          transport.request({ url, method: 'POST', body: '[]', timeoutMs: GENEROUS_TIMEOUT_MS, maxResponseBytes: ANSWER_CAP_BYTES }),
+          UpstreamFailure.tooLarge);
+        assert.equal(error.status, 502);
+        assert.equal(error.code, 'backend_response_too_large');
+        assert.equal(error.upstreamStatus, 200);
+        assert.equal(error.isRetryable, false, 'not retried as a reset');
+        await endless.closed;
+        assert.ok(endless.written() <= ANSWER_CAP_BYTES + SOCKET_BUFFER_ALLOWANCE_BYTES,
+          `the server wrote ${endless.written()} bytes before the connection closed`);
+      });
+    });
+
+    test('the cap is exact: a body of exactly the cap is served, one byte more is too_large, and the transport serves on', async () => {
+      const cap = 1_000;
+      let calls = 0;
+      await withServer((_req, res) => {
+        calls += 1;
+        // First exactly the cap, then one byte over, then exactly the cap again.
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('x'.repeat(calls === 2 ? cap + 1 : cap));
+      }, async ({ url }) => {
+        const call = (): Promise<unknown> => transport.request({ url, method: 'GET', timeoutMs: GENEROUS_TIMEOUT_MS, maxResponseBytes: cap });
+        assert.equal(((await call()) as { body: string }).body.length, cap);
+        await rejectsWith(call(), UpstreamFailure.tooLarge);
+        assert.equal(((await call()) as { body: string }).body.length, cap);
+      });
+    });
+
+    test('an endless error body: the status and the first ERROR_BODY_MAX_BYTES, and the connection closed', async () => {
+      const prefix = '{"code":503,"type":"ServiceUnavailableException","message":"';
+      const endless = endlessAnswer(503, prefix);
+      await withServer(endless.handler, async ({ url }) => {
+        const response = await transport.request({ url, method: 'GET', timeoutMs: GENEROUS_TIMEOUT_MS, maxResponseBytes: ROOMY_MAX_BYTES });
+        assert.equal(response.status, 503);
+        assert.equal(Buffer.byteLength(response.body), ERROR_BODY_MAX_BYTES);
+        assert.ok(response.body.startsWith(prefix));
+        await endless.closed;
+        assert.ok(endless.written() <= ERROR_BODY_MAX_BYTES + SOCKET_BUFFER_ALLOWANCE_BYTES,
+          `the server wrote ${endless.written()} bytes before the connection closed`);
+      });
+    });
+
     test('an already-aborted signal: aborted, and the backend is never called', async () => {
       let calls = 0;
       await withServer((_req, res) => { calls += 1; res.end(); }, async ({ url }) => {
-        await rejectsWith(transport.request({ url, method: 'GET', timeoutMs: GENEROUS_TIMEOUT_MS, signal: AbortSignal.abort() }), UpstreamFailure.aborted);
+        await rejectsWith(transport.request({ url, method: 'GET', timeoutMs: GENEROUS_TIMEOUT_MS, maxResponseBytes: ROOMY_MAX_BYTES, signal: AbortSignal.abort() }), UpstreamFailure.aborted);
         assert.equal(calls, 0);
       });
     });
@@ -176,13 +261,13 @@ describe('node:http transport', () => {
     }, async ({ url, server }) => {
       server.on('connection', () => { connections += 1; });
       for (let call = 0; call < 3; call++) {
-        const response = await transport.request({ url, method: 'POST', body: '{"inputs":["a"]}', timeoutMs: GENEROUS_TIMEOUT_MS });
+        const response = await transport.request({ url, method: 'POST', body: '{"inputs":["a"]}', timeoutMs: GENEROUS_TIMEOUT_MS, maxResponseBytes: ROOMY_MAX_BYTES });
         assert.equal(response.body, '[[0.5]]');
       }
       assert.equal(connections, 1, 'each call opened a connection of its own');
       await transport.close();
       // A call after close() opens a new agent and connection rather than failing.
-      await transport.request({ url, method: 'GET', timeoutMs: GENEROUS_TIMEOUT_MS });
+      await transport.request({ url, method: 'GET', timeoutMs: GENEROUS_TIMEOUT_MS, maxResponseBytes: ROOMY_MAX_BYTES });
       assert.equal(connections, 2);
       await transport.close();
     });
@@ -198,7 +283,7 @@ describe('node:http transport', () => {
       res.write(bytes.subarray(0, 3));
       res.end(bytes.subarray(3));
     }, async ({ url }) => {
-      assert.equal((await transport.request({ url, method: 'GET', timeoutMs: GENEROUS_TIMEOUT_MS })).body, text);
+      assert.equal((await transport.request({ url, method: 'GET', timeoutMs: GENEROUS_TIMEOUT_MS, maxResponseBytes: ROOMY_MAX_BYTES })).body, text);
     });
     await transport.close();
   });
