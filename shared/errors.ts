@@ -15,7 +15,17 @@ export const ErrorCode = {
   bodyTooLarge: 'body_too_large',
   /** The answer would exceed the runtime's response limit (Lambda's 6 MB). */
   responseTooLarge: 'response_too_large',
+  /** A Content-Type the route does not read, or a compressed body (Content-Encoding): 415. */
   unsupportedMediaType: 'unsupported_media_type',
+  /** The client did not send its whole body within CLIENT_BODY_TIMEOUT_MS: 408 (Node already said so). */
+  clientTimeout: 'client_timeout',
+  /**
+   * The client closed its connection before its answer was ready: 499, nginx's "client closed
+   * request", so it counts with the 4xx and never as a server error. Nobody receives it.
+   */
+  clientClosed: 'client_closed',
+  /** With no API keys set, a Host header not on ALLOWED_HOSTS (the DNS-rebinding guard): 403. */
+  hostNotAllowed: 'host_not_allowed',
   modelNotFound: 'model_not_found',
   /** A backend refused one specific text (DJL's TranslateException on that text alone). */
   inputRejected: 'input_rejected',

@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     localEngine: createLazyLocalUpstream,
   });
   announceAccess(config.security, deps.logger);
-  const server = await startNodeServer(createApp({ ...deps, warmup: createWarmupRunner(deps) }), {
+  const server = await startNodeServer(createApp({ ...deps, warmup: createWarmupRunner(deps), checkHost: true }), {
     host: config.host,
     port: config.port,
     shutdownGraceMs: config.timeouts.shutdownGraceMs,

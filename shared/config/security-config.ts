@@ -1,9 +1,11 @@
 /**
  * The security section of the configuration: API keys (API_KEYS, API_KEYS_FILE), their default
- * per-key limits, which routes need a key, CORS and the client timeout. Read by parseConfig; each
+ * per-key limits, which routes need a key, CORS, the client timeout and, with no keys, the Host
+ * names accepted (ALLOWED_HOSTS). Read by parseConfig; each
  * key and default is documented in docs/configuration.md (and docs/security.md).
  */
 import { type ApiKeyEntry, findDuplicateKeys, parseApiKeyEntries } from '../security/api-keys';
+import { ANY_HOST } from '../security/host-guard';
 import type { EnvReader } from './env-reader';
 
 export interface SecurityConfig {
@@ -19,6 +21,12 @@ export interface SecurityConfig {
   readonly corsOrigins: readonly string[];
   /** Time a client has to send its whole request, headers and body (slow-client guard). */
   readonly clientBodyTimeoutMs: number;
+  /**
+   * Open mode only (no keys): Host names accepted besides loopback names, IP literals and HOST
+   * (the DNS-rebinding guard; Node server only). `*` turns the guard off; the default on Cloud
+   * Run, whose front end routes by Host and never passes a stranger's name through.
+   */
+  readonly allowedHosts: readonly string[];
 }
 
 export const SECURITY_DEFAULTS = {
@@ -33,6 +41,23 @@ export const SECURITY_DEFAULTS = {
 const MIN_CLIENT_TIMEOUT_MS = 100;
 const ONE_HOUR_MS = 3_600_000;
 const MAX_RATE = 1_000_000;
+/** An ALLOWED_HOSTS entry: `*`, a DNS name, or `*.` and a DNS name (its subdomains). */
+const HOST_ENTRY = /^(\*|(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$/i;
+/** Set by Cloud Run (and Cloud Functions), whose front end routes by Host: the Node server runs there too. */
+const HOST_ROUTING_PLATFORM_KEY = 'K_SERVICE';
+
+function readAllowedHosts(read: EnvReader): string[] {
+  const entries = read.list('ALLOWED_HOSTS');
+  if (entries.length === 0) {
+    return read.raw(HOST_ROUTING_PLATFORM_KEY) !== undefined ? [ANY_HOST] : [];
+  }
+  entries.forEach((entry, index) => {
+    if (!HOST_ENTRY.test(entry)) {
+      read.problem(`ALLOWED_HOSTS: entry ${index + 1} is not a host name: expected names like api.example.com or *.example.com (no port), or * alone to allow any`);
+    }
+  });
+  return entries.map((entry) => entry.toLowerCase());
+}
 
 /**
  * Reads API_KEYS_FILE. node:fs comes through getBuiltinModule, not `import`: an ESM import of
@@ -76,5 +101,6 @@ export function readSecurityConfig(read: EnvReader, readText: (path: string) => 
     protectOperatorRoutes: read.bool('PROTECT_OPERATOR_ROUTES', SECURITY_DEFAULTS.protectOperatorRoutes),
     corsOrigins: read.list('CORS_ORIGINS'),
     clientBodyTimeoutMs: read.int('CLIENT_BODY_TIMEOUT_MS', SECURITY_DEFAULTS.clientBodyTimeoutMs, { min: MIN_CLIENT_TIMEOUT_MS, max: ONE_HOUR_MS }),
+    allowedHosts: readAllowedHosts(read),
   };
 }

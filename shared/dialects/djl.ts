@@ -1,10 +1,12 @@
 /**
  * The DJL Serving dialect, so a DJL client only changes its host: `POST /predictions/{model}`
  * and `POST /invocations`. Like DJL, a JSON content type means the body is JSON (an object's
- * `inputs`, or a bare value); any other content type means the whole body is one text. A list
+ * `inputs`, or a bare value); text/plain (or no content type) means the whole body is one text
+ * (the route refuses other types with 415 before this parser runs). A list
  * gets nested vectors back, a single text a flat one.
  */
 import { ErrorCode, FrontDoorError } from '../errors';
+import { isJsonMediaType } from './media-type';
 import { parseJsonBody, readTexts, type TextLimits } from './read-texts';
 
 export interface DjlRequest {
@@ -13,10 +15,8 @@ export interface DjlRequest {
   readonly single: boolean;
 }
 
-/** DJL 0.30+ strips a `; charset=...` suffix before deciding the body is JSON. */
-export function isJsonContentType(contentType: string | undefined): boolean {
-  return (contentType ?? '').split(';')[0]?.trim().toLowerCase() === 'application/json';
-}
+/** DJL 0.30+ strips a `; charset=...` suffix before deciding the body is JSON; `+json` types count too. */
+export const isJsonContentType = isJsonMediaType;
 
 export function parseDjlRequest(body: string, contentType: string | undefined, limits: TextLimits): DjlRequest {
   if (!isJsonContentType(contentType)) {

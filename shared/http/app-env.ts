@@ -26,6 +26,12 @@ export interface AppDependencies {
   readonly warmup?: WarmupRunner;
   /** Where the warm-up runs instead, for POST /warmup's 404 when `warmup` is absent (Lambda: its own function). */
   readonly warmupElsewhere?: string;
+  /**
+   * Check `Host` in open mode (no keys) against ALLOWED_HOSTS, the DNS-rebinding guard: set by
+   * the Node server entries, which may listen on a laptop or a LAN. Lambda and Cloud Functions
+   * leave it off: their front ends route by Host and never pass a stranger's name through.
+   */
+  readonly checkHost?: boolean;
   /** The Prometheus exposition behind GET /metrics; absent where metrics leave as EMF log lines (Lambda). */
   readonly metrics?: { readonly contentType: string; render(): Promise<string> };
 }
@@ -35,7 +41,18 @@ export interface AppContext extends AppDependencies {
   readonly models: ModelNames;
 }
 
+/**
+ * What a runtime adapter may tell the app about the client's connection, passed as Hono's env.
+ * The Node server does (it owns the socket); on Lambda and Cloud Functions the platform has read
+ * the whole request before the app runs, so there is nothing to tell.
+ */
+export interface ConnectionFacts {
+  /** True once the server cut the client off for not sending its request within CLIENT_BODY_TIMEOUT_MS. */
+  readonly clientTimedOut?: () => boolean;
+}
+
 export interface AppEnv {
+  Bindings: ConnectionFacts | undefined;
   Variables: {
     requestId: string;
     dialect: Dialect;

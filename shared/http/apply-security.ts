@@ -1,10 +1,12 @@
 /**
  * The app's security layer, registered once by createApp: security headers on every answer, CORS
- * only for configured origins, and the API-key guard on every route but /ping and /health.
+ * only for configured origins, and the API-key guard on every route but /ping and /health (with no
+ * keys, the Host guard against DNS rebinding on those same routes).
  */
 import type { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
+import { ANY_HOST, createHostGuard } from '../security/host-guard';
 import { createKeyGuard, KEY_HEADERS } from '../security/key-guard';
 import { REQUEST_TIMEOUT_HEADER } from './embed-routes';
 import { OVERFLOW_HEADER, TIER_HEADER } from './request-telemetry';
@@ -43,7 +45,13 @@ export function applySecurity(app: Hono<AppEnv>, ctx: AppContext): void {
     }));
   }
 
-  if (security.keys.length === 0) return;
+  if (security.keys.length === 0) {
+    if (ctx.checkHost === true && !security.allowedHosts.includes(ANY_HOST)) {
+      const hostGuard = createHostGuard({ allowedHosts: security.allowedHosts, listenHost: ctx.config.host });
+      for (const path of [...KEYED_PATHS, ...OPERATOR_PATHS]) app.use(path, hostGuard);
+    }
+    return;
+  }
   const guard = createKeyGuard<AppEnv>({
     keys: security.keys,
     defaultRps: security.defaultRps,

@@ -61,6 +61,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   app.onError((error, c) => {
     const requestIdValue = c.get('requestId');
     const failure = toFrontDoorError(error, deps.logger, requestIdValue);
+    // 4xx, the client's own 408 and 499 included, leave only the access log's `request` line (info).
     if (!failure.isClientError) {
       deps.logger.warn('request_failed', { requestId: requestIdValue, path: c.req.path, status: failure.status, code: failure.code, message: failure.message });
     }

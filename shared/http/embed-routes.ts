@@ -8,9 +8,11 @@ import { EncodingFormat, formatOpenAiResponse, parseOpenAiRequest } from '../dia
 import { parseJsonBody } from '../dialects/read-texts';
 import { formatTeiResponse, parseTeiRequest } from '../dialects/tei';
 import type { EmbedResult } from '../embed/embedder';
-import { ErrorCode, FrontDoorError } from '../errors';
+import { ErrorCode, FrontDoorError, isFrontDoorError } from '../errors';
 import type { AppContext, AppEnv } from './app-env';
+import { acceptBody, BodyKind } from './accept-body';
 import { limitBody as createBodyLimit } from './limit-body';
+import { clientGoneError, readBodyText } from './read-body';
 import { setEmbedHeaders } from './request-telemetry';
 import { AnswerEncoding, createResponseLimit } from './response-limit';
 import { addRoute } from './routes';
@@ -32,6 +34,25 @@ export function requestBudgetMs(header: string | undefined, configuredMs: number
   return Math.min(asked, configuredMs);
 }
 
+/** Retry-After for a client deadline that ran out: the work itself was fine, only the time was short. */
+const CLIENT_DEADLINE_RETRY_AFTER_S = 1;
+
+/**
+ * What an embed failure means for the client. A client that left gets 499 (nobody reads it; the
+ * metrics count no server error); a deadline the client itself shortened with
+ * x-request-timeout-ms that ran out is the 429 the API promises for work that cannot finish in
+ * time, not a 504 blaming the backends.
+ */
+function clientView(c: Context<AppEnv>, error: unknown, clientDeadline: boolean): unknown {
+  if (c.req.raw.signal.aborted) return clientGoneError(c, error, 'answer');
+  if (clientDeadline && isFrontDoorError(error) && error.code === ErrorCode.backendTimeout) {
+    return new FrontDoorError(429, ErrorCode.overloaded,
+      `the request could not be finished within its ${REQUEST_TIMEOUT_HEADER} deadline: allow more time, or retry after ${CLIENT_DEADLINE_RETRY_AFTER_S} s`,
+      { retryAfterSeconds: CLIENT_DEADLINE_RETRY_AFTER_S, param: REQUEST_TIMEOUT_HEADER, cause: error });
+  }
+  return error;
+}
+
 export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
   const { config, embedder, clock, models } = ctx;
   const limits = config.limits;
@@ -47,18 +68,22 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     c.set('items', texts.length);
     // Texts are charged to the caller's key once parsed, before any work is queued.
     c.get('caller')?.chargeTexts(texts.length);
-    const result = await embedder.embed({
-      texts,
-      requestId: c.get('requestId'),
-      deadline: clock.now() + requestBudgetMs(c.req.header(REQUEST_TIMEOUT_HEADER), config.timeouts.requestMs),
-      signal: c.req.raw.signal,
-    });
+    const budgetMs = requestBudgetMs(c.req.header(REQUEST_TIMEOUT_HEADER), config.timeouts.requestMs);
+    let result: EmbedResult;
+    try {
+      result = await embedder.embed({ texts, requestId: c.get('requestId'), deadline: clock.now() + budgetMs, signal: c.req.raw.signal });
+    } catch (error) {
+      throw clientView(c, error, budgetMs < config.timeouts.requestMs);
+    }
     c.set('embedResult', result);
     return result;
   }
 
-  addRoute(app, 'openaiEmbeddings', limitBody, async (c) => {
-    const request = parseOpenAiRequest(parseJsonBody(await c.req.text()), {
+  const json = acceptBody(BodyKind.json);
+  const jsonOrText = acceptBody(BodyKind.jsonOrText);
+
+  addRoute(app, 'openaiEmbeddings', json, limitBody, async (c) => {
+    const request = parseOpenAiRequest(parseJsonBody(await readBodyText(c)), {
       limits,
       models,
       dimension: config.model.dimension,
@@ -73,8 +98,8 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     return c.body(body, 200, JSON_HEADERS);
   });
 
-  addRoute(app, 'teiEmbed', limitBody, async (c) => {
-    const request = parseTeiRequest(parseJsonBody(await c.req.text()), limits, config.model.dimension);
+  addRoute(app, 'teiEmbed', json, limitBody, async (c) => {
+    const request = parseTeiRequest(parseJsonBody(await readBodyText(c)), limits, config.model.dimension);
     responseLimit.checkEstimate(request.texts.length, AnswerEncoding.floatOnly);
     const result = await embed(c, request.texts);
     const body = formatTeiResponse(result.vectors);
@@ -87,7 +112,7 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     if (model !== undefined && !models.accepts(model)) {
       throw new FrontDoorError(404, ErrorCode.modelNotFound, `Model or workflow not found: ${model}`);
     }
-    const request = parseDjlRequest(await c.req.text(), c.req.header('content-type'), limits);
+    const request = parseDjlRequest(await readBodyText(c), c.req.header('content-type'), limits);
     responseLimit.checkEstimate(request.texts.length, AnswerEncoding.floatOnly);
     const result = await embed(c, request.texts);
     const body = formatDjlResponse(request, result.vectors);
@@ -95,8 +120,8 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     setEmbedHeaders(c, result, performance.now());
     return c.body(body, 200, JSON_HEADERS);
   };
-  addRoute(app, 'djlPredictions', limitBody, (c) => djl(c, c.req.param('model')));
-  addRoute(app, 'djlPredictionsVersion', limitBody, (c) => djl(c, c.req.param('model')));
-  addRoute(app, 'djlInvoke', limitBody, (c) => djl(c, c.req.param('model')));
-  addRoute(app, 'djlInvocations', limitBody, (c) => djl(c, c.req.query('model_name')));
+  addRoute(app, 'djlPredictions', jsonOrText, limitBody, (c) => djl(c, c.req.param('model')));
+  addRoute(app, 'djlPredictionsVersion', jsonOrText, limitBody, (c) => djl(c, c.req.param('model')));
+  addRoute(app, 'djlInvoke', jsonOrText, limitBody, (c) => djl(c, c.req.param('model')));
+  addRoute(app, 'djlInvocations', jsonOrText, limitBody, (c) => djl(c, c.req.query('model_name')));
 }

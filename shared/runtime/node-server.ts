@@ -2,9 +2,10 @@
  * Serves the app from a Node HTTP server, with the graceful shutdown Cloud Run and Fargate expect:
  * on SIGTERM stop accepting, let in-flight requests finish within a grace period, then close.
  */
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import { serve } from '@hono/node-server';
+import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
+import { type Http2Bindings, type HttpBindings, serve } from '@hono/node-server';
 import type { Logger } from '../logger';
 
 export interface NodeServerOptions {
@@ -37,6 +38,16 @@ const TIMEOUT_CHECKS_PER_TIMEOUT = 4;
 // Longer than typical load balancer idle timeouts (60 s on ALB) would race them; shorter wastes sockets.
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
+/**
+ * Whether Node cut this request off at `requestTimeout` (CLIENT_BODY_TIMEOUT_MS): it then writes
+ * its own 408, closes the socket and leaves the reason on it, while the request's body only
+ * reports "aborted", as for a client that left.
+ */
+function wasCutOff(incoming: IncomingMessage | Http2ServerRequest): boolean {
+  const socket: Socket | undefined = incoming.socket;
+  return (socket?.errored as NodeJS.ErrnoException | null | undefined)?.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+}
+
 /** What the server needs of the app: Hono's fetch, with the Node request/response as its env. */
 export interface FetchApp {
   fetch(request: Request, env: unknown): Response | Promise<Response>;
@@ -48,10 +59,10 @@ export async function startNodeServer(app: FetchApp, options: NodeServerOptions)
   let shutdownPromise: Promise<void> | undefined;
 
   // Count requests, and ask clients to close their connection once we are draining.
-  const fetch = async (request: Request, env: unknown): Promise<Response> => {
+  const fetch = async (request: Request, env: HttpBindings | Http2Bindings): Promise<Response> => {
     inFlight++;
     try {
-      const response = await app.fetch(request, env);
+      const response = await app.fetch(request, { ...env, clientTimedOut: () => wasCutOff(env.incoming) });
       if (draining) response.headers.set('connection', 'close');
       return response;
     } finally {

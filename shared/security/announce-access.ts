@@ -9,6 +9,8 @@ export function announceAccess(security: SecurityConfig, logger: Logger): void {
   if (security.keys.length === 0) {
     logger.warn('auth_disabled', {
       message: 'API_KEYS and API_KEYS_FILE are unset: every route is open to anyone who can reach it (see docs/security.md)',
+      // The open mode's one guard: Host names other than these (and loopback names, IPs, HOST) get 403.
+      allowedHosts: security.allowedHosts,
     });
     return;
   }

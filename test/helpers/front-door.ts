@@ -31,7 +31,7 @@ export async function startFrontDoor(env: Record<string, string | undefined>, lo
     localEngine: createLazyLocalUpstream,
     ...options,
   });
-  const server = await startNodeServer(createApp({ ...deps, warmup: createWarmupRunner(deps) }), {
+  const server = await startNodeServer(createApp({ ...deps, warmup: createWarmupRunner(deps), checkHost: true }), {
     host: config.host,
     port: config.port,
     shutdownGraceMs: 1_000,

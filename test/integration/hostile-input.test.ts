@@ -87,7 +87,7 @@ describe('hostile input', () => {
     socket.on('error', () => {});
     const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(performance.now())));
     const startedAt = performance.now();
-    socket.write(`POST /embed HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length * 100}\r\n\r\n`);
+    socket.write(`POST /embed HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${body.length * 100}\r\n\r\n`);
     let sent = 0;
     const trickle = setInterval(() => { if (!socket.destroyed) socket.write(body[sent++ % body.length]!); }, TRICKLE_INTERVAL_MS);
     try {

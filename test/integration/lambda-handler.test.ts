@@ -70,7 +70,7 @@ describe('Lambda handler', () => {
   test('API Gateway v2: a base64-encoded plain-text DJL body gets a flat vector', async () => {
     const result = await invoke(apiGatewayV2Event({
       method: 'POST', path: '/predictions/all-MiniLM-L6-v2', body: 'plain text', base64: true,
-      headers: { 'content-type': 'application/octet-stream' },
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
     }));
     assert.equal(result.statusCode, 200);
     assert.deepEqual(result.json, simulatedEmbedding('plain text', 384));

@@ -13,6 +13,7 @@ import { ConfigError } from '../../shared/config/env-reader';
 import { parseDjlRequest } from '../../shared/dialects/djl';
 import { hashApiKey, KeyRing, parseApiKeyEntries } from '../../shared/security/api-keys';
 import { jsonDepth, MAX_JSON_DEPTH } from '../../shared/security/json-depth';
+import { isHostAllowed } from '../../shared/security/host-guard';
 import { presentedKey } from '../../shared/security/key-guard';
 import { TokenBucket } from '../../shared/security/token-bucket';
 import { toWellFormedText } from '../../shared/security/well-formed-text';
@@ -93,11 +94,30 @@ describe('API keys', () => {
 
   test('security defaults, and every bad security key reported together', () => {
     const { security } = parseConfig({});
-    assert.deepEqual({ ...security, keys: [...security.keys], corsOrigins: [...security.corsOrigins] }, {
-      keys: [], defaultRps: 100, defaultTps: 10_000, protectOperatorRoutes: true, corsOrigins: [], clientBodyTimeoutMs: 30_000,
+    assert.deepEqual({ ...security, keys: [...security.keys], corsOrigins: [...security.corsOrigins], allowedHosts: [...security.allowedHosts] }, {
+      keys: [], defaultRps: 100, defaultTps: 10_000, protectOperatorRoutes: true, corsOrigins: [], clientBodyTimeoutMs: 30_000, allowedHosts: [],
     });
-    const error = configError({ API_KEY_RPS: '-1', API_KEY_TPS: 'x', PROTECT_OPERATOR_ROUTES: 'maybe', CLIENT_BODY_TIMEOUT_MS: '5' });
-    assert.equal(error.problems.length, 4);
+    const error = configError({ API_KEY_RPS: '-1', API_KEY_TPS: 'x', PROTECT_OPERATOR_ROUTES: 'maybe', CLIENT_BODY_TIMEOUT_MS: '5', ALLOWED_HOSTS: 'ok.example, evil.example:8080' });
+    assert.equal(error.problems.length, 5);
+    assert.ok(error.problems.some((problem) => /^ALLOWED_HOSTS: entry 2 is not a host name/.test(problem)), error.message);
+  });
+
+  test('ALLOWED_HOSTS: lower-cased entries; off (`*`) by default on Cloud Run, whose front end routes by Host', () => {
+    assert.deepEqual(parseConfig({ ALLOWED_HOSTS: 'Embed.Internal, *.svc.cluster.local' }).security.allowedHosts, ['embed.internal', '*.svc.cluster.local']);
+    assert.deepEqual(parseConfig({ K_SERVICE: 'embed' }).security.allowedHosts, ['*']);
+    assert.deepEqual(parseConfig({ K_SERVICE: 'embed', ALLOWED_HOSTS: 'a.example' }).security.allowedHosts, ['a.example']);
+  });
+
+  test('the Host guard accepts loopback names, IP literals and HOST, and names on the list only', () => {
+    const list = ['embed.internal', '*.svc.cluster.local'];
+    for (const host of ['localhost:8080', 'LOCALHOST', 'api.localhost', '127.0.0.1:8080', '10.1.2.3', '[::1]:8080', 'embed.internal:80', 'embed.internal.',
+      'front.ns.svc.cluster.local', 'box.lan:8080', undefined]) {
+      assert.ok(isHostAllowed(host, list, 'box.lan'), String(host));
+    }
+    for (const host of ['evil.example', 'evil.example:8080', 'svc.cluster.local', 'embed.internal.evil.example', 'localhost.evil.example', '0.0.0.0.evil.example']) {
+      assert.ok(!isHostAllowed(host, list, '0.0.0.0'), host);
+    }
+    assert.ok(isHostAllowed('anything.example', ['*'], '0.0.0.0'));
   });
 
   test('KeyRing finds the entry of a presented key and nothing for others', () => {

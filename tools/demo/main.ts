@@ -41,7 +41,7 @@ const deps = createDependencies(config, {
   telemetry: createPrometheusTelemetry,
 });
 announceAccess(config.security, deps.logger);
-const server = await startNodeServer(createApp({ ...deps, warmup: createWarmupRunner(deps) }), {
+const server = await startNodeServer(createApp({ ...deps, warmup: createWarmupRunner(deps), checkHost: true }), {
   host: config.host,
   port: config.port,
   shutdownGraceMs: config.timeouts.shutdownGraceMs,

@@ -1,0 +1,40 @@
+/**
+ * Reads a request body as text. A body that stops arriving is the client's doing, not a bug:
+ * a client cut off by CLIENT_BODY_TIMEOUT_MS is a 408 (the Node server has already written its
+ * own 408 and closed the socket), one that closed its connection mid-body a 499. Neither answer
+ * reaches anybody; they exist so the access log and the request metrics count a 4xx.
+ */
+import type { Context } from 'hono';
+import { ErrorCode, FrontDoorError, isFrontDoorError } from '../errors';
+import type { AppEnv } from './app-env';
+
+/** nginx's "client closed request": the client left before its answer; never a server error. */
+export const CLIENT_CLOSED_STATUS = 499;
+
+/** The error for a client that left (or was cut off) before its request was read or answered. */
+export function clientGoneError(c: Context<AppEnv>, cause: unknown, phase: 'body' | 'answer'): FrontDoorError {
+  if (phase === 'body' && c.env?.clientTimedOut?.() === true) {
+    return new FrontDoorError(408, ErrorCode.clientTimeout,
+      'the request body did not arrive within CLIENT_BODY_TIMEOUT_MS: send it faster, or in smaller requests', { cause });
+  }
+  return new FrontDoorError(CLIENT_CLOSED_STATUS, ErrorCode.clientClosed,
+    phase === 'body' ? 'the client closed the connection before sending its whole body'
+      : 'the client closed the connection before its answer was ready', { cause });
+}
+
+/**
+ * Node fails a request's body with `ECONNRESET` ("aborted") when its socket closes early, whether
+ * the client left or the server cut it off; anything else thrown while reading is a bug.
+ */
+const isConnectionLoss = (c: Context<AppEnv>, error: unknown): boolean =>
+  c.req.raw.signal.aborted || (error as { code?: unknown } | null)?.code === 'ECONNRESET';
+
+/** The body as text; a body limit's 413 passes through, a client gone mid-body becomes 408 or 499. */
+export async function readBodyText(c: Context<AppEnv>): Promise<string> {
+  try {
+    return await c.req.text();
+  } catch (error) {
+    if (isFrontDoorError(error) || !isConnectionLoss(c, error)) throw error;
+    throw clientGoneError(c, error, 'body');
+  }
+}
