@@ -9,7 +9,7 @@ import type { Tier } from '../core/tier';
 import { embedAnswerLimit, PROBE_ANSWER_MAX_BYTES } from './answer-limit';
 import type { HttpTransport } from './transport';
 import { type EndpointHealth, HealthState, type Upstream, type UpstreamCall } from './upstream';
-import { assertVectors, postEmbedJson, tryParseJson } from './upstream-http';
+import { assertVectors, backendErrorType, postEmbedJson, tryParseJson } from './upstream-http';
 import { isUpstreamError, UpstreamFailure } from './upstream-error';
 
 export interface DjlUpstreamOptions {
@@ -60,7 +60,7 @@ export function createDjlUpstream(options: DjlUpstreamOptions): Upstream {
       }
       const state = typeof entry.status === 'string' ? DJL_STATES[entry.status] : undefined;
       return state === undefined
-        ? { state: HealthState.unhealthy, detail: `unknown model status ${JSON.stringify(entry.status)}` }
+        ? { state: HealthState.unhealthy, detail: `unknown model status ${backendErrorType(entry.status) ?? '(not an identifier)'}` }
         : { state, detail: `model status ${String(entry.status)}` };
     } catch (error) {
       const reason = isUpstreamError(error) ? error.reason : UpstreamFailure.reset;

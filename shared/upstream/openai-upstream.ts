@@ -7,7 +7,7 @@ import type { Tier } from '../core/tier';
 import { embedAnswerLimit } from './answer-limit';
 import type { HttpTransport } from './transport';
 import type { EndpointHealth, Upstream, UpstreamCall } from './upstream';
-import { assertVectors, postEmbedJson, probeForOk } from './upstream-http';
+import { assertVectors, backendErrorType, postEmbedJson, probeForOk } from './upstream-http';
 import { UpstreamError, UpstreamFailure } from './upstream-error';
 
 export interface OpenAiUpstreamOptions {
@@ -35,8 +35,9 @@ export function createOpenAiUpstream(options: OpenAiUpstreamOptions): Upstream {
     const answerCall = { ...call, maxResponseBytes: embedAnswerLimit(texts.length, dimension) };
     const list = await postEmbedJson(transport, options.url, { input: texts, model: options.model, encoding_format: 'float' }, answerCall, auth,
       (body) => {
+        // OpenAI's `code` is often null; then its `type` names the error.
         const error = (body as { error?: { type?: unknown; code?: unknown } } | undefined)?.error;
-        return error?.code ?? error?.type;
+        return backendErrorType(error?.code, error?.type);
       }) as OpenAiEmbeddingList;
     if (!Array.isArray(list?.data)) {
       throw new UpstreamError(UpstreamFailure.badResponse, 'the backend answered without a data list');

@@ -1,6 +1,7 @@
 /**
  * Helpers every HTTP upstream client shares: error-status classification and the check that a
- * backend answered with exactly the vectors asked for.
+ * backend answered with exactly the vectors asked for. Backends are not trusted: what they say
+ * reaches clients and logs only as a short identifier or as numbers we checked.
  */
 import { PROBE_ANSWER_MAX_BYTES } from './answer-limit';
 import type { HttpTransport, TransportResponse } from './transport';
@@ -30,8 +31,7 @@ export async function postEmbedJson(
     ...(call.signal ? { signal: call.signal } : {}),
   });
   if (response.status !== 200) {
-    const type = errorType(tryParseJson(response.body));
-    throw errorFromResponse(response, typeof type === 'string' ? type : undefined);
+    throw errorFromResponse(response, backendErrorType(errorType(tryParseJson(response.body))));
   }
   return parseJsonBody(response);
 }
@@ -54,10 +54,28 @@ export async function probeForOk(
   }
 }
 
+/**
+ * What a backend's error type may look like to be repeated: `WlmCapacityException`, `Validation`,
+ * `invalid_request_error`. Anything else (free text, an address, a client's text, 50 KB) is
+ * dropped, since it would reach clients' error messages and our logs.
+ */
+const BACKEND_ERROR_TYPE = /^[A-Za-z0-9_.]{1,64}$/;
+
+/** The first candidate that is a short identifier, or undefined: never a backend's free text. */
+export function backendErrorType(...candidates: readonly unknown[]): string | undefined {
+  for (const candidate of candidates) {
+    if (typeof candidate === 'string' && BACKEND_ERROR_TYPE.test(candidate)) return candidate;
+  }
+  return undefined;
+}
+
 /** Statuses that mean "busy or not ready, try elsewhere" rather than "this input is bad". */
 const OVERLOAD_STATUSES = new Set([429, 503]);
 
-/** Turns a non-2xx answer into an UpstreamError, keeping the backend's own error type. */
+/**
+ * Turns a non-2xx answer into an UpstreamError, keeping the backend's own error type (which the
+ * caller has passed through backendErrorType).
+ */
 export function errorFromResponse(response: TransportResponse, upstreamType: string | undefined): UpstreamError {
   const reason = OVERLOAD_STATUSES.has(response.status) ? UpstreamFailure.overloaded : UpstreamFailure.status;
   const what = upstreamType === undefined ? `${response.status}` : `${response.status} ${upstreamType}`;
@@ -88,8 +106,15 @@ export function tryParseJson(body: string): unknown {
 }
 
 /**
- * Checks that `value` is `count` vectors of `dimension` finite numbers. A backend serving another
- * model, or dropping an item, must not reach clients as if it were right.
+ * The largest float32 (2^128 - 2^104). A larger number, or Infinity (JSON's `1e999`), would reach
+ * clients as `null` in JSON or as Infinity in base64.
+ */
+const MAX_FLOAT32 = 3.4028234663852886e38;
+
+/**
+ * Checks that `value` is `count` vectors of `dimension` finite numbers that fit float32. A backend
+ * serving another model, dropping an item or answering broken numbers must not reach clients as
+ * if it were right. Runs on every number of every answer: one comparison pair per number.
  */
 export function assertVectors(value: unknown, count: number, dimension: number): asserts value is number[][] {
   if (!Array.isArray(value) || value.length !== count) {
@@ -102,9 +127,14 @@ export function assertVectors(value: unknown, count: number, dimension: number):
       throw new UpstreamError(UpstreamFailure.badResponse,
         `the backend answered vectors of ${got}, expected ${dimension} (check MODEL_DIMENSION and the backend's model)`);
     }
-    for (const x of vector) {
+    for (let index = 0; index < dimension; index++) {
+      const x: unknown = vector[index];
       if (typeof x !== 'number') {
         throw new UpstreamError(UpstreamFailure.badResponse, 'the backend answered a vector holding a non-number');
+      }
+      // Written so NaN fails too.
+      if (!(x <= MAX_FLOAT32 && x >= -MAX_FLOAT32)) {
+        throw new UpstreamError(UpstreamFailure.badResponse, 'the backend answered a vector holding a number that is not a finite float32');
       }
     }
   }
