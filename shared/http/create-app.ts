@@ -4,6 +4,7 @@
  */
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
+import { echoText } from '../dialects/client-echo';
 import { createModelNames } from '../dialects/model-names';
 import { ErrorCode, FrontDoorError } from '../errors';
 import { noTelemetry } from '../telemetry/telemetry';
@@ -47,13 +48,13 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   for (const [path, methods] of allowedMethods()) {
     app.all(path, (c) => {
       throw new FrontDoorError(405, ErrorCode.methodNotAllowed,
-        `${c.req.method} is not allowed on ${c.req.path}: use ${methods.join(' or ')}`);
+        `${c.req.method} is not allowed on ${echoText(c.req.path)}: use ${methods.join(' or ')}`);
     });
   }
 
   app.notFound((c) => errorResponse(
     new FrontDoorError(404, ErrorCode.routeNotFound,
-      `no route for ${c.req.method} ${c.req.path}; routes: ${ROUTE_LABELS.join(', ')}`),
+      `no route for ${c.req.method} ${echoText(c.req.path)}; routes: ${ROUTE_LABELS.join(', ')}`),
     dialectForPath(c.req.path),
     { 'x-request-id': c.get('requestId') },
   ));

@@ -3,6 +3,7 @@
  * and writes the vectors back in its dialect's shape; errors are mapped in one place (create-app).
  */
 import type { Context, Hono } from 'hono';
+import { echoText, echoValue } from '../dialects/client-echo';
 import { formatDjlResponse, parseDjlRequest } from '../dialects/djl';
 import { EncodingFormat, formatOpenAiResponse, parseOpenAiRequest } from '../dialects/openai';
 import { parseJsonBody } from '../dialects/read-texts';
@@ -28,7 +29,7 @@ export function requestBudgetMs(header: string | undefined, configuredMs: number
   const asked = Number(header);
   if (!Number.isInteger(asked) || asked < 1) {
     throw new FrontDoorError(400, ErrorCode.invalidRequest,
-      `${REQUEST_TIMEOUT_HEADER}=${JSON.stringify(header)} is not valid: send a whole number of milliseconds, at least 1`,
+      `${REQUEST_TIMEOUT_HEADER}=${echoValue(header)} is not valid: send a whole number of milliseconds, at least 1`,
       { param: REQUEST_TIMEOUT_HEADER });
   }
   return Math.min(asked, configuredMs);
@@ -110,7 +111,7 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
 
   const djl = async (c: Context<AppEnv>, model: string | undefined): Promise<Response> => {
     if (model !== undefined && !models.accepts(model)) {
-      throw new FrontDoorError(404, ErrorCode.modelNotFound, `Model or workflow not found: ${model}`);
+      throw new FrontDoorError(404, ErrorCode.modelNotFound, `Model or workflow not found: ${echoText(model)}`);
     }
     const request = parseDjlRequest(await readBodyText(c), c.req.header('content-type'), limits);
     responseLimit.checkEstimate(request.texts.length, AnswerEncoding.floatOnly);

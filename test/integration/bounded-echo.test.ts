@@ -1,6 +1,7 @@
 /**
- * Client input comes back bounded: an error message quotes at most 64 characters of a field (then
- * an ellipsis), JSON-escaped, and a 200 names the client's model only when it is a plain short name.
+ * Client input comes back bounded: an error message quotes at most 64 characters of a field, path
+ * or header (then an ellipsis), JSON-escaped, and a 200 names the client's model only when it is a
+ * plain short name.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -11,6 +12,8 @@ const ONE_MB = 1_048_576;
 const SERVED_MODEL = 'sentence-transformers/all-MiniLM-L6-v2';
 /** An error answer quoting 64 characters of a field, with room for the message around it. */
 const MAX_ERROR_ANSWER_CHARS = 400;
+/** A path segment or header value well past any echo, and within Node's 16 KB header limit. */
+const LONG_URL_PART = 8_000;
 
 describe('bounded echoes of client input', () => {
   let sim: DjlSimulator;
@@ -62,6 +65,21 @@ describe('bounded echoes of client input', () => {
     assert.equal(odd.body.model, SERVED_MODEL, 'a name with a control character is not repeated');
     const plain = await post(`${door.url}/v1/embeddings`, { input: 'a', model: 'text-embedding-ada-002' });
     assert.equal(plain.body.model, 'text-embedding-ada-002', 'a plain short name still comes back as sent');
+  });
+
+  test('a long path, DJL model name or x-request-timeout-ms header is quoted 64 characters long', async () => {
+    const long = 'p'.repeat(LONG_URL_PART);
+    const model = await post(`${door.url}/predictions/${long}`, ['a']);
+    assert.equal(model.status, 404);
+    assert.deepEqual(model.body, { code: 404, type: 'ModelNotFoundException', message: `Model or workflow not found: ${'p'.repeat(64)}…` });
+    const path = await post(`${door.url}/v1/${long}`, { input: 'a' });
+    assert.equal(path.status, 404);
+    assert.ok(path.body.error.message.startsWith(`no route for POST /v1/${'p'.repeat(60)}…; routes: `), path.body.error.message.slice(0, 200));
+    assert.ok(path.text.length < 2_000, `a ${path.text.length}-character answer`);
+    const header = await post(`${door.url}/embed`, { inputs: 'a' }, { 'x-request-timeout-ms': long });
+    assert.equal(header.status, 422);
+    assert.ok(header.body.error.startsWith(`x-request-timeout-ms="${'p'.repeat(64)}…" is not valid`), header.body.error.slice(0, 200));
+    assert.ok(header.text.length < MAX_ERROR_ANSWER_CHARS, `a ${header.text.length}-character answer`);
   });
 
   test('STRICT_MODEL_NAMES: a 1 MB unknown model is a 404 quoting 64 characters of it', async () => {
