@@ -11,6 +11,7 @@ import { createWarmupRunner } from '../../shared/runtime/warmup-runner';
 import { createPrometheusTelemetry } from '../../shared/telemetry/prometheus-telemetry';
 import { createLazyLocalUpstream } from '../../shared/upstream/local/lazy-local-upstream';
 import { createUndiciTransport } from '../../shared/upstream/undici-transport';
+import type { WarmupRunner } from '../../shared/warmup/run-warmup';
 
 export interface TestFrontDoor {
   readonly url: string;
@@ -18,10 +19,11 @@ export interface TestFrontDoor {
   close(): Promise<void>;
 }
 
-/** Dependency options a test may set beyond the environment. */
-export type FrontDoorOptions = Pick<DependencyOptions, 'pingTimeoutMs'>;
+/** Dependency options a test may set beyond the environment, and the warm-up POST /warmup runs (default: the real one). */
+export type FrontDoorOptions = Pick<DependencyOptions, 'pingTimeoutMs'> & { readonly warmup?: (deps: Dependencies) => WarmupRunner };
 
 export async function startFrontDoor(env: Record<string, string | undefined>, logger: Logger = silentLogger, options: FrontDoorOptions = {}): Promise<TestFrontDoor> {
+  const { warmup = createWarmupRunner, ...dependencyOptions } = options;
   const config = parseConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', ...env });
   const deps = createDependencies(config, {
     transport: createUndiciTransport({ connectionsPerOrigin: config.upstream.connectionsPerOrigin }),
@@ -29,9 +31,9 @@ export async function startFrontDoor(env: Record<string, string | undefined>, lo
     logger,
     telemetry: createPrometheusTelemetry,
     localEngine: createLazyLocalUpstream,
-    ...options,
+    ...dependencyOptions,
   });
-  const server = await startNodeServer(createApp({ ...deps, warmup: createWarmupRunner(deps), checkHost: true }), {
+  const server = await startNodeServer(createApp({ ...deps, warmup: warmup(deps), checkHost: true }), {
     host: config.host,
     port: config.port,
     shutdownGraceMs: 1_000,
