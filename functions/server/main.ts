@@ -64,6 +64,8 @@ async function main(): Promise<void> {
     port: config.port,
     shutdownGraceMs: config.timeouts.shutdownGraceMs,
     requestTimeoutMs: config.security.clientBodyTimeoutMs,
+    maxConnections: config.server.maxConnections,
+    idleTimeoutMs: config.server.clientIdleTimeoutMs,
     logger: deps.logger,
   });
   // A drain that fails (a backend client that cannot close) is logged and ends the process with

@@ -10,6 +10,7 @@ import { type Env, EnvReader } from './env-reader';
 import { type LocalEngineConfig, readLocalEngineConfig } from './local-engine-config';
 import { readRuntimeConfig, type RuntimeConfig } from './runtime-config';
 import { readSecurityConfig, type SecurityConfig } from './security-config';
+import { readServerConfig, type ServerConfig } from './server-config';
 import { readWarmupConfig, type WarmupConfig } from './warmup-config';
 import { LogLevel } from '../logger';
 
@@ -58,6 +59,8 @@ export interface Config {
   readonly local: LocalEngineConfig;
   /** API keys, per-key limits, CORS, client timeouts (see security-config.ts). */
   readonly security: SecurityConfig;
+  /** The Node server's connection cap and client idle timeout (see server-config.ts). */
+  readonly server: ServerConfig;
   /** What the hosting runtime says about itself (Lambda's init type) and where metrics go. */
   readonly runtime: RuntimeConfig;
   readonly logLevel: LogLevel;
@@ -135,6 +138,7 @@ export function parseConfig(env: Env): Config {
     warmup: readWarmupConfig(read),
     local: readLocalEngineConfig(read),
     security: readSecurityConfig(read),
+    server: readServerConfig(read),
     runtime: readRuntimeConfig(read),
     logLevel: read.oneOf('LOG_LEVEL', LogLevel, 'info'),
     accessLog: read.bool('ACCESS_LOG', true),

@@ -1,11 +1,14 @@
 /**
  * Serves the app from a Node HTTP server, with the graceful shutdown Cloud Run and Fargate expect:
- * on SIGTERM stop accepting, let in-flight requests finish within a grace period, then close.
+ * on SIGTERM stop accepting, let in-flight requests finish within a grace period, then close. Its
+ * sockets are bounded: a connection cap (MAX_CONNECTIONS) and an idle keep-alive timeout
+ * (CLIENT_IDLE_TIMEOUT_MS), so held connections cannot use up the file descriptors.
  */
 import type { AddressInfo, Socket } from 'node:net';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import { type Http2Bindings, type HttpBindings, serve } from '@hono/node-server';
+import { SERVER_DEFAULTS } from '../config/server-config';
 import type { Logger } from '../logger';
 
 export interface NodeServerOptions {
@@ -16,6 +19,10 @@ export interface NodeServerOptions {
   readonly logger: Logger;
   /** Time a client has to send its whole request, headers and body (CLIENT_BODY_TIMEOUT_MS). */
   readonly requestTimeoutMs?: number;
+  /** Client connections held at once (MAX_CONNECTIONS); a new one beyond it is closed at once. `0`: no cap. */
+  readonly maxConnections?: number;
+  /** How long a keep-alive connection may idle between requests (CLIENT_IDLE_TIMEOUT_MS). */
+  readonly idleTimeoutMs?: number;
 }
 
 export interface RunningServer {
@@ -35,8 +42,8 @@ const REQUEST_TIMEOUT_MS = 30_000;
 // Node checks those timeouts on this interval (30 s by default), so a cut-off comes this late at most.
 const MAX_TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 const TIMEOUT_CHECKS_PER_TIMEOUT = 4;
-// Longer than typical load balancer idle timeouts (60 s on ALB) would race them; shorter wastes sockets.
-const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+// Under a held-connection attack every refused socket is a drop: one line per interval, with the count.
+const REFUSED_LOG_INTERVAL_MS = 10_000;
 
 /**
  * Whether Node cut this request off at `requestTimeout` (CLIENT_BODY_TIMEOUT_MS): it then writes
@@ -46,6 +53,20 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 function wasCutOff(incoming: IncomingMessage | Http2ServerRequest): boolean {
   const socket: Socket | undefined = incoming.socket;
   return (socket?.errored as NodeJS.ErrnoException | null | undefined)?.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+}
+
+/** Logs refused connections at most once per interval, with how many since the last line. */
+function logRefusals(server: Server, maxConnections: number, logger: Logger): void {
+  let refused = 0;
+  let lastLoggedAt = -Infinity;
+  server.on('drop', () => {
+    refused++;
+    const now = Date.now();
+    if (now - lastLoggedAt < REFUSED_LOG_INTERVAL_MS) return;
+    logger.warn('connections_refused', { refused, maxConnections });
+    lastLoggedAt = now;
+    refused = 0;
+  });
 }
 
 /** What the server needs of the app: Hono's fetch, with the Node request/response as its env. */
@@ -83,7 +104,18 @@ export async function startNodeServer(app: FetchApp, options: NodeServerOptions)
     created.once('error', reject);
   });
   server.headersTimeout = headersTimeout;
-  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  // Counts from the end of a response to the next request's first byte (Node closes 1 s after it,
+  // past the `Keep-Alive: timeout` it advertises, so polite clients leave first). A request once
+  // started is bounded by headersTimeout and requestTimeout instead, and a new connection that
+  // sends nothing by headersTimeout, so every socket has exactly one clock running.
+  server.keepAliveTimeout = options.idleTimeoutMs ?? SERVER_DEFAULTS.clientIdleTimeoutMs;
+  const maxConnections = options.maxConnections ?? SERVER_DEFAULTS.maxConnections;
+  // Node closes a connection beyond the cap as soon as it is accepted, before any parser or
+  // buffer exists for it, so a refusal is cheap and quick; established connections are untouched.
+  if (maxConnections > 0) {
+    server.maxConnections = maxConnections;
+    logRefusals(server, maxConnections, options.logger);
+  }
 
   const address = server.address() as AddressInfo;
   const displayHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;

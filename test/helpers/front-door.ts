@@ -38,6 +38,8 @@ export async function startFrontDoor(env: Record<string, string | undefined>, lo
     port: config.port,
     shutdownGraceMs: 1_000,
     requestTimeoutMs: config.security.clientBodyTimeoutMs,
+    maxConnections: config.server.maxConnections,
+    idleTimeoutMs: config.server.clientIdleTimeoutMs,
     logger,
   });
   return {

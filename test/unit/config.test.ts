@@ -68,6 +68,18 @@ describe('parseConfig', () => {
     assert.throws(() => parseConfig({ CPU_BACKENDS: 'http://user:pw@tei/embed' }), /UPSTREAM_API_KEY/);
   });
 
+  test('the Node server\'s connection cap and idle timeout: defaults, overrides, bounds', () => {
+    assert.deepEqual({ ...parseConfig({}).server }, { maxConnections: 1024, clientIdleTimeoutMs: 5000 });
+    assert.deepEqual({ ...parseConfig({ MAX_CONNECTIONS: '0', CLIENT_IDLE_TIMEOUT_MS: '65_000' }).server }, { maxConnections: 0, clientIdleTimeoutMs: 65_000 });
+    assert.throws(() => parseConfig({ MAX_CONNECTIONS: '-1', CLIENT_IDLE_TIMEOUT_MS: '0' }), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.problems.length, 2);
+      assert.match(error.message, /MAX_CONNECTIONS="-1": expected a whole number from 0/);
+      assert.match(error.message, /CLIENT_IDLE_TIMEOUT_MS="0": expected a whole number from 100/);
+      return true;
+    });
+  });
+
   test('the upstream timeout never exceeds the request timeout', () => {
     const config = parseConfig({ REQUEST_TIMEOUT_MS: '1000', UPSTREAM_TIMEOUT_MS: '5000' });
     assert.equal(config.timeouts.upstreamMs, 1000);

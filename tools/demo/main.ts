@@ -46,6 +46,8 @@ const server = await startNodeServer(createApp({ ...deps, warmup: createWarmupRu
   port: config.port,
   shutdownGraceMs: config.timeouts.shutdownGraceMs,
   requestTimeoutMs: config.security.clientBodyTimeoutMs,
+  maxConnections: config.server.maxConnections,
+  idleTimeoutMs: config.server.clientIdleTimeoutMs,
   logger: deps.logger,
 });
 deps.logger.info('listening', { url: server.url, cpuBackends: config.tiers.cpu.length, gpuBackends: config.tiers.gpu.length });
