@@ -32,6 +32,8 @@ export interface Config {
     readonly maxItems: number;
     readonly maxCharsPerItem: number;
     readonly maxBodyBytes: number;
+    /** Request-body bytes being received and held at once, process-wide (see security/body-budget.ts). */
+    readonly maxInflightBodyBytes: number;
   };
   readonly timeouts: {
     /** Whole-request budget, across every upstream attempt. */
@@ -80,6 +82,8 @@ export const DEFAULTS = {
   maxCharsPerItem: 32_768,
   // Lambda's synchronous payload limit; a Node server may raise it.
   maxBodyBytes: 6 * 1024 * 1024,
+  // An eighth of a 512 MB instance for bodies being received: ten of the largest (6 MiB) at once.
+  maxInflightBodyBytes: 64 * 1024 * 1024,
   // API Gateway's HTTP API integration timeout is 30 s.
   requestMs: 30_000,
   upstreamMs: 20_000,
@@ -108,6 +112,13 @@ export function parseConfig(env: Env): Config {
   const requestMs = read.int('REQUEST_TIMEOUT_MS', DEFAULTS.requestMs, { min: 1, max: ONE_HOUR_MS });
   const upstreamMs = read.int('UPSTREAM_TIMEOUT_MS', DEFAULTS.upstreamMs, { min: 1, max: ONE_HOUR_MS });
 
+  const maxBodyBytes = read.int('MAX_BODY_BYTES', DEFAULTS.maxBodyBytes, { min: 1024 });
+  // A body larger than the whole budget could never be taken: refused at start, not per request.
+  const maxInflightBodyBytes = read.int('MAX_INFLIGHT_BODY_BYTES', Math.max(DEFAULTS.maxInflightBodyBytes, maxBodyBytes), { min: 1024 });
+  if (maxInflightBodyBytes < maxBodyBytes) {
+    read.problem(`MAX_INFLIGHT_BODY_BYTES=${maxInflightBodyBytes} is below MAX_BODY_BYTES=${maxBodyBytes}: set it at least as large, or no body of the largest size could ever be received`);
+  }
+
   const config: Config = {
     host: read.string('HOST', DEFAULTS.host),
     port: read.int('PORT', DEFAULTS.port, { min: 0, max: MAX_PORT }),
@@ -121,7 +132,8 @@ export function parseConfig(env: Env): Config {
     limits: {
       maxItems: read.int('MAX_ITEMS_PER_REQUEST', DEFAULTS.maxItems, { min: 1, max: 1_000_000 }),
       maxCharsPerItem: read.int('MAX_CHARS_PER_ITEM', DEFAULTS.maxCharsPerItem, { min: 1 }),
-      maxBodyBytes: read.int('MAX_BODY_BYTES', DEFAULTS.maxBodyBytes, { min: 1024 }),
+      maxBodyBytes,
+      maxInflightBodyBytes,
     },
     timeouts: {
       requestMs,

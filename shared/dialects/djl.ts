@@ -25,7 +25,7 @@ export function parseDjlRequest(body: string, contentType: string | undefined, l
     }
     return readTexts(body, { field: 'body', limits, allowEmptyStrings: true });
   }
-  const json = parseJsonBody(body);
+  const json = parseJsonBody(body, limits.maxItems);
   const isObject = json !== null && typeof json === 'object' && !Array.isArray(json);
   if (isObject && !('inputs' in json)) {
     throw new FrontDoorError(400, ErrorCode.emptyInput, 'missing `inputs`: send {"inputs": ["text", ...]} or a bare JSON list of texts', { param: 'inputs' });

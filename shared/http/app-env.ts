@@ -8,6 +8,7 @@ import type { Logger } from '../logger';
 import type { WarmupRunner } from '../warmup/run-warmup';
 import type { Telemetry } from '../telemetry/telemetry';
 import type { KeyCaller } from '../security/key-guard';
+import type { BodyLease } from '../security/body-budget';
 
 export interface AppDependencies {
   readonly config: Config;
@@ -60,6 +61,8 @@ export interface AppEnv {
     caller: KeyCaller | undefined;
     /** When the request reached the app (monotonic ms), for Server-Timing's total. */
     startedAt: number | undefined;
+    /** The body's share of MAX_INFLIGHT_BODY_BYTES (set by the body limit on embed routes). */
+    bodyLease: BodyLease | undefined;
     /** Texts in the request, once parsed. */
     items: number | undefined;
     /** How the embedder served the request, for the tier and timing headers and the access log. */

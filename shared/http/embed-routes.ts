@@ -17,6 +17,7 @@ import { clientGoneError, readBodyText } from './read-body';
 import { setEmbedHeaders } from './request-telemetry';
 import { AnswerEncoding, createResponseLimit } from './response-limit';
 import { addRoute } from './routes';
+import { BodyBudget } from '../security/body-budget';
 
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 
@@ -34,6 +35,9 @@ export function requestBudgetMs(header: string | undefined, configuredMs: number
   }
   return Math.min(asked, configuredMs);
 }
+
+/** Retry-After when the bodies being received fill MAX_INFLIGHT_BODY_BYTES: an upload lasts about that long. */
+const UPLOADS_RETRY_AFTER_S = 1;
 
 /** Retry-After for a client deadline that ran out: the work itself was fine, only the time was short. */
 const CLIENT_DEADLINE_RETRY_AFTER_S = 1;
@@ -60,9 +64,20 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
   const responseLimit = createResponseLimit(ctx.maxResponseBytes, config.model.dimension);
 
   // Checked from Content-Length or while the body streams in, never buffering past the limit.
-  const limitBody = createBodyLimit(limits.maxBodyBytes, () => {
-    throw new FrontDoorError(413, ErrorCode.bodyTooLarge,
-      `the request body is larger than ${limits.maxBodyBytes} bytes (MAX_BODY_BYTES): send fewer or shorter texts per request`);
+  const limitBody = createBodyLimit({
+    maxBytes: limits.maxBodyBytes,
+    budget: new BodyBudget(limits.maxInflightBodyBytes),
+    tooLarge: () => {
+      throw new FrontDoorError(413, ErrorCode.bodyTooLarge,
+        `the request body is larger than ${limits.maxBodyBytes} bytes (MAX_BODY_BYTES): send fewer or shorter texts per request`);
+    },
+    // 429 like the full queue's refusal, not 503: it is load, and any client can cause it, so it
+    // must not count as a server error (alerts on 5xx) while the openai SDKs still retry it.
+    overBudget: () => {
+      throw new FrontDoorError(429, ErrorCode.overloaded,
+        `the front door is receiving too many request bodies at once (MAX_INFLIGHT_BODY_BYTES=${limits.maxInflightBodyBytes} bytes): ` +
+          `retry after ${UPLOADS_RETRY_AFTER_S} s`, { retryAfterSeconds: UPLOADS_RETRY_AFTER_S });
+    },
   });
 
   async function embed(c: Context<AppEnv>, texts: readonly string[]): Promise<EmbedResult> {
@@ -84,7 +99,7 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
   const jsonOrText = acceptBody(BodyKind.jsonOrText);
 
   addRoute(app, 'openaiEmbeddings', json, limitBody, async (c) => {
-    const request = parseOpenAiRequest(parseJsonBody(await readBodyText(c)), {
+    const request = parseOpenAiRequest(parseJsonBody(await readBodyText(c), limits.maxItems), {
       limits,
       models,
       dimension: config.model.dimension,
@@ -100,7 +115,7 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
   });
 
   addRoute(app, 'teiEmbed', json, limitBody, async (c) => {
-    const request = parseTeiRequest(parseJsonBody(await readBodyText(c)), limits, config.model.dimension);
+    const request = parseTeiRequest(parseJsonBody(await readBodyText(c), limits.maxItems), limits, config.model.dimension);
     responseLimit.checkEstimate(request.texts.length, AnswerEncoding.floatOnly);
     const result = await embed(c, request.texts);
     const body = formatTeiResponse(result.vectors);

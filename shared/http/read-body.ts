@@ -29,12 +29,25 @@ export function clientGoneError(c: Context<AppEnv>, cause: unknown, phase: 'body
 const isConnectionLoss = (c: Context<AppEnv>, error: unknown): boolean =>
   c.req.raw.signal.aborted || (error as { code?: unknown } | null)?.code === 'ECONNRESET';
 
-/** The body as text; a body limit's 413 passes through, a client gone mid-body becomes 408 or 499. */
+/** What a failed body read means: a body limit's refusal passes through, a client gone mid-body is 408 or 499. */
+export function readFailure(c: Context<AppEnv>, error: unknown): unknown {
+  if (isFrontDoorError(error) || !isConnectionLoss(c, error)) return error;
+  return clientGoneError(c, error, 'body');
+}
+
+/**
+ * The body as text; a body limit's refusal passes through, a client gone mid-body becomes 408 or
+ * 499. The body's share of MAX_INFLIGHT_BODY_BYTES is returned once it is read, however that
+ * ends: the route parses it in the same turn of the event loop, before another body's bytes can
+ * arrive. It is read from the raw request, not Hono's caching `c.req.text()`, so the string is
+ * not kept for the whole request once the texts are parsed out of it.
+ */
 export async function readBodyText(c: Context<AppEnv>): Promise<string> {
   try {
-    return await c.req.text();
+    return await c.req.raw.text();
   } catch (error) {
-    if (isFrontDoorError(error) || !isConnectionLoss(c, error)) throw error;
-    throw clientGoneError(c, error, 'body');
+    throw readFailure(c, error);
+  } finally {
+    c.get('bodyLease')?.release();
   }
 }

@@ -25,7 +25,7 @@ const OPENAI_CASES: Case[] = [
   { name: 'empty string', body: { input: ['ok', ''], model: 'm' }, status: 400, message: /`input\[1\]` is an empty string/ },
   { name: 'wrong item type', body: { input: ['ok', { t: 1 }], model: 'm' }, status: 400, message: /`input\[1\]` is an object/ },
   { name: 'token arrays', body: { input: [[101, 2023]], model: 'm' }, status: 400, message: /token arrays are not supported/ },
-  { name: 'too many items', body: { input: Array(5).fill('x'), model: 'm' }, status: 400, message: /5 items, more than the 4/ },
+  { name: 'too many items', body: { input: Array(5).fill('x'), model: 'm' }, status: 400, message: /more than the 4 items allowed/ },
   { name: 'text too long', body: { input: 'x'.repeat(101), model: 'm' }, status: 400, message: /101 characters/ },
   { name: 'bad encoding_format', body: { input: 'a', model: 'm', encoding_format: 'int8' }, status: 400, message: /"float" or "base64"/ },
   { name: 'other dimensions', body: { input: 'a', model: 'm', dimensions: 128 }, status: 400, message: /384 dimensions/ },

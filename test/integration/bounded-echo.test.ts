@@ -47,9 +47,9 @@ describe('bounded echoes of client input', () => {
   });
 
   test('a huge dimensions value is described or cut, never repeated whole', async () => {
-    const list = await post(`${door.url}/v1/embeddings`, { input: 'a', model: 'm', dimensions: Array(100_000).fill(1) });
+    const list = await post(`${door.url}/v1/embeddings`, { input: 'a', model: 'm', dimensions: Array(4_000).fill(1) });
     assert.equal(list.status, 400);
-    assert.match(list.body.error.message, /^`dimensions`=an array of 100000 items is not supported/);
+    assert.match(list.body.error.message, /^`dimensions`=an array of 4000 items is not supported/);
     const string = await post(`${door.url}/embed`, { inputs: 'a', dimensions: '9'.repeat(ONE_MB) });
     assert.equal(string.status, 422);
     assert.ok(string.body.error.startsWith(`\`dimensions\`="${'9'.repeat(64)}…" is not supported`), string.body.error.slice(0, 200));
