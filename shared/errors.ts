@@ -37,6 +37,10 @@ export const ErrorCode = {
   rateLimited: 'rate_limited',
   /** The route exists but is turned off by configuration (POST /warmup without API keys). */
   forbidden: 'forbidden',
+  /** A valid key without the operator role on /warmup, /info or /metrics: 403. */
+  operatorKeyRequired: 'operator_key_required',
+  /** POST /warmup while another run of this process is under way: 409 with Retry-After. */
+  warmupRunning: 'warmup_running',
   routeNotFound: 'not_found',
   methodNotAllowed: 'method_not_allowed',
   backendUnavailable: 'backend_unavailable',

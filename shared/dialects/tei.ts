@@ -46,6 +46,7 @@ export function teiStatus(error: FrontDoorError): number {
 
 const TEI_TYPE_BY_STATUS: Readonly<Record<number, string>> = {
   401: 'Unauthorized',
+  403: 'Forbidden',
   413: 'Validation',
   422: 'Validation',
   429: 'Overloaded',

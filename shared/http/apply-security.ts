@@ -1,20 +1,23 @@
 /**
  * The app's security layer, registered once by createApp: security headers on every answer, CORS
- * only for configured origins, and the API-key guard on every route but /ping and /health (with no
- * keys, the Host guard against DNS rebinding on those same routes).
+ * only for configured origins, the API-key guard on every route but /ping and /health and, after
+ * it, the operator guard on the operator routes (with no keys, the Host guard against DNS
+ * rebinding on those same routes).
  */
 import type { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
 import { ANY_HOST, createHostGuard } from '../security/host-guard';
-import { createKeyGuard, KEY_HEADERS } from '../security/key-guard';
+import { createKeyGuard, createOperatorGuard, KEY_HEADERS } from '../security/key-guard';
 import { REQUEST_TIMEOUT_HEADER } from './embed-routes';
 import { OVERFLOW_HEADER, TIER_HEADER } from './request-telemetry';
 import type { AppContext, AppEnv } from './app-env';
 
 /** Routes that always need a key when keys are configured (every path under them). */
 export const KEYED_PATHS = ['/v1/*', '/embed', '/predictions/*', '/models/*', '/invocations', '/warmup'] as const;
-/** Operator routes, keyed unless PROTECT_OPERATOR_ROUTES=false. */
+/** Keyed routes that need an operator's key whatever PROTECT_OPERATOR_ROUTES says: the warm-up scales services. */
+export const OPERATOR_ONLY_PATHS = ['/warmup'] as const;
+/** Operator routes, needing an operator's key unless PROTECT_OPERATOR_ROUTES=false (then open). */
 export const OPERATOR_PATHS = ['/info', '/metrics'] as const;
 
 /** Preflight answers are cached by browsers this long. */
@@ -58,6 +61,11 @@ export function applySecurity(app: Hono<AppEnv>, ctx: AppContext): void {
     defaultTps: security.defaultTps,
     clock: ctx.clock,
   });
-  const paths: readonly string[] = security.protectOperatorRoutes ? [...KEYED_PATHS, ...OPERATOR_PATHS] : KEYED_PATHS;
-  for (const path of paths) app.use(path, guard);
+  const protect = security.protectOperatorRoutes;
+  const keyed: readonly string[] = protect ? [...KEYED_PATHS, ...OPERATOR_PATHS] : KEYED_PATHS;
+  for (const path of keyed) app.use(path, guard);
+  // Registered after the key guard, so a missing or wrong key is still a 401, never a 403.
+  const operatorGuard = createOperatorGuard();
+  const operator: readonly string[] = protect ? [...OPERATOR_ONLY_PATHS, ...OPERATOR_PATHS] : OPERATOR_ONLY_PATHS;
+  for (const path of operator) app.use(path, operatorGuard);
 }

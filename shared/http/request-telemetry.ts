@@ -5,16 +5,28 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { EmbedResult } from '../embed/embedder';
-import { routePath } from 'hono/route';
+import { matchedRoutes } from 'hono/route';
 import type { Logger } from '../logger';
 import type { Telemetry } from '../telemetry/telemetry';
 import type { AppEnv } from './app-env';
+import { ROUTE_TABLE } from './routes';
 
 export const TIER_HEADER = 'x-embed-tier';
 /** Present when the GPU tier served instead of the CPU tier: why (see OverflowReason). */
 export const OVERFLOW_HEADER = 'x-embed-overflow';
 /** Route label for requests no route matched (keeps label cardinality bounded). */
 const UNMATCHED_ROUTE = 'unmatched';
+const ROUTE_PATHS: ReadonlySet<string> = new Set(ROUTE_TABLE.map((route) => route.path));
+
+/**
+ * The route pattern the request asked for (`/predictions/:model`), or `unmatched`. Read from every
+ * pattern the router matched, not from the handler that answered: a request refused by a guard
+ * (a wildcard middleware such as `/v1/*`) never reaches its route's handler, yet asked for it.
+ */
+function requestedRoute(c: Context<AppEnv>): string {
+  for (const { path } of matchedRoutes(c)) if (ROUTE_PATHS.has(path)) return path;
+  return UNMATCHED_ROUTE;
+}
 
 const roundMs = (ms: number): number => Math.round(ms * 10) / 10;
 
@@ -50,8 +62,7 @@ export function requestTelemetry(options: RequestTelemetryOptions): MiddlewareHa
     const durationMs = now() - started;
     const result = c.get('embedResult');
     const status = c.res.status;
-    const matched = routePath(c);
-    const route = matched === '' || matched.endsWith('*') ? UNMATCHED_ROUTE : matched;
+    const route = requestedRoute(c);
     const items = c.get('items') ?? 0;
     telemetry.requestDone({ route, method: c.req.method, status, tier: result?.tier, durationMs, items });
     if (!options.accessLog) return;

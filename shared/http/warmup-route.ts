@@ -1,7 +1,8 @@
 /**
  * `POST /warmup`: the scheduled warm-up on the front door itself, for schedulers that call HTTP
  * (Cloud Scheduler) instead of invoking a separate function. It changes backend capacity, so it
- * is served only when API keys are configured, and always needs a key.
+ * is served only when API keys are configured, always needs an operator's key (apply-security.ts),
+ * and runs once at a time: a request while a run is under way gets 409 with Retry-After.
  *
  * Body (optional JSON): `{"dry_run": true}` plans without applying; `{"at": "2026-12-01T01:55:00Z"}`
  * plans for another time (with `dry_run` only: applying a plan for another time would scale
@@ -13,6 +14,12 @@ import { ErrorCode, FrontDoorError } from '../errors';
 import type { WarmupRunner } from '../warmup/run-warmup';
 import type { AppContext, AppEnv } from './app-env';
 import { addRoute } from './routes';
+
+/**
+ * Retry-After of the 409 while a run is under way: runs last seconds to a minute and a half (the
+ * warming budget), and a scheduler retrying sooner would only meet the same run.
+ */
+const WARMUP_BUSY_RETRY_AFTER_S = 30;
 
 interface WarmupBody {
   readonly dryRun: boolean;
@@ -43,6 +50,8 @@ function parseWarmupBody(text: string): WarmupBody {
 }
 
 export function registerWarmupRoute(app: Hono<AppEnv>, ctx: AppContext, runner: WarmupRunner | undefined): void {
+  // One run per app (one app per process): two runs would read the same capacities and race their writes.
+  let running = false;
   addRoute(app, 'warmup', async (c) => {
     if (runner === undefined) {
       // Said by the entry point that knows (Lambda: its own function); else name the runtime, never guess.
@@ -51,11 +60,23 @@ export function registerWarmupRoute(app: Hono<AppEnv>, ctx: AppContext, runner: 
     }
     if (ctx.config.security.keys.length === 0) {
       throw new FrontDoorError(403, ErrorCode.forbidden,
-        'POST /warmup changes backend capacity and needs an API key: configure API_KEYS (or API_KEYS_FILE) to enable it');
+        'POST /warmup changes backend capacity and needs an API key: configure API_KEYS (or API_KEYS_FILE) ' +
+        'with an operator entry, one ending in :role=operator, to enable it');
     }
     const request = parseWarmupBody(await c.req.text());
+    if (running) {
+      throw new FrontDoorError(409, ErrorCode.warmupRunning,
+        'a warm-up run is already under way in this process: retry after the Retry-After seconds', { retryAfterSeconds: WARMUP_BUSY_RETRY_AFTER_S });
+    }
+    running = true;
     const lines: string[] = [];
-    const result = await runner({ dryRun: request.dryRun, ...(request.at === undefined ? {} : { at: request.at }), write: (line) => lines.push(line) });
+    let result;
+    try {
+      result = await runner({ dryRun: request.dryRun, ...(request.at === undefined ? {} : { at: request.at }), write: (line) => lines.push(line) });
+    } finally {
+      // Released when the run ends, not when its client leaves: the run goes on without it.
+      running = false;
+    }
     for (const line of lines) ctx.logger.info('warmup', { line });
     return c.json({
       at: new Date(result.at).toISOString(),

@@ -1,11 +1,13 @@
 /**
- * API keys, stored only as SHA-256 digests. An entry is `[name:]sha256hex[:rps=N][:tps=N]`:
+ * API keys, stored only as SHA-256 digests. An entry is `[name:]sha256hex[:rps=N][:tps=N][:role=R]`:
  *
  * - `sha256hex`: 64 hex digits, the SHA-256 of the key (`npm run key:new` prints both);
  * - `name`: optional, letters, digits, `.`, `_`, `-` (at most 64); it names the key in logs and
  *   limits, and defaults to `key-` and the digest's first 8 digits;
  * - `rps=N`, `tps=N`: optional requests/s and texts/s for this key (`0`: unlimited), overriding
- *   API_KEY_RPS and API_KEY_TPS.
+ *   API_KEY_RPS and API_KEY_TPS;
+ * - `role=operator` or `role=client` (the default): only an operator key may run POST /warmup or,
+ *   with PROTECT_OPERATOR_ROUTES, read /info and /metrics.
  *
  * Several entries may be active at once, which is how keys are rotated. A presented key is hashed
  * and compared with every configured digest by `timingSafeEqual`, with no early exit, so the time
@@ -24,10 +26,17 @@ export interface ApiKeyLimits {
   readonly tps: number | undefined;
 }
 
+/** What a key may do: `client` embeds; `operator` also warms up and reads /info and /metrics. */
+export const ApiKeyRole = { client: 'client', operator: 'operator' } as const;
+export type ApiKeyRole = (typeof ApiKeyRole)[keyof typeof ApiKeyRole];
+
+const ROLES: readonly string[] = Object.values(ApiKeyRole);
+
 export interface ApiKeyEntry extends ApiKeyLimits {
   readonly name: string;
   /** Lower-case hex SHA-256 of the key. */
   readonly sha256: string;
+  readonly role: ApiKeyRole;
 }
 
 export interface ParsedApiKeys {
@@ -38,6 +47,8 @@ export interface ParsedApiKeys {
 const DIGEST_PATTERN = /^[0-9a-f]{64}$/i;
 const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 const LIMIT_PATTERN = /^(rps|tps)=(\d+(?:\.\d+)?)$/;
+const ROLE_PATTERN = /^role=(.*)$/;
+const ENTRY_FORMAT = '[name:]sha256hex[:rps=N][:tps=N][:role=operator]';
 const DEFAULT_NAME_DIGITS = 8;
 
 /** The lower-case hex SHA-256 of a key, as configured in API_KEYS. */
@@ -57,7 +68,7 @@ export function parseApiKeyEntries(source: string, lines: readonly string[]): Pa
     const parts = line.trim().split(':').map((part) => part.trim());
     const digestAt = parts.findIndex((part) => DIGEST_PATTERN.test(part));
     if (digestAt < 0 || digestAt > 1) {
-      problems.push(`${where}: expected [name:]sha256hex[:rps=N][:tps=N] with the key's 64-digit SHA-256 ` +
+      problems.push(`${where}: expected ${ENTRY_FORMAT} with the key's 64-digit SHA-256 ` +
         '(npm run key:new prints it); never the key itself');
       return;
     }
@@ -68,15 +79,22 @@ export function parseApiKeyEntries(source: string, lines: readonly string[]): Pa
       return;
     }
     const limits: { rps?: number; tps?: number } = {};
-    for (const option of parts.slice(digestAt + 1)) {
-      const match = LIMIT_PATTERN.exec(option);
-      if (match === null) {
-        problems.push(`${where} (${name}): "${option}" is not a limit; expected rps=N or tps=N`);
+    let role: ApiKeyRole = ApiKeyRole.client;
+    for (const [offset, option] of parts.slice(digestAt + 1).entries()) {
+      const limit = LIMIT_PATTERN.exec(option);
+      const asked = ROLE_PATTERN.exec(option)?.[1];
+      if (limit !== null) {
+        limits[limit[1] as 'rps' | 'tps'] = Number(limit[2]);
+      } else if (asked !== undefined && ROLES.includes(asked)) {
+        role = asked as ApiKeyRole;
+      } else {
+        // Named by its position, not echoed: it may be a key pasted after the digest.
+        const what = asked === undefined ? 'is not a limit or a role' : 'has an unknown role';
+        problems.push(`${where} (${name}): option ${offset + 1} after the digest ${what}; expected rps=N, tps=N, role=client or role=operator`);
         return;
       }
-      limits[match[1] as 'rps' | 'tps'] = Number(match[2]);
     }
-    entries.push({ name, sha256, rps: limits.rps, tps: limits.tps });
+    entries.push({ name, sha256, rps: limits.rps, tps: limits.tps, role });
   });
   return { entries, problems };
 }

@@ -1,20 +1,21 @@
 /**
  * The API-key guard: a Hono middleware that finds the caller's key, refuses a missing or unknown
  * one with 401 (one message for both, so a caller learns nothing about what was close), and
- * charges the key's requests/s bucket. Texts are charged later, once the body is parsed, through
+ * charges the key's requests/s bucket; the operator guard after it refuses a client key with 403. Texts are charged later, once the body is parsed, through
  * the `caller` it leaves on the context. Buckets exist per configured key, built once here, so
  * memory stays bounded whatever callers send. Limits are per process (per Lambda environment).
  */
 import type { MiddlewareHandler } from 'hono';
 import type { Clock } from '../clock';
 import { ErrorCode, FrontDoorError } from '../errors';
-import { type ApiKeyEntry, KeyRing } from './api-keys';
+import { type ApiKeyEntry, ApiKeyRole, KeyRing } from './api-keys';
 import { TokenBucket } from './token-bucket';
 
 /** What a guarded route knows about its caller. */
 export interface KeyCaller {
   /** The key's configured name (never the key). */
   readonly name: string;
+  readonly role: ApiKeyRole;
   /** Charges `count` texts to the key; throws a 429 FrontDoorError when it is over its texts/s. */
   chargeTexts(count: number): void;
 }
@@ -72,6 +73,7 @@ export function createKeyGuard<E extends KeyGuardEnv = KeyGuardEnv>(options: Key
       requests: bucketFor(rps, options.clock),
       caller: {
         name: entry.name,
+        role: entry.role,
         chargeTexts: (count) => {
           const taken = texts?.take(count) ?? { ok: true };
           if (!taken.ok) throw rateLimited(entry.name, 'texts', tps, taken.retryAfterSeconds);
@@ -88,6 +90,24 @@ export function createKeyGuard<E extends KeyGuardEnv = KeyGuardEnv>(options: Key
     const taken = known.requests?.take() ?? { ok: true };
     if (!taken.ok) throw rateLimited(entry.name, 'requests', entry.rps ?? options.defaultRps, taken.retryAfterSeconds);
     c.set('caller', known.caller);
+    await next();
+  };
+}
+
+/**
+ * Refuses a caller whose key is not an operator's with 403; runs after the key guard, which has
+ * already refused a missing or unknown key with 401 (so no caller at all cannot happen here, and
+ * is refused the same way if a route is ever registered without the key guard).
+ */
+export function createOperatorGuard(): MiddlewareHandler<KeyGuardEnv> {
+  return async (c, next) => {
+    const caller = c.get('caller');
+    if (caller === undefined) throw new FrontDoorError(401, ErrorCode.unauthorized, UNAUTHORIZED_MESSAGE);
+    if (caller.role !== ApiKeyRole.operator) {
+      throw new FrontDoorError(403, ErrorCode.operatorKeyRequired,
+        `this route needs an operator key: API key ${caller.name} is a ${caller.role} key; use a key whose API_KEYS entry ends in ` +
+        ':role=operator (npm run key:new -- --role operator makes one)');
+    }
     await next();
   };
 }

@@ -9,9 +9,10 @@ import { hashApiKey } from '../../shared/security/api-keys';
 import { startFrontDoor, type TestFrontDoor } from '../helpers/front-door';
 import { DJL_PROFILES, type DjlSimulator, startDjlSimulator } from '../../tools/djl-simulator/djl-simulator';
 
-const KEYS = { current: 'efd_current-key', next: 'efd_next-key', slow: 'efd_two-per-second', few: 'efd_five-texts' } as const;
+const KEYS = { current: 'efd_current-key', next: 'efd_next-key', slow: 'efd_two-per-second', few: 'efd_five-texts', ops: 'efd_operator-key' } as const;
 const API_KEYS = [
   `current:${hashApiKey(KEYS.current)}`,
+  `ops:${hashApiKey(KEYS.ops)}:role=operator`,
   `next:${hashApiKey(KEYS.next)}`,
   `slow:${hashApiKey(KEYS.slow)}:rps=2`,
   `few:${hashApiKey(KEYS.few)}:tps=5`,
@@ -23,6 +24,8 @@ interface Route {
   readonly body?: string;
   readonly contentType?: string;
   readonly dialect: 'openai' | 'tei' | 'djl';
+  /** An operator route: served to an operator key only (test/integration/operator-keys.test.ts has the rest). */
+  readonly operator?: true;
 }
 
 const ROUTES: readonly Route[] = [
@@ -33,8 +36,8 @@ const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/predictions/all_MiniLM_L6_v2/1', body: '["a"]', dialect: 'djl' },
   { method: 'POST', path: '/models/all_MiniLM_L6_v2/invoke', body: '["a"]', dialect: 'djl' },
   { method: 'POST', path: '/invocations', body: '{"inputs": ["a"]}', dialect: 'djl' },
-  { method: 'GET', path: '/info', dialect: 'tei' },
-  { method: 'GET', path: '/metrics', dialect: 'tei' },
+  { method: 'GET', path: '/info', dialect: 'tei', operator: true },
+  { method: 'GET', path: '/metrics', dialect: 'tei', operator: true },
 ];
 
 const HEADER_FORMS: Readonly<Record<string, (key: string) => Record<string, string>>> = {
@@ -102,7 +105,7 @@ describe('API keys', () => {
 
     for (const [form, headers] of Object.entries(HEADER_FORMS)) {
       test(`${route.method} ${route.path}: served with the key in ${form}`, async () => {
-        const answer = await call(door.url, route, headers(KEYS.current));
+        const answer = await call(door.url, route, headers(route.operator ? KEYS.ops : KEYS.current));
         assert.equal(answer.status, 200, JSON.stringify(answer.body));
       });
     }

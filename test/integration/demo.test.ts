@@ -150,7 +150,7 @@ describe('npm run demo', () => {
 
   test('with HOST and API_KEYS: binds HOST, logs auth_enabled, and the curl lines send the key from $EMBED_API_KEY', async () => {
     const key = 'efd_demo_test_key';
-    const demo = await startDemo({ HOST: OTHER_LOOPBACK, API_KEYS: `demo:${hashApiKey(key)}` });
+    const demo = await startDemo({ HOST: OTHER_LOOPBACK, API_KEYS: `demo:${hashApiKey(key)}:role=operator` });
     try {
       assert.equal(new URL(demo.url).hostname, OTHER_LOOPBACK);
       assert.equal(demo.logs.some((line) => line.event === 'auth_disabled'), false);

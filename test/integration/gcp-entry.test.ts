@@ -27,7 +27,7 @@ describe('Google Cloud entry (functions-framework)', () => {
     process.env.CPU_BACKENDS = sim.predictionsUrl;
     process.env.LOG_LEVEL = 'silent';
     // A key makes POST /warmup available (it changes capacity, so it never runs open).
-    process.env.API_KEYS = `gcp-test:${createHash('sha256').update(KEY).digest('hex')}`;
+    process.env.API_KEYS = `gcp-test:${createHash('sha256').update(KEY).digest('hex')}:role=operator`;
     await import('../../functions/gcp/index');
     server = getTestServer('embed');
     server.listen(0, '127.0.0.1');

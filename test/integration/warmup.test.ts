@@ -146,7 +146,7 @@ describe('scheduled warm-up', () => {
 
   test('POST /warmup on the front door needs a key, and plans with dry_run', async () => {
     const key = 'efd_warmup_test_key';
-    const door = await startFrontDoor({ ...env, API_KEYS: `ops:${hashApiKey(key)}` });
+    const door = await startFrontDoor({ ...env, API_KEYS: `ops:${hashApiKey(key)}:role=operator` });
     const open = await startFrontDoor(env);
     try {
       assert.equal((await fetch(`${door.url}/warmup`, { method: 'POST' })).status, 401);

@@ -2,7 +2,7 @@
  * Every command of package.json behaves alike, run as its own process the way its script runs it:
  * `--help` prints the usage on stdout and exits 0; a bad flag or a stray argument prints the
  * problem and the usage on stderr and exits 2, before any work starts. Then what each tool adds:
- * simulate lists its shipped scenarios, key:new takes --name, warmup refuses --at without
+ * simulate lists its shipped scenarios, key:new takes --name and --role, warmup refuses --at without
  * --dry-run or --apply and says when no schedule is configured.
  */
 import assert from 'node:assert/strict';
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { EXIT_USAGE } from '../../shared/cli/command-line';
+import { hashApiKey, parseApiKeyEntries } from '../../shared/security/api-keys';
 import { resolveScenario, shippedScenarios } from '../../tools/simulate/shipped-scenarios';
 import { parseScenario } from '../../tools/simulate/scenario';
 import { parseWarmupArgs } from '../../tools/warmup/warmup-args';
@@ -143,6 +144,24 @@ describe('npm run key:new', { concurrency: PARALLEL_COMMANDS }, () => {
     assert.match(named.stdout, entry('ci-test'));
     assert.equal(bare.code, 0, bare.stderr);
     assert.match(bare.stdout, entry('legacy-name'));
+  });
+
+  test('--role operator adds :role=operator to the entry, which the front door reads as an operator key; a bad role makes no key', async () => {
+    const [operator, client, bad] = await Promise.all([
+      run(fileOf('key:new'), ['--name', 'ops', '--role', 'operator']),
+      run(fileOf('key:new'), ['--role', 'client', 'ci']),
+      run(fileOf('key:new'), ['--role', 'admin']),
+    ]);
+    assert.equal(operator.code, 0, operator.stderr);
+    const line = /^API_KEYS entry .*: (ops:[0-9a-f]{64}:role=operator)$/m.exec(operator.stdout);
+    assert.ok(line?.[1], operator.stdout);
+    const key = /^key .*: (efd_\S+)$/m.exec(operator.stdout)?.[1];
+    const parsed = parseApiKeyEntries('API_KEYS', [line[1]]);
+    assert.deepEqual(parsed.entries.map((entry) => [entry.name, entry.role, entry.sha256 === hashApiKey(key ?? '')]), [['ops', 'operator', true]]);
+    assert.match(client.stdout, entry('ci'), 'a client key\'s entry is as before');
+    assert.equal(bad.code, EXIT_USAGE);
+    assert.match(bad.stderr, /--role: expected client, operator, got "admin"/);
+    assert.equal(bad.stdout, '');
   });
 
   test('--help never makes a key; a bad name or two names make none either', async () => {

@@ -68,9 +68,25 @@ describe('API keys', () => {
     const parsed = parseApiKeyEntries('API_KEYS', [`ci:${digest}:rps=5:tps=200`, digest.toUpperCase()]);
     assert.deepEqual(parsed.problems, []);
     assert.deepEqual(parsed.entries, [
-      { name: 'ci', sha256: digest, rps: 5, tps: 200 },
-      { name: `key-${digest.slice(0, 8)}`, sha256: digest, rps: undefined, tps: undefined },
+      { name: 'ci', sha256: digest, rps: 5, tps: 200, role: 'client' },
+      { name: `key-${digest.slice(0, 8)}`, sha256: digest, rps: undefined, tps: undefined, role: 'client' },
     ]);
+  });
+
+  test('role=operator or role=client, in any place after the digest; client by default; any other option refused unechoed', () => {
+    const parsed = parseApiKeyEntries('API_KEYS', [`ops:${digest}:role=operator`, `ci:${digest}:rps=5:role=client:tps=9`, `${digest}:role=operator:rps=1`]);
+    assert.deepEqual(parsed.problems, []);
+    assert.deepEqual(parsed.entries.map(({ name, role, rps, tps }) => [name, role, rps, tps]), [
+      ['ops', 'operator', undefined, undefined],
+      ['ci', 'client', 5, 9],
+      [`key-${digest.slice(0, 8)}`, 'operator', 1, undefined],
+    ]);
+    const bad = parseApiKeyEntries('API_KEYS', [`a:${digest}:role=admin`, `b:${digest}:role=`, `c:${digest}:efd_pasted-key`, `d:${digest}:Role=operator`]);
+    assert.deepEqual(bad.entries, []);
+    assert.equal(bad.problems.length, 4);
+    assert.match(bad.problems[0]!, /^API_KEYS entry 1 \(a\): option 1 after the digest has an unknown role; expected rps=N, tps=N, role=client or role=operator$/);
+    assert.match(bad.problems[2]!, /^API_KEYS entry 3 \(c\): option 1 after the digest is not a limit or a role/);
+    assert.doesNotMatch(bad.problems.join('\n'), /admin|efd_/);
   });
 
   test('a plaintext key pasted by mistake is refused without being echoed', () => {

@@ -16,7 +16,7 @@ export interface DemoBannerOptions {
   readonly model: string;
   /** True when API_KEYS (or API_KEYS_FILE) is set: the embed routes need a key. */
   readonly keysConfigured: boolean;
-  /** With keys on, whether /info needs one too (PROTECT_OPERATOR_ROUTES). */
+  /** With keys on, whether /info needs one too, an operator's (PROTECT_OPERATOR_ROUTES). */
   readonly protectOperatorRoutes: boolean;
 }
 
@@ -33,6 +33,7 @@ export function demoBanner(options: DemoBannerOptions): string {
     ? [
       'API keys are on: the front door keeps only their SHA-256 digests, so the lines',
       `below read your key from $${API_KEY_VARIABLE}. Set it first: export ${API_KEY_VARIABLE}=<your key>`,
+      ...(options.protectOperatorRoutes ? ['(/info needs an operator key, one whose API_KEYS entry ends in :role=operator.)'] : []),
     ]
     : ['API keys are off (API_KEYS unset): every route is open to whoever can reach this address.'];
   const lines = [
