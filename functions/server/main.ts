@@ -30,8 +30,9 @@ It takes no flags: the environment configures it, read once at start. The main s
                    dns://, local:); with neither CPU_BACKENDS nor GPU_BACKENDS set, it embeds
                    in-process with all-MiniLM-L6-v2
   GPU_BACKENDS     the GPU tier's backends, the same way
-  API_KEYS         accepted keys, comma-separated NAME:SHA256 entries (npm run key:new makes one);
-                   with neither it nor API_KEYS_FILE set, every route is open
+  API_KEYS         accepted keys, comma-separated NAME:SHA256 entries (npm run key:new makes one),
+                   ending in :role=operator for /warmup, /info and /metrics; with neither it nor
+                   API_KEYS_FILE set, every route is open
   EMBED_MODEL_DIR  a directory holding the in-process engine's model (npm run model:fetch)
 
 Every setting, with its default: docs/configuration.md

@@ -15,7 +15,7 @@ export interface SecurityConfig {
   readonly defaultRps: number;
   /** Texts/s per key when its entry sets none; 0: unlimited. */
   readonly defaultTps: number;
-  /** With keys configured, whether /info (and later /metrics, /warmup) needs one too. */
+  /** With keys configured, whether /info and /metrics need an operator key (POST /warmup always does). */
   readonly protectOperatorRoutes: boolean;
   /** Origins allowed by CORS; empty: no CORS headers at all. `*` allows any. */
   readonly corsOrigins: readonly string[];
