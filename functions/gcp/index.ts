@@ -4,8 +4,10 @@
  * instance, at module scope; one instance serves many requests at once, so it gets the server's
  * keep-alive pools, Prometheus `/metrics` and `POST /warmup` (for Cloud Scheduler).
  *
- * Run locally exactly as the platform runs it:
- *   NODE_OPTIONS=--import=tsx npx functions-framework --source=functions/gcp/index.ts --target=embed
+ * Deployed as a bundle: `npm run gcp-build` (run by Google's Node.js buildpack) writes
+ * dist/gcp/index.mjs, which package.json `main` names and the framework loads; no TypeScript or
+ * tsx at run time (tools/build/bundles.ts). Locally, exactly as the platform runs it:
+ * `npm run start:gcp` (the same build, then `functions-framework` with FUNCTION_TARGET=embed).
  */
 import { http } from '@google-cloud/functions-framework';
 import { getRequestListener } from '@hono/node-server';
