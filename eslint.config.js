@@ -15,7 +15,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['eslint.config.js', 'docs/examples/*.mjs'] },
+        projectService: { allowDefaultProject: ['eslint.config.js', 'docs/examples/*.mjs', 'infra/aws/*.mjs'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },

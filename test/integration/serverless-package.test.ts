@@ -164,12 +164,12 @@ describe('serverless package', { timeout: PACKAGE_TIMEOUT_MS + 60_000 }, () => {
     }
   });
 
-  test('the template: nodejs22.x on arm64, every public route, the warm-up on its own role', () => {
+  test('the template: nodejs24.x on arm64, every public route, the warm-up on its own role', () => {
     const resources = Object.values(template.Resources);
     const functions = resources.filter((resource) => resource.Type === 'AWS::Lambda::Function');
     assert.equal(functions.length, 2);
     for (const fn of functions) {
-      assert.equal(fn.Properties.Runtime, 'nodejs22.x');
+      assert.equal(fn.Properties.Runtime, 'nodejs24.x');
       assert.deepEqual(fn.Properties.Architectures, ['arm64']);
     }
     const routes = resources.filter((resource) => resource.Type === 'AWS::ApiGatewayV2::Route').map((route) => route.Properties.RouteKey as string);
