@@ -141,6 +141,7 @@ const KNOWN_RESOURCE_TYPES = new Set([
   'AWS::EC2::LaunchTemplate',
   'AWS::EC2::SecurityGroup',
   'AWS::EC2::SecurityGroupIngress',
+  'AWS::ECR::PullThroughCacheRule',
   'AWS::ECS::CapacityProvider',
   'AWS::ECS::Cluster',
   'AWS::ECS::ClusterCapacityProviderAssociations',
@@ -262,6 +263,24 @@ function resolveDefault(template: CfnTemplate, value: unknown): unknown {
   return value;
 }
 
+/**
+ * The Docker Hub name an ECS container runs (the default of its image parameter), after checking
+ * the image is `<registry>/<name>` with the registry from ECR: ImageRegistry, or the pull-through
+ * cache's prefix in this account and region. Never Docker Hub itself.
+ */
+function ecsImageName(template: CfnTemplate, container: Json, parameter: string): unknown {
+  assert.deepEqual(container.Image, {
+    'Fn::Sub': [`\${Registry}/\${${parameter}}`, {
+      Registry: {
+        'Fn::If': ['UsePullThroughCache',
+          { 'Fn::Sub': '${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/${PullThroughCachePrefix}' },
+          { Ref: 'ImageRegistry' }],
+      },
+    }],
+  });
+  return resolveDefault(template, { Ref: parameter });
+}
+
 function firstContainer(taskDefinition: Json | undefined, what: string): Json {
   const properties = obj(obj(taskDefinition, what).Properties, `${what}.Properties`);
   return obj(arr(properties.ContainerDefinitions, `${what} containers`)[0], `${what} container`);
@@ -323,7 +342,7 @@ describe('infra/aws/djl-ecs.yaml (CloudFormation)', () => {
     assert.equal(properties.Cpu, '2048');
     assert.equal(properties.Memory, '4096');
     const container = firstContainer(resources.CpuTaskDefinition, 'CpuTaskDefinition');
-    assert.equal(resolveDefault(template, container.Image), DJL_CPU_IMAGE);
+    assert.equal(ecsImageName(template, container, 'CpuImage'), DJL_CPU_IMAGE);
     assertCpuEnv(envMap(container.Environment, 'CPU Environment'), 2, 'ECS CPU task');
     const ports = arr(container.PortMappings, 'PortMappings').map((p) => obj(p, 'port mapping').ContainerPort);
     assert.deepEqual(ports, [DJL_PORT]);
@@ -398,7 +417,7 @@ describe('infra/aws/djl-ecs.yaml (CloudFormation)', () => {
     assert.deepEqual(provider.AutoScalingGroupArn, { Ref: 'GpuAutoScalingGroup' });
 
     const container = firstContainer(resources.GpuTaskDefinition, 'GpuTaskDefinition');
-    assert.equal(resolveDefault(template, container.Image), DJL_GPU_IMAGE);
+    assert.equal(ecsImageName(template, container, 'GpuImage'), DJL_GPU_IMAGE);
     assert.deepEqual(container.ResourceRequirements, [{ Type: 'GPU', Value: '1' }]);
     const env = envMap(container.Environment, 'GPU Environment');
     assert.equal(env.SERVING_LOAD_MODELS, MODEL_URL);
@@ -406,6 +425,29 @@ describe('infra/aws/djl-ecs.yaml (CloudFormation)', () => {
     assert.ok(Number(env.SERVING_MAX_BATCH_DELAY) > 0, 'GPU SERVING_MAX_BATCH_DELAY');
     const strategy = arr(obj(resources.GpuService?.Properties, 'GpuService').CapacityProviderStrategy, 'strategy');
     assert.deepEqual(obj(strategy[0], 'strategy entry').CapacityProvider, { Ref: 'GpuCapacityProvider' });
+  });
+
+  test('images from ECR only: a rule asks for a registry or Docker Hub credentials for the cache', () => {
+    const parsed = obj(parse(readInfra('aws/djl-ecs.yaml'), { customTags: cloudFormationTags() }), 'template');
+    const assertions = arr(obj(obj(parsed.Rules, 'Rules').ImageSourceGiven, 'ImageSourceGiven').Assertions, 'Assertions');
+    assert.deepEqual(obj(assertions[0], 'assertion').Assert, {
+      'Fn::Or': [{ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'ImageRegistry' }, ''] }] }, { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'DockerHubCredentialsArn' }, ''] }] }],
+    });
+    const cache = obj(resources.DockerHubPullThroughCache?.Properties, 'DockerHubPullThroughCache');
+    assert.equal(resources.DockerHubPullThroughCache?.Condition, 'UsePullThroughCache');
+    assert.equal(cache.UpstreamRegistryUrl, 'registry-1.docker.io');
+  });
+
+  test('no DesiredCount for CloudFormation to reset; the GPU service has a scalable target capped at GpuMaxInstances', () => {
+    for (const name of ['CpuService', 'GpuService']) {
+      assert.equal(obj(resources[name]?.Properties, name).DesiredCount, undefined, `${name} sets DesiredCount`);
+    }
+    const target = obj(resources.GpuScalableTarget?.Properties, 'GpuScalableTarget');
+    assert.equal(resources.GpuScalableTarget?.Condition, 'UseGpu');
+    assert.deepEqual(target.ResourceId, { 'Fn::Sub': 'service/${Cluster}/${GpuService.Name}' });
+    assert.deepEqual(target.MinCapacity, { Ref: 'GpuMinTasks' });
+    assert.deepEqual(target.MaxCapacity, { Ref: 'GpuMaxInstances' });
+    assert.deepEqual(obj(resources.GpuAutoScalingGroup?.Properties, 'GpuAutoScalingGroup').MaxSize, { Ref: 'GpuMaxInstances' });
   });
 
   test('outputs: cluster, services, ready-to-paste backends and the front door security group', () => {
