@@ -41,9 +41,16 @@ function str(value: unknown, what: string): string {
   return value as string;
 }
 
-/** Docker Hub images may be written with or without their registry. */
-function normaliseImage(image: string): string {
-  return image.replace(/^docker\.io\//, '');
+/**
+ * A DJL image as the templates other than ECS name it: a copy of {@link DJL_CPU_IMAGE} in a
+ * registry of the operator's (a placeholder to fill, or a Swarm variable that must be set), never
+ * an anonymous Docker Hub pull (rate-limited per source IP).
+ */
+function assertRegistryCopy(image: string, where: string): void {
+  assert.ok(!/^(docker\.io\/)?deepjavalibrary\//.test(image), `${where}: ${image} pulls from Docker Hub`);
+  const tag = DJL_CPU_IMAGE.slice(DJL_CPU_IMAGE.indexOf('/') + 1);
+  assert.ok(image.endsWith(`/${tag}`) || image.endsWith(`/${DJL_CPU_IMAGE}`) || (image.startsWith('${') && image.includes(DJL_CPU_IMAGE)),
+    `${where}: ${image} is a registry copy of ${DJL_CPU_IMAGE}`);
 }
 
 /** `[{name, value}]` (k8s, Knative, ACI) or `[{Name, Value}]` (ECS) as a plain map. */
@@ -490,8 +497,10 @@ describe('infra/gcp/djl-cloud-run.yaml (Cloud Run)', () => {
     assert.equal(revision.containerConcurrency, 2 * Number(CPU_BATCHING.SERVING_BATCH_SIZE));
   });
 
-  test('image, env and /ping probes', () => {
-    assert.equal(normaliseImage(str(container.image, 'image')), DJL_CPU_IMAGE);
+  test('image (through Artifact Registry), its own identity, env and /ping probes', () => {
+    assertRegistryCopy(str(container.image, 'image'), 'Cloud Run');
+    assert.match(str(container.image, 'image'), /^REGION-docker\.pkg\.dev\/PROJECT\/dockerhub\//);
+    assert.equal(revision.serviceAccountName, 'embed-djl@PROJECT.iam.gserviceaccount.com');
     assertCpuEnv(envMap(container.env, 'env'), 4, 'Cloud Run');
     const ports = arr(container.ports, 'ports').map((p) => obj(p, 'port').containerPort);
     assert.deepEqual(ports, [DJL_PORT]);
@@ -538,7 +547,7 @@ describe('infra/k8s/djl.yaml (Kubernetes)', () => {
   });
 
   test('container: image, env, 2 CPU / 4Gi requests and limits, probes on /ping', () => {
-    assert.equal(normaliseImage(str(container.image, 'image')), DJL_CPU_IMAGE);
+    assertRegistryCopy(str(container.image, 'image'), 'k8s');
     assertCpuEnv(envMap(container.env, 'env'), 2, 'k8s');
     const resources = obj(container.resources, 'resources');
     for (const kind of ['requests', 'limits']) {
@@ -595,7 +604,9 @@ describe('infra/swarm/docker-compose.cpu.yml (Swarm)', () => {
   });
 
   test('image, env, health check on /ping that reads the body', () => {
-    assert.equal(normaliseImage(str(service.image, 'image')), DJL_CPU_IMAGE);
+    // Required: docker stack deploy stops with the message when DJL_IMAGE is unset.
+    assert.match(str(service.image, 'image'), /^\$\{DJL_IMAGE:\?[^}]+\}$/);
+    assertRegistryCopy(str(service.image, 'image'), 'Swarm');
     const env = Object.fromEntries(Object.entries(obj(service.environment, 'environment')).map(([k, v]) => [k, String(v)]));
     assertCpuEnv(env, 2, 'Swarm');
     const check = arr(obj(service.healthcheck, 'healthcheck').test, 'healthcheck.test');
@@ -632,7 +643,10 @@ describe('infra/azure/djl-aci.yaml (Azure Container Instances)', () => {
   });
 
   test('image, env and /ping probes', () => {
-    assert.equal(normaliseImage(str(container.image, 'image')), DJL_CPU_IMAGE);
+    assertRegistryCopy(str(container.image, 'image'), 'ACI');
+    const credentials = arr(properties.imageRegistryCredentials, 'imageRegistryCredentials').map((c) => obj(c, 'credential'));
+    assert.ok(credentials.some((c) => str(container.image, 'image').startsWith(`${str(c.server, 'server')}/`) && c.identity !== undefined),
+      'pulled from its registry with a managed identity');
     assertCpuEnv(envMap(container.environmentVariables, 'environmentVariables'), 2, 'ACI');
     assertPingProbe(container.readinessProbe, {}, 'readinessProbe');
     assertPingProbe(container.livenessProbe, {}, 'livenessProbe');
