@@ -34,6 +34,8 @@ export interface FrontDoorOptions {
   readonly gpuBackends?: readonly string[];
   /** More settings (`OVERFLOW_WAIT_MS`, ...); where it listens and its backends stay as set here. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Another checkout to run the entry point from (an older commit, to compare); default this one. */
+  readonly repoRoot?: string;
 }
 
 /**
@@ -54,7 +56,7 @@ export async function startFrontDoor(
   // The config refuses CPU_BACKENDS next to its aliases, and a GPU tier would change what is measured.
   for (const key of OTHER_BACKEND_KEYS) delete env[key];
   if (options.gpuBackends !== undefined) env.GPU_BACKENDS = options.gpuBackends.join(',');
-  const started = registry.start('front door', command, args, { cwd: REPO_ROOT, env });
+  const started = registry.start('front door', command, args, { cwd: options.repoRoot ?? REPO_ROOT, env });
   const url = await started.waitForLine(parseListeningLine, READY_TIMEOUT_MS);
   return { process: started, url };
 }

@@ -23,15 +23,26 @@ export function parseBackendsLine(line: string): string[] | undefined {
   return match?.[1]?.split(',').filter((url) => url !== '');
 }
 
-/** Starts `instances` simulators with a cost profile and waits for their URLs. */
+/** A cost model other than the profile's (the simulator CLI's --workers, --base-ms, --per-item-ms). */
+export interface SimulatorCost {
+  readonly workers: number;
+  readonly baseMs: number;
+  readonly perItemMs: number;
+}
+
+/** Starts `instances` simulators with a cost profile (or `cost` over it) and waits for their URLs. */
 export async function startSimulators(
   registry: ProcessRegistry,
   profile: DjlProfileName,
   instances: number,
+  cost?: SimulatorCost,
 ): Promise<SimulatorProcess> {
+  const costArgs = cost === undefined
+    ? []
+    : ['--workers', String(cost.workers), '--base-ms', String(cost.baseMs), '--per-item-ms', String(cost.perItemMs)];
   // Floats written the way real DJL (Java) writes them, so bodies have real DJL's size.
   const [command, args] = tsxCommand(ENTRY_POINTS.simulator, [
-    '--profile', profile, '--instances', String(instances), '--port', '0', '--float-format', 'java',
+    '--profile', profile, '--instances', String(instances), '--port', '0', '--float-format', 'java', ...costArgs,
   ]);
   const started = registry.start(`simulators (${profile})`, command, args, { cwd: REPO_ROOT, env: process.env });
   const urls = await started.waitForLine(parseBackendsLine, READY_TIMEOUT_MS);
