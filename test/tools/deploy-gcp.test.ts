@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { GCP_NAMES, type GcpDeployOptions, planGcpDeploy } from '../../tools/deploy/gcp-deploy-plan';
+import { formatSteps, GCP_NAMES, type GcpDeployOptions, planGcpDeploy } from '../../tools/deploy/gcp-deploy-plan';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ENTRY = join(ROOT, 'tools/deploy/gcp-deploy.ts');
@@ -117,6 +117,14 @@ describe('the Google Cloud deploy plan', () => {
     assert.deepEqual(deployStep.argv.slice(0, 4), ['gcloud', 'run', 'deploy', GCP_NAMES.frontDoor]);
     for (const flag of ['--function=embed', '--source=.', '--no-cpu-throttling', `--service-account=${FRONT_DOOR_SA}`]) assert.ok(deployStep.argv.includes(flag), flag);
   });
+});
+
+test('docs/deploy-gcp.md shows the dry run as the tool prints it', () => {
+  const docs = readFileSync(join(ROOT, 'docs/deploy-gcp.md'), 'utf8');
+  const block = /## What it runs\n[\s\S]*?```text\n([\s\S]*?)\n```/.exec(docs)?.[1];
+  assert.ok(block, 'a text block under "What it runs"');
+  const documented = { ...BASE, apiKeysFile: '/home/me/embed-front-door/api-keys', outDir: 'dist/deploy-gcp' };
+  assert.equal(block, formatSteps(planGcpDeploy(documented, TEMPLATES).steps));
 });
 
 describe('npm run deploy:gcp', { concurrency: 2 }, () => {

@@ -213,3 +213,17 @@ export function planGcpDeploy(options: GcpDeployOptions, templates: Readonly<Rec
 export function formatCommand(argv: readonly string[]): string {
   return argv.map((word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`)).join(' ');
 }
+
+/** One step as printed: its title, what skips or stops it, then the command. */
+export function formatStep(step: GcpStep, index: number): string {
+  const lines = [`# ${index + 1}. ${step.title}`];
+  if (step.kind === 'run' && step.skipIf) lines.push(`# (skipped when this succeeds: ${formatCommand(step.skipIf)})`);
+  if (step.kind === 'require') lines.push(`# (stops the deploy when it fails: ${step.failure})`);
+  lines.push(formatCommand(step.argv));
+  return lines.join('\n');
+}
+
+/** What --dry-run prints after its first line: every step, a blank line between. */
+export function formatSteps(steps: readonly GcpStep[]): string {
+  return steps.map(formatStep).join('\n\n');
+}

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exitUnlessRun, parseCommandLine, valueFlags } from '../../shared/cli/command-line';
-import { formatCommand, GCP_TARGETS, type GcpDeployOptions, type GcpPlan, type GcpStep, planGcpDeploy } from './gcp-deploy-plan';
+import { formatSteps, formatStep, GCP_TARGETS, type GcpDeployOptions, type GcpPlan, planGcpDeploy } from './gcp-deploy-plan';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PROJECT_PATTERN = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
@@ -73,15 +73,6 @@ for (const file of plan.files) {
   writeFileSync(path, file.content);
 }
 
-/** One step as printed: its title, then the command (and what skips it). */
-function describe(step: GcpStep, index: number): string {
-  const lines = [`# ${index + 1}. ${step.title}`];
-  if (step.kind === 'run' && step.skipIf) lines.push(`# (skipped when this succeeds: ${formatCommand(step.skipIf)})`);
-  if (step.kind === 'require') lines.push(`# (stops the deploy when it fails: ${step.failure})`);
-  lines.push(formatCommand(step.argv));
-  return lines.join('\n');
-}
-
 /** Runs a command from the repository root; `quiet` hides its output (a describe that only tells whether something exists). */
 function run(argv: readonly string[], quiet: boolean): number {
   const [command = '', ...args] = argv;
@@ -96,10 +87,10 @@ function run(argv: readonly string[], quiet: boolean): number {
 
 process.stdout.write(`${options.dryRun ? 'Dry run: nothing is run. ' : ''}Wrote ${plan.files.map((file) => file.path).join(', ')}\n\n`);
 if (options.dryRun) {
-  process.stdout.write(`${plan.steps.map(describe).join('\n\n')}\n`);
+  process.stdout.write(`${formatSteps(plan.steps)}\n`);
 } else {
   for (const [index, step] of plan.steps.entries()) {
-    process.stdout.write(`${describe(step, index)}\n`);
+    process.stdout.write(`${formatStep(step, index)}\n`);
     if (step.kind === 'run' && step.skipIf && run(step.skipIf, true) === 0) {
       process.stdout.write('# exists: skipped\n\n');
       continue;
