@@ -36,7 +36,7 @@ import { URL } from 'node:url';
  *       network?: { subnetIds?: unknown, securityGroupIds?: unknown },
  *       guard?: { allowPublic?: unknown, embedReservedConcurrency?: unknown },
  *     },
- *     functions?: Record<string, { reservedConcurrency?: number }>,
+ *     functions?: Record<string, { reservedConcurrency?: number, environment?: Record<string, string | undefined> }>,
  *     resources?: { Resources?: Record<string, RoleResource> },
  *   },
  *   classes: { Error: new (message: string, code: string) => Error },
@@ -133,8 +133,11 @@ export default class ServerlessDeployGuard {
         ];
       }
     } else {
-      const environment = provider.environment ?? {};
-      const needVpc = [...privateEntries(environment.CPU_BACKENDS), ...privateEntries(environment.GPU_BACKENDS)];
+      // Each function's own environment over the provider's (the warm-up may read other backends).
+      const needVpc = [...new Set(Object.values(service.functions ?? {}).flatMap((fn) => {
+        const environment = { ...provider.environment, ...fn.environment };
+        return [...privateEntries(environment.CPU_BACKENDS), ...privateEntries(environment.GPU_BACKENDS)];
+      }))];
       if (needVpc.length > 0) {
         this.refuse(`${needVpc.join(', ')} can only be reached from inside the VPC, and no VPC is configured: `
           + 'pass --param "vpcSubnetIds=subnet-a,subnet-b" --param "vpcSecurityGroupIds=sg-..." '

@@ -19,6 +19,7 @@ const SUBNETS = ['subnet-0a1b2c3d4e5f60001', 'subnet-0a1b2c3d4e5f60002'];
 const SECURITY_GROUP = 'sg-0a1b2c3d4e5f60003';
 const KEY_ENTRY = `ci:${'ab'.repeat(32)}`;
 const DNS_BACKEND = 'dns://djl-cpu.embed.internal:8080?path=/predictions/all_MiniLM_L6_v2';
+const ECS_BACKEND = 'ecs://embed-prod/djl-cpu?port=8080&path=/predictions/all_MiniLM_L6_v2';
 const VPC_POLICY = 'AWSLambdaVPCAccessExecutionRole';
 
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: unknown };
@@ -47,7 +48,7 @@ describe('serverless package: network and deploy guards', { timeout: 3 * SERVERL
       // Open on purpose, on a stage that needs the switch for it, with a backend outside any VPC.
       ['plain', ['--stage', 'prod', ...params({ allowPublic: 'true', cpuBackends: 'https://embed.example.com/v1/embeddings' })]],
       ['vpc', ['--stage', 'prod', ...params({
-        cpuBackends: DNS_BACKEND, apiKeys: KEY_ENTRY, vpcSubnetIds: SUBNETS.join(','), vpcSecurityGroupIds: SECURITY_GROUP, embedReservedConcurrency: '20',
+        cpuBackends: DNS_BACKEND, warmupCpuBackends: ECS_BACKEND, apiKeys: KEY_ENTRY, vpcSubnetIds: SUBNETS.join(','), vpcSecurityGroupIds: SECURITY_GROUP, embedReservedConcurrency: '20',
       })]],
     ] as const) {
       const result = await packageWith(name, [...args]);
@@ -86,7 +87,9 @@ describe('serverless package: network and deploy guards', { timeout: 3 * SERVERL
     assert.match(managedPolicies(resources.WarmupRole), new RegExp(VPC_POLICY));
     assert.equal(resources.EmbedLambdaFunction?.Properties.ReservedConcurrentExecutions, 20);
     assert.equal(resources.WarmupLambdaFunction?.Properties.ReservedConcurrentExecutions, undefined);
+    // Embed resolves Cloud Map names; the warm-up reads the services it raises from the ECS API.
     assert.equal(resources.EmbedLambdaFunction?.Properties.Environment.Variables.CPU_BACKENDS, DNS_BACKEND);
+    assert.equal(resources.WarmupLambdaFunction?.Properties.Environment.Variables.CPU_BACKENDS, ECS_BACKEND);
   });
 
   test('Node 24, HTTP API throttle, detailed metrics and access logs', () => {
@@ -123,8 +126,8 @@ describe('serverless package: network and deploy guards', { timeout: 3 * SERVERL
   test('refused before building, saying which parameter to set', async () => {
     const cases: [string, string[], RegExp][] = [
       ['dns:// without a VPC', params({ cpuBackends: DNS_BACKEND }), /dns:\/\/djl-cpu\.embed\.internal.*only be reached from inside the VPC.*--param "vpcSubnetIds=/],
-      ['ecs:// and a private IP without a VPC', params({ cpuBackends: 'ecs://embed/djl-cpu?port=8080&path=/predictions/m', gpuBackends: 'http://10.0.3.7:8080/predictions/m' }),
-        /ecs:\/\/embed\/djl-cpu.*http:\/\/10\.0\.3\.7.*vpcSecurityGroupIds=/],
+      ['ecs:// for the warm-up and a private IP without a VPC', params({ warmupCpuBackends: 'ecs://embed/djl-cpu?port=8080&path=/predictions/m', gpuBackends: 'http://10.0.3.7:8080/predictions/m' }),
+        /http:\/\/10\.0\.3\.7.*ecs:\/\/embed\/djl-cpu.*vpcSecurityGroupIds=|ecs:\/\/embed\/djl-cpu.*http:\/\/10\.0\.3\.7.*vpcSecurityGroupIds=/],
       ['half a VPC', params({ vpcSubnetIds: SUBNETS.join(',') }), /vpcSubnetIds is set but vpcSecurityGroupIds is not/],
       ['no keys on prod', ['--stage', 'prod'], /stage prod would deploy a public endpoint with no API keys.*--param "apiKeys=.*allowPublic=true/],
     ];

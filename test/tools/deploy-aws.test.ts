@@ -25,9 +25,10 @@ const SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthr
 const KEYS = `ci:${'ab'.repeat(32)}`;
 const BASE = ['--stage', 'prod', '--region', 'eu-west-1', '--docker-hub-secret', SECRET, '--api-keys', KEYS];
 const DNS_CPU = 'dns://djl-cpu.prod.embed.internal:8080?path=/predictions/all_MiniLM_L6_v2';
+const ECS_CPU = 'ecs://embed-prod/djl-cpu?port=8080&path=/predictions/all_MiniLM_L6_v2';
 const OUTPUTS: Record<string, Record<string, string>> = {
   'embed-prod-network': { VpcId: 'vpc-0a1b2c3d4e5f60001', PrivateSubnetIds: 'subnet-0a1b2c3d4e5f60002,subnet-0a1b2c3d4e5f60003', FrontDoorSecurityGroupId: 'sg-0a1b2c3d4e5f60004' },
-  'embed-prod-djl': { ClusterName: 'embed-prod', CpuBackendsDns: DNS_CPU, FrontDoorSecurityGroupId: 'sg-0a1b2c3d4e5f60004' },
+  'embed-prod-djl': { ClusterName: 'embed-prod', CpuBackendsDns: DNS_CPU, CpuBackends: ECS_CPU, FrontDoorSecurityGroupId: 'sg-0a1b2c3d4e5f60004' },
   'embed-front-door-prod': { HttpApiUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com' },
 };
 
@@ -71,7 +72,7 @@ describe('npm run deploy:aws --dry-run', () => {
       assert.ok(djl.includes(pair), `the DJL deploy lacks ${pair}: ${djl}`);
     }
     for (const pair of ['--stage prod', '--region eu-west-1', '--param vpcSubnetIds=<network.PrivateSubnetIds>', '--param vpcSecurityGroupIds=<djl.FrontDoorSecurityGroupId>',
-      '--param cpuBackends=<djl.CpuBackendsDns>', '--param ecsCluster=<djl.ClusterName>', `--param apiKeys=${KEYS}`]) {
+      '--param cpuBackends=<djl.CpuBackendsDns>', '--param warmupCpuBackends=<djl.CpuBackends>', '--param ecsCluster=<djl.ClusterName>', `--param apiKeys=${KEYS}`]) {
       assert.ok(functions.includes(pair), `serverless deploy lacks ${pair}: ${functions}`);
     }
     assert.doesNotMatch(functions, /gpuBackends|allowPublic/);
@@ -95,7 +96,7 @@ describe('npm run deploy:aws --dry-run', () => {
       assert.ok(djl.includes(pair), `the DJL deploy lacks ${pair}: ${djl}`);
     }
     const functions = commands.find((line) => line.startsWith('npx serverless deploy')) ?? '';
-    for (const pair of ['--param vpcSubnetIds=subnet-0a1b2c3d4e5f60002,subnet-0a1b2c3d4e5f60003', '--param gpuBackends=<djl.GpuBackendsDns>',
+    for (const pair of ['--param vpcSubnetIds=subnet-0a1b2c3d4e5f60002,subnet-0a1b2c3d4e5f60003', '--param gpuBackends=<djl.GpuBackendsDns>', '--param warmupGpuBackends=<djl.GpuBackends>',
       '--param apiKeys= ', '--param httpApiThrottleRate=500']) {
       assert.ok(functions.includes(pair), `serverless deploy lacks ${pair}: ${functions}`);
     }
@@ -177,7 +178,7 @@ exit 0
     const functions = made[5] ?? '';
     assert.ok(functions.startsWith('npx serverless deploy --stage prod --region eu-west-1'), functions);
     for (const pair of ['vpcSubnetIds=subnet-0a1b2c3d4e5f60002,subnet-0a1b2c3d4e5f60003', 'vpcSecurityGroupIds=sg-0a1b2c3d4e5f60004',
-      `cpuBackends=${DNS_CPU}`, 'ecsCluster=embed-prod']) {
+      `cpuBackends=${DNS_CPU}`, `warmupCpuBackends=${ECS_CPU}`, 'ecsCluster=embed-prod']) {
       assert.ok(functions.includes(`--param ${pair}`), `serverless deploy lacks ${pair}: ${functions}`);
     }
     assert.match(stdout, /Done\. The front door: https:\/\/abc123\.execute-api\.eu-west-1\.amazonaws\.com/);
@@ -227,6 +228,6 @@ describe('applying the plan', () => {
       stdout: argv.includes('describe-stacks') ? JSON.stringify([{ OutputKey: 'ClusterName', OutputValue: 'embed-dev' }]) : 'True',
     });
     await assert.rejects(applyPlan(planAwsDeploy(options), runner, () => undefined),
-      /stack embed-dev-djl has no output CpuBackendsDns, FrontDoorSecurityGroupId/);
+      /stack embed-dev-djl has no output CpuBackendsDns, CpuBackends, FrontDoorSecurityGroupId/);
   });
 });

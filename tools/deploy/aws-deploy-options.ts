@@ -79,7 +79,7 @@ const CIDR_16 = /^(?:\d{1,3}\.){3}\d{1,3}\/16$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:ecr-pullthroughcache\/.+$/;
 const ECR_REGISTRY = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?(?:\/[a-z0-9._/-]+)?$/;
 /** Params the tool sets itself from the stacks' outputs; given again they would disagree. */
-const OWN_PARAMS: readonly string[] = ['vpcSubnetIds', 'vpcSecurityGroupIds', 'cpuBackends', 'gpuBackends', 'ecsCluster', 'apiKeys', 'allowPublic'];
+const OWN_PARAMS: readonly string[] = ['vpcSubnetIds', 'vpcSecurityGroupIds', 'cpuBackends', 'gpuBackends', 'warmupCpuBackends', 'warmupGpuBackends', 'ecsCluster', 'apiKeys', 'allowPublic'];
 
 /**
  * The deploy's flags; `environmentApiKeys` is $API_KEYS, the fallback of --api-keys (as

@@ -6,7 +6,8 @@
  *
  * Order: who deploys (fails early without credentials), the network (or checks of the existing
  * VPC's DNS settings, which Cloud Map's private names need), the DJL services in it, then the
- * functions in the same subnets with the DJL stack's front door security group and dns:// names.
+ * functions in the same subnets with the DJL stack's front door security group and dns:// names
+ * (the warm-up gets the ecs:// names: it raises services, which DNS does not name).
  * `aws cloudformation deploy --no-fail-on-empty-changeset` and `serverless deploy` change only
  * what differs, so running the plan again is safe.
  */
@@ -103,7 +104,7 @@ export function planAwsDeploy(options: AwsDeployOptions): PlanStep[] {
     kind: 'outputs',
     title: 'DJL outputs',
     as: 'djl',
-    uses: ['ClusterName', 'CpuBackendsDns', 'FrontDoorSecurityGroupId', ...(options.gpu ? ['GpuBackendsDns'] : [])],
+    uses: ['ClusterName', 'CpuBackendsDns', 'CpuBackends', 'FrontDoorSecurityGroupId', ...(options.gpu ? ['GpuBackendsDns', 'GpuBackends'] : [])],
     argv: describeOutputs(region, stacks.djl),
   });
 
@@ -116,6 +117,9 @@ export function planAwsDeploy(options: AwsDeployOptions): PlanStep[] {
       ...param('vpcSecurityGroupIds', out('djl', 'FrontDoorSecurityGroupId')),
       ...param('cpuBackends', out('djl', 'CpuBackendsDns')),
       ...(options.gpu ? param('gpuBackends', out('djl', 'GpuBackendsDns')) : []),
+      // The warm-up raises services, which only ecs:// names (one scheduled call every 5 minutes).
+      ...param('warmupCpuBackends', out('djl', 'CpuBackends')),
+      ...(options.gpu ? param('warmupGpuBackends', out('djl', 'GpuBackends')) : []),
       ...param('ecsCluster', out('djl', 'ClusterName')),
       ...param('apiKeys', options.apiKeys),
       ...(options.allowPublic ? param('allowPublic', 'true') : []),
