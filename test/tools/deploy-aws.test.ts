@@ -80,6 +80,16 @@ describe('npm run deploy:aws --dry-run', () => {
     assert.match(stdout, /-> <functions\.HttpApiUrl>/);
   });
 
+  test('docs/deploy-aws.md shows the dry run of its one command, word for word', async () => {
+    const doc = await readFile(join(ROOT, 'docs/deploy-aws.md'), 'utf8');
+    const command = /```sh\nnpm run deploy:aws -- (.*?)\n```/s.exec(doc)?.[1];
+    assert.ok(command, 'no npm run deploy:aws command block in docs/deploy-aws.md');
+    const args = command.replace(/\\\n/g, ' ').trim().split(/\s+/);
+    const { code, stdout, stderr } = await runTool([...args, '--dry-run']);
+    assert.equal(code, 0, stderr);
+    assert.ok(doc.includes(`\`\`\`text\n${stdout.trimEnd()}\n\`\`\``), 'the dry run in docs/deploy-aws.md differs from the tool\'s: paste it again');
+  });
+
   test('an existing VPC: its DNS settings checked, no network stack, the given subnets throughout; the GPU tier and extra params passed on', async () => {
     const args = ['--stage', 'dev', '--region', 'us-east-1', '--image-registry', '123456789012.dkr.ecr.us-east-1.amazonaws.com',
       '--existing-vpc', 'vpc-0a1b2c3d4e5f60001', '--subnets', 'subnet-0a1b2c3d4e5f60002,subnet-0a1b2c3d4e5f60003', '--gpu',
