@@ -24,6 +24,8 @@ export interface DispatchConfig {
   readonly coalesceWindowMs: number;
   /** Texts the front door's queue holds per tier before answering 429. */
   readonly queueMaxTexts: number;
+  /** Texts one API key (or all unkeyed clients together) may have waiting per tier. */
+  readonly queueMaxTextsPerKey: number;
   readonly retryBudgetRatio: number;
   readonly retryMinPerSecond: number;
   /** Upstream calls one text may take part in, the first included. */
@@ -72,6 +74,7 @@ export function readDispatchConfig(read: EnvReader): DispatchConfig {
   const batch = (key: string, fallback: number) => read.int(key, fallback, { min: 1, max: 4096 });
   const inFlight = (key: string, fallback: number) => read.int(key, fallback, { min: 1, max: 1024 });
   const timeout = (key: string) => read.int(key, 0, { min: 0, max: ONE_HOUR_MS });
+  const queueMaxTexts = read.int('QUEUE_MAX_TEXTS', DISPATCH_DEFAULTS.queueMaxTexts, { min: 1 });
   return {
     tiers: {
       cpu: {
@@ -87,7 +90,12 @@ export function readDispatchConfig(read: EnvReader): DispatchConfig {
     },
     batchMaxChars: read.int('BATCH_MAX_CHARS', 0, { min: 0 }),
     coalesceWindowMs: read.int('COALESCE_WINDOW_MS', DISPATCH_DEFAULTS.coalesceWindowMs, { min: 0, max: 1_000 }),
-    queueMaxTexts: read.int('QUEUE_MAX_TEXTS', DISPATCH_DEFAULTS.queueMaxTexts, { min: 1 }),
+    queueMaxTexts,
+    // The whole queue by default, so one client alone keeps all of it. Others are not locked out:
+    // a full queue sheds the largest holder's newest requests for a smaller holder, and each key's
+    // backlog is bounded by what its fair share of the measured speed finishes before its deadline
+    // (see docs/security.md).
+    queueMaxTextsPerKey: Math.min(queueMaxTexts, read.int('QUEUE_MAX_TEXTS_PER_KEY', queueMaxTexts, { min: 1 })),
     retryBudgetRatio: read.int('RETRY_BUDGET_PERCENT', DISPATCH_DEFAULTS.retryBudgetPercent, { min: 0, max: 100 }) / 100,
     retryMinPerSecond: read.int('RETRY_MIN_PER_SECOND', DISPATCH_DEFAULTS.retryMinPerSecond, { min: 0, max: 10_000 }),
     maxAttempts: read.int('MAX_ATTEMPTS', DISPATCH_DEFAULTS.maxAttempts, { min: 1, max: 10 }),

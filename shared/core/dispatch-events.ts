@@ -23,6 +23,10 @@ export type OverflowReason = (typeof OverflowReason)[keyof typeof OverflowReason
 /** Why a tier refused a request before any upstream call (answered 429 or 503). */
 export const RejectReason = {
   queueFull: 'queue_full',
+  /** The client already had QUEUE_MAX_TEXTS_PER_KEY texts waiting. */
+  keyQueueFull: 'key_queue_full',
+  /** A queued request taken back, when the queue was full, for a client holding less of it. */
+  shed: 'shed',
   deadline: 'deadline',
   unavailable: 'unavailable',
 } as const;

@@ -38,6 +38,9 @@ export interface AdmissionInput {
   readonly texts: number;
   readonly queuedTexts: number;
   readonly queueMaxTexts: number;
+  /** Fresh texts the request's tenant (API key, or the unkeyed clients) has waiting, when tenants are told apart. */
+  readonly tenantTexts?: number;
+  readonly tenantMaxTexts?: number;
   readonly deadline: number;
   readonly now: number;
   /** Drain time of the queue plus `extra` texts. */
@@ -54,11 +57,22 @@ export function admissionRefusal(input: AdmissionInput): Refusal | undefined {
   const { tier, texts, queuedTexts, now } = input;
   if (queuedTexts === 0) return undefined;
   const retryAfterSeconds = retryAfterFrom(input.drainMs(0));
+  const { tenantTexts = 0, tenantMaxTexts = Infinity } = input;
   if (queuedTexts + texts > input.queueMaxTexts) {
     return {
       reason: RejectReason.queueFull,
       error: new FrontDoorError(429, ErrorCode.overloaded,
         `the ${tier} tier's queue is full (${queuedTexts} texts waiting); retry after ${retryAfterSeconds} s`, { retryAfterSeconds }),
+    };
+  }
+  // A tenant with nothing waiting may send one request of any size (MAX_ITEMS_PER_REQUEST bounds it).
+  if (tenantTexts > 0 && tenantTexts + texts > tenantMaxTexts) {
+    return {
+      reason: RejectReason.keyQueueFull,
+      error: new FrontDoorError(429, ErrorCode.overloaded,
+        `this API key already has ${tenantTexts} texts waiting in the ${tier} tier's queue, at most ${tenantMaxTexts} may wait per key ` +
+          '(QUEUE_MAX_TEXTS_PER_KEY); ' +
+          `wait for answers before sending more, or retry after ${retryAfterSeconds} s`, { retryAfterSeconds }),
     };
   }
   const waitMs = input.drainMs(texts);

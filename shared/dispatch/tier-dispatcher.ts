@@ -14,7 +14,7 @@ import type { TierSnapshot } from '../core/dispatch-snapshot';
 import { type DispatchEvents, noDispatchEvents, RejectReason } from '../core/dispatch-events';
 import { HealthState, type Upstream } from '../upstream/upstream';
 import { isUpstreamError, UpstreamError, UpstreamFailure } from '../upstream/upstream-error';
-import { admissionRefusal, estimateDrainMs, unavailableError } from './admission';
+import { type AdmissionInput, admissionRefusal, estimateDrainMs, unavailableError } from './admission';
 import { BackendLoad } from './backend-load';
 import { pickEndpoint } from './balancer';
 import { groupBySlot } from './batch-slots';
@@ -29,6 +29,9 @@ import type { TierCounters, TierPolicy } from './tier-policy';
 import { WorkQueue } from './work-queue';
 
 export type { TierCounters, TierPolicy } from './tier-policy';
+
+/** The tenant of requests made without an API key: all of them share one fair share. */
+export const ANONYMOUS_TENANT = '';
 
 /** An endpoint discovery found, about to join a tier. */
 export interface JoiningEndpoint {
@@ -176,7 +179,8 @@ export class TierDispatcher {
       cancelDeadline();
       request.signal?.removeEventListener('abort', onAbort);
     });
-    this.admit(pending.uniqueTexts.length, request.deadline, now);
+    const tenant = request.tenant ?? ANONYMOUS_TENANT;
+    this.admit(tenant, pending.uniqueTexts.length, request.deadline, now);
 
     const cancelDeadline = scheduler.setTimer(() => pending.fail(new UpstreamError(UpstreamFailure.timeout,
       'the request deadline passed before the backends answered')), request.deadline - now);
@@ -184,32 +188,60 @@ export class TierDispatcher {
     request.signal?.addEventListener('abort', onAbort, { once: true });
 
     pending.uniqueTexts.forEach((text, index) => {
-      this.queue.pushFresh({ request: pending, index, text, tries: 0, avoid: undefined });
+      this.queue.pushFresh({ request: pending, index, text, tries: 0, avoid: undefined }, tenant);
     });
     this.schedulePump();
     return pending.promise;
   }
 
-  /** Refuses, with a 429, work the queue cannot take or cannot finish in time (see admission.ts). */
-  private admit(texts: number, deadline: number, now: number): void {
-    const refusal = admissionRefusal({
-      tier: this.options.tier,
+  /**
+   * Refuses, with a 429, work the queue cannot take or cannot finish in time (see admission.ts).
+   * When the queue is full, the newest requests of the tenant holding the most texts give way to a
+   * tenant holding fewer, so one client's flood cannot lock the others out.
+   */
+  private admit(tenant: string, texts: number, deadline: number, now: number): void {
+    const { policy, tier } = this.options;
+    const input = (): AdmissionInput => ({
+      tier,
       texts,
       queuedTexts: this.queue.texts,
-      queueMaxTexts: this.options.policy.queueMaxTexts,
+      queueMaxTexts: policy.queueMaxTexts,
+      tenantTexts: this.queue.tenantTexts(tenant),
+      tenantMaxTexts: policy.tenantMaxTexts,
       deadline,
       now,
-      drainMs: (extra) => this.estimatedWaitMs(extra, now),
+      drainMs: (extra) => this.estimatedWaitMs(extra, now, tenant),
     });
+    let refusal = admissionRefusal(input());
+    // Only the full queue stands in the way: make room if a tenant holds more than this one would.
+    if (refusal?.reason === RejectReason.queueFull && admissionRefusal({ ...input(), queueMaxTexts: Infinity }) === undefined) {
+      const shed = this.queue.shed(tenant, texts, policy.queueMaxTexts);
+      for (const request of shed) this.giveWay(request, now);
+      if (shed.length > 0) refusal = admissionRefusal(input());
+    }
     if (refusal === undefined) return;
     this.counters.rejectedOverload++;
-    this.events.rejected(this.options.tier, refusal.reason);
+    this.events.rejected(tier, refusal.reason);
     throw refusal.error;
   }
 
-  /** How long the queue (plus `extraTexts`) takes to drain at the endpoints' measured speed. */
-  estimatedWaitMs(extraTexts: number, now = this.options.scheduler.now()): number | undefined {
-    return estimateDrainMs(this.endpoints, this.queue.texts + extraTexts, this.options.policy.batchSize, now);
+  /** Fails a queued request taken back to make room for another tenant's, with a 429. */
+  private giveWay(request: PendingRequest, now: number): void {
+    const retryAfterSeconds = Math.max(1, Math.ceil((this.estimatedWaitMs(0, now) ?? 1000) / 1000));
+    this.counters.rejectedOverload++;
+    this.events.rejected(this.options.tier, RejectReason.shed);
+    request.fail(new FrontDoorError(429, ErrorCode.overloaded,
+      `the ${this.options.tier} tier's queue is full and this client held the most of it: its newest request gave way to ` +
+        `other clients' work; retry after ${retryAfterSeconds} s`, { retryAfterSeconds }));
+  }
+
+  /**
+   * How long the queue (plus `extraTexts`) takes to drain at the endpoints' measured speed; for a
+   * `tenant`, only the work the round robin serves before that tenant's last text.
+   */
+  estimatedWaitMs(extraTexts: number, now = this.options.scheduler.now(), tenant?: string): number | undefined {
+    const work = tenant === undefined ? this.queue.texts + extraTexts : this.queue.workBefore(tenant, extraTexts);
+    return estimateDrainMs(this.endpoints, work, this.options.policy.batchSize, now);
   }
 
   /** Runs the pump once per tick, however many requests arrived in it (dataloader's trick). */

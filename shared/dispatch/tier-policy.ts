@@ -7,6 +7,8 @@ export interface TierPolicy extends EndpointPolicy {
   readonly batchMaxChars: number;
   readonly coalesceWindowMs: number;
   readonly queueMaxTexts: number;
+  /** Texts one tenant (an API key, or all unkeyed clients) may have waiting. */
+  readonly tenantMaxTexts: number;
   readonly upstreamTimeoutMs: number;
   readonly maxAttempts: number;
   readonly retryBudgetRatio: number;

@@ -12,6 +12,11 @@ export interface EmbedRequest {
   readonly requestId: string;
   /** Epoch milliseconds after which nobody waits for the answer. */
   readonly deadline: number;
+  /**
+   * Who is asking, for fair queuing: the API key's name, or undefined for clients without a key
+   * (who then share one turn between them).
+   */
+  readonly tenant?: string;
   /** Aborted when the client goes away. */
   readonly signal?: AbortSignal;
 }

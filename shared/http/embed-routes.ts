@@ -87,7 +87,9 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     const budgetMs = requestBudgetMs(c.req.header(REQUEST_TIMEOUT_HEADER), config.timeouts.requestMs);
     let result: EmbedResult;
     try {
-      result = await embedder.embed({ texts, requestId: c.get('requestId'), deadline: clock.now() + budgetMs, signal: c.req.raw.signal });
+      result = await embedder.embed({
+        texts, requestId: c.get('requestId'), deadline: clock.now() + budgetMs, signal: c.req.raw.signal, tenant: c.get('caller')?.name,
+      });
     } catch (error) {
       throw clientView(c, error, budgetMs < config.timeouts.requestMs);
     }

@@ -14,6 +14,7 @@ const POLICY: TierPolicy = {
   batchMaxChars: 0,
   coalesceWindowMs: 2,
   queueMaxTexts: 100,
+  tenantMaxTexts: 100,
   upstreamTimeoutMs: 5_000,
   maxAttempts: 3,
   retryBudgetRatio: 0.2,
@@ -297,5 +298,102 @@ describe('backpressure', () => {
     assert.ok(wait >= 500 && wait <= 700, `~600 ms of queued work, estimated ${wait}`);
     assert.throws(() => embed(['hurry'], 200), (error: unknown) => error instanceof FrontDoorError && error.status === 429);
     assert.doesNotThrow(() => track(embed(['patient'], 5_000)));
+  });
+});
+
+describe('fair share across API keys', () => {
+  const embedAs = (dispatcher: TierDispatcher, scheduler: FakeScheduler, tenant: string | undefined, texts: string[], deadlineMs = 10_000) =>
+    dispatcher.embed({ texts, requestId: `r-${texts[0]}`, deadline: scheduler.now() + deadlineMs, ...(tenant === undefined ? {} : { tenant }) });
+
+  test('batches take texts round-robin across keys, in arrival order within a key', async () => {
+    const { scheduler, upstreams: [up], dispatcher } = setup(1, { batchSize: 4 });
+    track(embedAs(dispatcher, scheduler, 'flood', ['busy']));
+    await settle();
+    const flood = Array.from({ length: 5 }, (_, i) => track(embedAs(dispatcher, scheduler, 'flood', [`f${i}a`, `f${i}b`, `f${i}c`, `f${i}d`])));
+    const victim = track(embedAs(dispatcher, scheduler, 'victim', ['v1', 'v2']));
+    const anonymous = track(embedAs(dispatcher, scheduler, undefined, ['n1']));
+    up!.calls[0]!.resolve();
+    await settle();
+    // The key that arrived last with nothing waiting is served first, then one text a key a turn.
+    assert.deepEqual(up!.calls[1]!.texts, ['n1', 'v1', 'f0a', 'v2']);
+    up!.calls[1]!.resolve();
+    await settle();
+    assert.ok(victim.result && anonymous.result, 'the light clients are answered by the first batch after the one in flight');
+    assert.deepEqual(up!.calls[2]!.texts, ['f0b', 'f0c', 'f0d', 'f1a']);
+    assert.equal(flood.filter((request) => request.result !== undefined).length, 0);
+  });
+
+  test('clients without a key share one turn', async () => {
+    const { scheduler, upstreams: [up], dispatcher } = setup(1, { batchSize: 4 });
+    track(embedAs(dispatcher, scheduler, undefined, ['busy']));
+    await settle();
+    track(embedAs(dispatcher, scheduler, undefined, ['a1', 'a2', 'a3']));
+    track(embedAs(dispatcher, scheduler, undefined, ['b1']));
+    track(embedAs(dispatcher, scheduler, 'key', ['k1', 'k2']));
+    up!.calls[0]!.resolve();
+    await settle();
+    assert.deepEqual(up!.calls[1]!.texts, ['k1', 'a1', 'k2', 'a2']);
+  });
+
+  test('the deadline check counts only the work served before the key\'s own texts', async () => {
+    const { scheduler, upstreams: [up], dispatcher } = setup(1, { batchSize: 10, queueMaxTexts: 1_000, tenantMaxTexts: 1_000 });
+    for (let i = 0; i < 3; i++) {
+      const r = track(embedAs(dispatcher, scheduler, 'flood', Array.from({ length: 10 }, (_, j) => `warm-${i}-${j}`)));
+      await settle();
+      await scheduler.advance(100);
+      up!.calls.at(-1)!.resolve();
+      await settle();
+      assert.ok(r.result);
+    }
+    track(embedAs(dispatcher, scheduler, 'flood', ['busy']));
+    await settle();
+    for (let i = 0; i < 20; i++) track(embedAs(dispatcher, scheduler, 'flood', Array.from({ length: 10 }, (_, j) => `q-${i}-${j}`)));
+    // 200 texts queued: about 2 s for the flood, about 20 ms of it before another key's one text.
+    assert.throws(() => embedAs(dispatcher, scheduler, 'flood', ['more'], 1_000), (error: unknown) =>
+      error instanceof FrontDoorError && error.status === 429);
+    assert.doesNotThrow(() => track(embedAs(dispatcher, scheduler, 'victim', ['one'], 1_000)));
+    const wait = dispatcher.estimatedWaitMs(1, scheduler.now(), 'other') ?? Infinity;
+    assert.ok(wait < 100, `another key waits for about two texts of the flood, estimated ${wait} ms`);
+  });
+
+  test('a full queue sheds the largest holder\'s newest request for a key holding less, with a 429', async () => {
+    const { scheduler, upstreams: [up], dispatcher } = setup(1, { batchSize: 4, queueMaxTexts: 12, tenantMaxTexts: 12 });
+    track(embedAs(dispatcher, scheduler, 'flood', ['busy']));
+    await settle();
+    const flood = [0, 1, 2].map((i) => track(embedAs(dispatcher, scheduler, 'flood', [`f${i}a`, `f${i}b`, `f${i}c`, `f${i}d`])));
+    // The queue is full: the flood itself is refused, not shed for.
+    assert.throws(() => embedAs(dispatcher, scheduler, 'flood', ['x']), (error: unknown) =>
+      error instanceof FrontDoorError && error.status === 429 && /queue is full/.test(error.message));
+    const victim = track(embedAs(dispatcher, scheduler, 'victim', ['v1', 'v2']));
+    await settle();
+    assert.ok(flood[2]!.error instanceof FrontDoorError, 'the flood\'s newest request gave way');
+    assert.equal(flood[2]!.error.status, 429);
+    assert.match(flood[2]!.error.message, /gave way to other clients' work/);
+    assert.equal(flood[0]!.error, undefined);
+    assert.equal(flood[1]!.error, undefined);
+    assert.equal(dispatcher.queuedTexts, 10);
+    assert.equal(dispatcher.counters.rejectedOverload, 2);
+    for (let i = 0; i < 4; i++) {
+      up!.calls.at(-1)!.resolve();
+      await settle();
+    }
+    assert.deepEqual(victim.result?.vectors, vectorsOf(['v1', 'v2']));
+    assert.ok(flood[0]!.result && flood[1]!.result);
+  });
+
+  test('a key over QUEUE_MAX_TEXTS_PER_KEY is refused while another key is admitted', async () => {
+    const { scheduler, dispatcher } = setup(1, { batchSize: 4, queueMaxTexts: 100, tenantMaxTexts: 8 });
+    track(embedAs(dispatcher, scheduler, 'flood', ['busy']));
+    await settle();
+    track(embedAs(dispatcher, scheduler, 'flood', ['a', 'b', 'c', 'd', 'e', 'f']));
+    assert.throws(() => embedAs(dispatcher, scheduler, 'flood', ['g', 'h', 'i']), (error: unknown) => {
+      assert.ok(error instanceof FrontDoorError);
+      assert.equal(error.status, 429);
+      assert.match(error.message, /this API key already has 6 texts waiting .* at most 8 may wait per key \(QUEUE_MAX_TEXTS_PER_KEY\)/);
+      return true;
+    });
+    assert.doesNotThrow(() => track(embedAs(dispatcher, scheduler, 'other', ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'])));
+    // A key with nothing waiting may send one request above its quota.
+    assert.doesNotThrow(() => track(embedAs(dispatcher, scheduler, 'third', Array.from({ length: 12 }, (_, i) => `t${i}`))));
   });
 });
