@@ -151,9 +151,10 @@ const verdictText = (verdict: Verdict | undefined): string =>
 
 function uploadsTable(runs: readonly CheckoutRun[]): string {
   const rows = runs.flatMap((run) => (run.uploads ?? []).map((entry) => [
-    run.label, UPLOAD_BODIES[entry.body].label, entry.keys, mib(entry.rssBeforeMiB), mib(entry.peakRssMiB), outcomes(entry.outcomes), formatNumber(entry.seconds, 1),
+    run.label, UPLOAD_BODIES[entry.body].label, entry.keys, mib(entry.rssBeforeMiB), mib(entry.peakRssMiB), formatNumber(entry.peakAtS, 1),
+    outcomes(entry.outcomes), formatNumber(entry.seconds, 1),
   ]));
-  return formatTable(['checkout', 'bodies', 'keys', 'RSS before', 'peak RSS', 'answers', 's'], rows);
+  return formatTable(['checkout', 'bodies', 'keys', 'RSS before', 'peak RSS', 'peak at s', 'answers', 's'], rows);
 }
 
 function fairnessTable(runs: readonly CheckoutRun[]): string {
@@ -221,8 +222,8 @@ ${formatTable(headers, rows.map((row) => [row.target, ...row.verdicts.map(verdic
 
 ${shape.uploads} uploads of ${formatNumber(shape.uploadBytes / 1e6)} MB to \`/v1/embeddings\` at once, every body valid (\`{"input":[...]}\`),
 with no keys and with one valid key at default limits (API_KEY_RPS 100, API_KEY_TPS 10,000). Answers are awaited
-${shape.uploadWindowS} s: the peak comes while bodies arrive and the texts queue fills; the requests admitted then wait
-their turn at the backends' pace, and what is unanswered by then is cut off with the front door.
+${shape.uploadWindowS} s (the requests admitted wait their turn at the backends' pace, their texts held meanwhile); what is
+unanswered by then is cut off with the front door. "Peak at" is when the highest RSS sample (every 250 ms) came.
 
 ${uploadsTable(runs)}
 

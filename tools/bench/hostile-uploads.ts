@@ -27,6 +27,8 @@ export interface UploadResult {
   readonly bodyBytes: number;
   readonly rssBeforeMiB: number | undefined;
   readonly peakRssMiB: number | undefined;
+  /** Seconds from the start of the attack to the highest RSS sampled (every 250 ms). */
+  readonly peakAtS: number | undefined;
   readonly outcomes: Readonly<Record<string, number>>;
   readonly seconds: number;
 }
@@ -36,6 +38,7 @@ const FILLER = 'lorem ipsum dolor sit amet consectetur adipiscing elit ';
 const ENVELOPE_BYTES = 12;
 const PER_TEXT_BYTES = 3;
 const MS_PER_S = 1_000;
+const SAMPLE_INTERVAL_MS = 250;
 const UNANSWERED = 'unanswered at the end of the window';
 
 /** A `{"input":[...]}` body of `texts` distinct texts filling about `bytes`. */
@@ -87,12 +90,25 @@ export async function runUploads(context: ScenarioContext, bodies: readonly Uplo
       try {
         const before = subject.memory();
         const startedAt = performance.now();
-        const outcomes = await attack(subject.frontDoor.url, body, uploads, key, context.shape.uploadWindowS * MS_PER_S);
+        // VmHWM is the peak; samples of VmRSS only tell when it came.
+        let highest = { rssMiB: 0, atS: undefined as number | undefined };
+        const sampler = setInterval(() => {
+          const { rssMiB } = subject.memory();
+          if (rssMiB !== undefined && rssMiB > highest.rssMiB) highest = { rssMiB, atS: (performance.now() - startedAt) / MS_PER_S };
+        }, SAMPLE_INTERVAL_MS);
+        let outcomes: OutcomeCounter;
+        try {
+          outcomes = await attack(subject.frontDoor.url, body, uploads, key, context.shape.uploadWindowS * MS_PER_S);
+        } finally {
+          clearInterval(sampler);
+        }
         const seconds = (performance.now() - startedAt) / MS_PER_S;
         const peak = subject.memory().peakMiB;
         context.log(`  uploads, ${UPLOAD_BODIES[bodyId].label}, keys ${keys}: peak RSS ${peak?.toFixed(0) ?? 'n/a'} MiB ` +
-          `(${before.rssMiB?.toFixed(0) ?? 'n/a'} before), ${JSON.stringify(outcomes.counts)} in ${seconds.toFixed(1)} s`);
-        results.push({ keys, body: bodyId, uploads, bodyBytes: body.length, rssBeforeMiB: before.rssMiB, peakRssMiB: peak, outcomes: outcomes.counts, seconds });
+          `(${before.rssMiB?.toFixed(0) ?? 'n/a'} before; highest sample at ${highest.atS?.toFixed(1) ?? 'n/a'} s), ${JSON.stringify(outcomes.counts)} in ${seconds.toFixed(1)} s`);
+        results.push({
+          keys, body: bodyId, uploads, bodyBytes: body.length, rssBeforeMiB: before.rssMiB, peakRssMiB: peak, peakAtS: highest.atS, outcomes: outcomes.counts, seconds,
+        });
       } finally {
         await subject.stop();
       }
