@@ -24,6 +24,8 @@ export interface DispatchConfig {
   readonly coalesceWindowMs: number;
   /** Texts the front door's queue holds per tier before answering 429. */
   readonly queueMaxTexts: number;
+  /** Characters of the queued texts per tier before answering 429: the queue's memory bound. */
+  readonly queueMaxChars: number;
   /** Texts one API key (or all unkeyed clients together) may have waiting per tier. */
   readonly queueMaxTextsPerKey: number;
   readonly retryBudgetRatio: number;
@@ -53,6 +55,9 @@ export const DISPATCH_DEFAULTS = {
   // short against a CPU batch's 13-90 ms.
   coalesceWindowMs: 5,
   queueMaxTexts: 8192,
+  // 8192 texts of 2,048 characters (a 512-token chunk): 16 to 32 MB of strings per tier, where
+  // 8192 texts of MAX_CHARS_PER_ITEM (32,768) would hold 256 to 512 MB.
+  queueMaxChars: 16_777_216,
   retryBudgetPercent: 20,
   retryMinPerSecond: 10,
   maxAttempts: 3,
@@ -91,6 +96,7 @@ export function readDispatchConfig(read: EnvReader): DispatchConfig {
     batchMaxChars: read.int('BATCH_MAX_CHARS', 0, { min: 0 }),
     coalesceWindowMs: read.int('COALESCE_WINDOW_MS', DISPATCH_DEFAULTS.coalesceWindowMs, { min: 0, max: 1_000 }),
     queueMaxTexts,
+    queueMaxChars: read.int('QUEUE_MAX_CHARS', DISPATCH_DEFAULTS.queueMaxChars, { min: 1 }),
     // The whole queue by default, so one client alone keeps all of it. Others are not locked out:
     // a full queue sheds the largest holder's newest requests for a smaller holder, and each key's
     // backlog is bounded by what its fair share of the measured speed finishes before its deadline

@@ -38,6 +38,10 @@ export interface AdmissionInput {
   readonly texts: number;
   readonly queuedTexts: number;
   readonly queueMaxTexts: number;
+  /** Characters of the request's distinct texts, the queue's, and the most it may hold, when bounded. */
+  readonly chars?: number;
+  readonly queuedChars?: number;
+  readonly queueMaxChars?: number;
   /** Fresh texts the request's tenant (API key, or the unkeyed clients) has waiting, when tenants are told apart. */
   readonly tenantTexts?: number;
   readonly tenantMaxTexts?: number;
@@ -58,11 +62,13 @@ export function admissionRefusal(input: AdmissionInput): Refusal | undefined {
   if (queuedTexts === 0) return undefined;
   const retryAfterSeconds = retryAfterFrom(input.drainMs(0));
   const { tenantTexts = 0, tenantMaxTexts = Infinity } = input;
-  if (queuedTexts + texts > input.queueMaxTexts) {
+  const { chars = 0, queuedChars = 0, queueMaxChars = Infinity } = input;
+  if (queuedTexts + texts > input.queueMaxTexts || queuedChars + chars > queueMaxChars) {
     return {
       reason: RejectReason.queueFull,
       error: new FrontDoorError(429, ErrorCode.overloaded,
-        `the ${tier} tier's queue is full (${queuedTexts} texts waiting); retry after ${retryAfterSeconds} s`, { retryAfterSeconds }),
+        `the ${tier} tier's queue is full (${queuedTexts} texts, ${queuedChars} characters waiting); retry after ${retryAfterSeconds} s`,
+        { retryAfterSeconds }),
     };
   }
   // A tenant with nothing waiting may send one request of any size (MAX_ITEMS_PER_REQUEST bounds it).

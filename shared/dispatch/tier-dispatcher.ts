@@ -100,6 +100,11 @@ export class TierDispatcher {
     return this.options.tier;
   }
 
+  /** Characters of the texts waiting in the queue. */
+  get queuedChars(): number {
+    return this.queue.chars;
+  }
+
   /** Texts waiting in the queue (including those of requests that gave up meanwhile). */
   get queuedTexts(): number {
     return this.queue.texts;
@@ -180,7 +185,7 @@ export class TierDispatcher {
       request.signal?.removeEventListener('abort', onAbort);
     });
     const tenant = request.tenant ?? ANONYMOUS_TENANT;
-    this.admit(tenant, pending.uniqueTexts.length, request.deadline, now);
+    this.admit(tenant, pending.uniqueTexts, request.deadline, now);
 
     const cancelDeadline = scheduler.setTimer(() => pending.fail(new UpstreamError(UpstreamFailure.timeout,
       'the request deadline passed before the backends answered')), request.deadline - now);
@@ -199,13 +204,18 @@ export class TierDispatcher {
    * When the queue is full, the newest requests of the tenant holding the most texts give way to a
    * tenant holding fewer, so one client's flood cannot lock the others out.
    */
-  private admit(tenant: string, texts: number, deadline: number, now: number): void {
+  private admit(tenant: string, uniqueTexts: readonly string[], deadline: number, now: number): void {
     const { policy, tier } = this.options;
+    const texts = uniqueTexts.length;
+    const chars = uniqueTexts.reduce((sum, text) => sum + text.length, 0);
     const input = (): AdmissionInput => ({
       tier,
       texts,
       queuedTexts: this.queue.texts,
       queueMaxTexts: policy.queueMaxTexts,
+      chars,
+      queuedChars: this.queue.chars,
+      queueMaxChars: policy.queueMaxChars,
       tenantTexts: this.queue.tenantTexts(tenant),
       tenantMaxTexts: policy.tenantMaxTexts,
       deadline,
@@ -214,8 +224,9 @@ export class TierDispatcher {
     });
     let refusal = admissionRefusal(input());
     // Only the full queue stands in the way: make room if a tenant holds more than this one would.
-    if (refusal?.reason === RejectReason.queueFull && admissionRefusal({ ...input(), queueMaxTexts: Infinity }) === undefined) {
-      const shed = this.queue.shed(tenant, texts, policy.queueMaxTexts);
+    if (refusal?.reason === RejectReason.queueFull &&
+        admissionRefusal({ ...input(), queueMaxTexts: Infinity, queueMaxChars: Infinity }) === undefined) {
+      const shed = this.queue.shed(tenant, { texts, chars }, { texts: policy.queueMaxTexts, chars: policy.queueMaxChars });
       for (const request of shed) this.giveWay(request, now);
       if (shed.length > 0) refusal = admissionRefusal(input());
     }

@@ -7,6 +7,8 @@ export interface TierPolicy extends EndpointPolicy {
   readonly batchMaxChars: number;
   readonly coalesceWindowMs: number;
   readonly queueMaxTexts: number;
+  /** Characters of the texts the queue may hold, which bound its memory. */
+  readonly queueMaxChars: number;
   /** Texts one tenant (an API key, or all unkeyed clients) may have waiting. */
   readonly tenantMaxTexts: number;
   readonly upstreamTimeoutMs: number;

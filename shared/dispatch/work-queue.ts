@@ -5,11 +5,17 @@
  * and batches take them round-robin across tenants, one text per tenant per turn: a tenant with
  * thousands of texts queued delays another's next text by at most one text per other tenant, not
  * by its whole backlog (deficit round robin with a quantum of one text). Within a tenant, texts
- * keep their arrival order. It counts the texts it holds, in all and per tenant, so admission
- * control can bound both.
+ * keep their arrival order. It counts the texts it holds (in all and per tenant) and their
+ * characters, so admission control can bound them.
  */
 import type { FrontDoorError } from '../errors';
 import type { PendingRequest, WorkItem } from './pending-request';
+
+/** An amount of queued work: texts and their characters. */
+export interface QueueAmount {
+  readonly texts: number;
+  readonly chars: number;
+}
 
 /** Compact a tenant's array once this many consumed slots lie before its head. */
 const COMPACT_AFTER = 1024;
@@ -48,6 +54,8 @@ export class WorkQueue {
   private ahead = 0;
   /** Texts held in all lanes. */
   texts = 0;
+  /** Their characters (UTF-16 code units), which bound the memory the queue holds. */
+  chars = 0;
 
   get isEmpty(): boolean {
     return this.texts === 0;
@@ -90,20 +98,20 @@ export class WorkQueue {
     }
     lane.items.push(item);
     lane.texts++;
-    this.texts++;
+    this.hold(item);
   }
 
   pushRetry(item: WorkItem): void {
     this.retries.push(item);
     this.ahead++;
-    this.texts++;
+    this.hold(item);
   }
 
   pushIsolated(items: WorkItem[]): void {
     if (items.length === 0) return;
     this.isolated.push(items);
     this.ahead += items.length;
-    this.texts += items.length;
+    for (const item of items) this.hold(item);
   }
 
   peekIsolated(): WorkItem[] | undefined {
@@ -127,7 +135,7 @@ export class WorkQueue {
   takeIsolated(): WorkItem[] {
     const items = this.isolated.shift() ?? [];
     this.ahead -= items.length;
-    this.texts -= items.length;
+    for (const item of items) this.release(item);
     return items.filter((item) => !item.request.settled);
   }
 
@@ -153,7 +161,7 @@ export class WorkQueue {
         chars += item.text.length;
       }
       batch.push(item);
-      this.texts--;
+      this.release(item);
     };
 
     for (let index = 0; index < this.retries.length && distinct.size < batchSize;) {
@@ -161,7 +169,7 @@ export class WorkQueue {
       if (item.request.settled) {
         this.retries.splice(index, 1);
         this.ahead--;
-        this.texts--;
+        this.release(item);
       } else if ((forced || item.avoid?.has(endpointId) !== true) && fits(item)) {
         this.retries.splice(index, 1);
         this.ahead--;
@@ -195,27 +203,26 @@ export class WorkQueue {
       else index++;
     }
     while (this.retries.length > 0 && (this.retries[0] as WorkItem).request.settled) {
-      this.retries.shift();
+      this.release(this.retries.shift() as WorkItem);
       this.ahead--;
-      this.texts--;
     }
     while (this.isolated.length > 0 && (this.isolated[0] as WorkItem[]).every((item) => item.request.settled)) {
       const items = this.isolated.shift() as WorkItem[];
       this.ahead -= items.length;
-      this.texts -= items.length;
+      for (const item of items) this.release(item);
     }
   }
 
   /**
-   * Makes room for `needed` more texts from `tenant` when the queue holds more than `capacity`,
-   * by taking back the newest requests of the tenant with the most texts waiting, as long as that
+   * Makes room for `needed` more texts (and characters) from `tenant` when the queue would hold
+   * more than `capacity`, by taking back the newest requests of the tenant with the most texts waiting, as long as that
    * tenant would still hold more than `tenant` after admitting them (longest queue first, as
    * fair-queuing routers drop). Returns the requests taken back, for the caller to fail.
    */
-  shed(tenant: string, needed: number, capacity: number): PendingRequest[] {
+  shed(tenant: string, needed: QueueAmount, capacity: QueueAmount): PendingRequest[] {
     const shed: PendingRequest[] = [];
-    const own = this.tenantTexts(tenant) + needed;
-    while (this.texts + needed > capacity) {
+    const own = this.tenantTexts(tenant) + needed.texts;
+    while (this.texts + needed.texts > capacity.texts || this.chars + needed.chars > capacity.chars) {
       let largest: TenantLane | undefined;
       for (const lane of this.ring) if (lane.tenant !== tenant && (largest === undefined || lane.texts > largest.texts)) largest = lane;
       if (largest === undefined || largest.texts <= own) break;
@@ -227,7 +234,7 @@ export class WorkQueue {
         if (tail.request !== newest) break;
         largest.items.pop();
         largest.texts--;
-        this.texts--;
+        this.release(tail);
       }
       if (largest.texts === 0) this.retire(this.ring.indexOf(largest));
       shed.push(newest);
@@ -245,7 +252,18 @@ export class WorkQueue {
     this.turn = 0;
     this.ahead = 0;
     this.texts = 0;
+    this.chars = 0;
     for (const item of items) item.request.fail(error);
+  }
+
+  private hold(item: WorkItem): void {
+    this.texts++;
+    this.chars += item.text.length;
+  }
+
+  private release(item: WorkItem): void {
+    this.texts--;
+    this.chars -= item.text.length;
   }
 
   /** The lane's first text whose request still waits, dropping settled ones before it. */
@@ -253,7 +271,7 @@ export class WorkQueue {
     for (let item = lane.peek(); item !== undefined; item = lane.peek()) {
       if (!item.request.settled) return item;
       lane.shift();
-      this.texts--;
+      this.release(item);
     }
     return undefined;
   }

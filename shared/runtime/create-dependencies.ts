@@ -95,6 +95,7 @@ export function createDependencies(config: Config, options: DependencyOptions): 
       batchMaxChars: dispatch.batchMaxChars,
       coalesceWindowMs: concurrent ? dispatch.coalesceWindowMs : 0,
       queueMaxTexts: dispatch.queueMaxTexts,
+      queueMaxChars: dispatch.queueMaxChars,
       tenantMaxTexts: dispatch.queueMaxTextsPerKey,
       upstreamTimeoutMs: Math.min(dispatch.tiers[name].upstreamTimeoutMs || config.timeouts.upstreamMs, config.timeouts.requestMs),
       maxAttempts: dispatch.maxAttempts,

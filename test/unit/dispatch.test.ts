@@ -15,6 +15,7 @@ const POLICY: TierPolicy = {
   coalesceWindowMs: 2,
   queueMaxTexts: 100,
   tenantMaxTexts: 100,
+  queueMaxChars: 1_000_000,
   upstreamTimeoutMs: 5_000,
   maxAttempts: 3,
   retryBudgetRatio: 0.2,
@@ -278,6 +279,18 @@ describe('backpressure', () => {
       assert.ok((error.retryAfterSeconds ?? 0) >= 1);
       return true;
     });
+  });
+
+  test('the queue\'s characters are bounded too: long texts fill it before their count does', async () => {
+    const { embed, dispatcher } = setup(1, { queueMaxTexts: 100, queueMaxChars: 3_000 });
+    track(embed(['in flight']));
+    await settle();
+    track(embed(['a'.repeat(1_000), 'b'.repeat(1_000)]));
+    assert.equal(dispatcher.queuedChars, 2_000);
+    assert.throws(() => embed(['c'.repeat(600), 'd'.repeat(600)]), (error: unknown) =>
+      error instanceof FrontDoorError && error.status === 429 && /queue is full \(2 texts, 2000 characters waiting\)/.test(error.message));
+    assert.doesNotThrow(() => track(embed(['e'.repeat(1_000)])));
+    assert.equal(dispatcher.queuedChars, 3_000);
   });
 
   test('work that cannot finish before its deadline is refused with 429, from the measured speed', async () => {
