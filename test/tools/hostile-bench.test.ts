@@ -119,14 +119,15 @@ describe('hostile bench parts', () => {
 
   test('verdicts: under the limits met, over them missed, the anonymous flood reported but not judged', () => {
     const phase = (p50Ms: number) => ({ requests: 10, p50Ms, p99Ms: p50Ms, outcomes: { 200: 10 } });
+    const flood = { floodRequests: 1, floodOutcomes: {}, limitMs: 146, frontDoorCpuPercent: 90, benchLoopDelayP99Ms: 12, answeredAfterFlood: 0 };
     const rows = targetRows({
       shape: HOSTILE_SHAPES.quick,
       runs: [{
         label: 'this checkout', revision: 'abc', failures: {},
         answer: { answerBytes: 1, rssBeforeMiB: 100, peakRssMiB: 399, clientOutcome: '502 backend_response_too_large', clientSeconds: 0.1, backendCalls: 1, backendBytesSent: 1 },
         fairness: [
-          { keys: 'two keys', unloaded: phase(20), loaded: phase(146), floodRequests: 1, floodOutcomes: {}, limitMs: 146 },
-          { keys: 'none', unloaded: phase(20), loaded: phase(7_000), floodRequests: 1, floodOutcomes: {}, limitMs: 146 },
+          { keys: 'two keys', unloaded: phase(20), loaded: phase(146), ...flood },
+          { keys: 'none', unloaded: phase(20), loaded: phase(7_000), ...flood },
         ],
         cpu: { baseline: { pings: 1, p50Ms: 1, p99Ms: 1, maxMs: 1, failed: 0 }, underAttack: { pings: 1, p50Ms: 50, p99Ms: 50, maxMs: 50, failed: 0 }, attackBodies: 1, attackOutcomes: {}, frontDoorCpuPercent: 100 },
         connections: { maxConnections: 40, idleSockets: 39, newClients: [{ outcome: 'refused (closed)', refused: true, ms: 1 }], establishedStatus: 200, establishedMs: 1, idleStillOpen: 39 },

@@ -6,10 +6,12 @@
  * tenant (anonymous): the same attack, reported for information.
  */
 import { setMaxListeners } from 'node:events';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { percentile } from '../../shared/stats/percentile';
 import { apiKey, BATCH_TIME_MS, DJL_ROUTE, jsonHeaders, startSubject, type ScenarioContext } from './hostile-context';
 import { failureOutcome, OutcomeCounter, paced, readAnswer } from './hostile-probes';
+import { CpuMeter } from './process-cpu';
 import { requestBody } from './texts';
 
 /** The flood: inside a key's default limits (API_KEY_RPS 100, API_KEY_TPS 10,000), with room for timer jitter. */
@@ -38,15 +40,29 @@ export interface FairnessResult {
   readonly floodOutcomes: Readonly<Record<string, number>>;
   /** The target: 2 x unloaded p50 + one batch (BATCH_TIME_MS). */
   readonly limitMs: number;
+  /** The front door's CPU during the flooded window; 100 = one core busy. */
+  readonly frontDoorCpuPercent: number | undefined;
+  /**
+   * This process's event-loop delay p99 over the flooded window, ms: when the machine has no core
+   * left for the benchmark, its own timers run late and the victim's latencies include that.
+   */
+  readonly benchLoopDelayP99Ms: number;
+  /** Victim requests of the flooded window answered only after the flood had stopped. */
+  readonly answeredAfterFlood: number;
 }
 
 interface VictimSample {
   readonly startMs: number;
   readonly latencyMs: number;
+  readonly endMs: number;
   readonly outcome: string;
 }
 
 const MS_PER_S = 1_000;
+const NS_PER_MS = 1_000_000;
+const P99_PERCENT = 99;
+/** Resolution of the event-loop delay histogram, ms. */
+const LOOP_DELAY_RESOLUTION_MS = 10;
 const P50 = 0.5;
 const P99 = 0.99;
 /** The victim's answers are awaited this long after the flood ends (FIFO waits were 7.5-13 s). */
@@ -92,7 +108,8 @@ export async function runFairness(context: ScenarioContext, keys: FairnessKeys):
         } catch (error) {
           outcome = drain.signal.aborted ? UNANSWERED : failureOutcome(error);
         }
-        samples.push({ startMs, latencyMs: performance.now() - startedAt - startMs, outcome });
+        const endMs = performance.now() - startedAt;
+        samples.push({ startMs, latencyMs: endMs - startMs, endMs, outcome });
       })());
     };
     const sendFlood = (sequence: number): void => {
@@ -102,25 +119,41 @@ export async function runFairness(context: ScenarioContext, keys: FairnessKeys):
         .then((answer) => floodOutcomes.add(answer.outcome), (error: unknown) => floodOutcomes.add(drain.signal.aborted ? UNANSWERED : failureOutcome(error)));
     };
     const totalMs = (unloadedS + rampS + loadedS) * MS_PER_S;
+    const cpu = CpuMeter.ofProcesses(() => [subject.frontDoor.process.pid]);
+    const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+    const window = (async () => {
+      await new Promise((resolve) => setTimeout(resolve, (unloadedS + rampS) * MS_PER_S));
+      cpu.start();
+      loopDelay.enable();
+    })();
     const floodRun = (async () => {
       await new Promise((resolve) => setTimeout(resolve, unloadedS * MS_PER_S));
       return paced(FLOOD.ratePerS, (rampS + loadedS) * MS_PER_S, sendFlood);
     })();
     await paced(VICTIM.ratePerS, totalMs, sendVictim);
     const floodRequests = await floodRun;
+    await window;
+    cpu.stop();
+    loopDelay.disable();
+    const floodEndMs = performance.now() - startedAt;
     const drainTimer = setTimeout(() => drain.abort(), VICTIM_DRAIN_MS);
     await Promise.all(victimCalls);
     clearTimeout(drainTimer);
     drain.abort();
     const loadedFromMs = (unloadedS + rampS) * MS_PER_S;
     const unloaded = phase(samples.filter((sample) => sample.startMs < unloadedS * MS_PER_S));
-    const loaded = phase(samples.filter((sample) => sample.startMs >= loadedFromMs));
+    const loadedSamples = samples.filter((sample) => sample.startMs >= loadedFromMs);
+    const loaded = phase(loadedSamples);
     const result: FairnessResult = {
       keys, unloaded, loaded, floodRequests, floodOutcomes: floodOutcomes.counts, limitMs: 2 * unloaded.p50Ms + BATCH_TIME_MS,
+      frontDoorCpuPercent: cpu.percent(),
+      benchLoopDelayP99Ms: loopDelay.percentile(P99_PERCENT) / NS_PER_MS,
+      answeredAfterFlood: loadedSamples.filter((sample) => sample.endMs > floodEndMs).length,
     };
     context.log(`  fairness, ${keys}: victim p50 ${unloaded.p50Ms.toFixed(1)} ms alone, ${loaded.p50Ms.toFixed(1)} ms under the flood ` +
       `(p99 ${loaded.p99Ms.toFixed(0)} ms; limit ${result.limitMs.toFixed(1)} ms); victim ${JSON.stringify(loaded.outcomes)}; ` +
-      `flood ${floodRequests} sent, ${JSON.stringify(floodOutcomes.counts)}`);
+      `flood ${floodRequests} sent, ${JSON.stringify(floodOutcomes.counts)}; ${result.answeredAfterFlood} answered after the flood; ` +
+      `front door CPU ${result.frontDoorCpuPercent?.toFixed(0) ?? 'n/a'}%, bench event-loop delay p99 ${result.benchLoopDelayP99Ms.toFixed(0)} ms`);
     return result;
   } finally {
     drain.abort();

@@ -160,9 +160,13 @@ function uploadsTable(runs: readonly CheckoutRun[]): string {
 function fairnessTable(runs: readonly CheckoutRun[]): string {
   const rows = runs.flatMap((run) => (run.fairness ?? []).map((entry) => [
     run.label, entry.keys, ms(entry.unloaded.p50Ms), ms(entry.loaded.p50Ms), ms(entry.loaded.p99Ms), ms(entry.limitMs),
-    outcomes(entry.loaded.outcomes), `${formatNumber(entry.floodRequests)} sent: ${outcomes(entry.floodOutcomes)}`,
+    `${outcomes(entry.loaded.outcomes)}; ${entry.answeredAfterFlood} after the flood ended`, `${formatNumber(entry.floodRequests)} sent: ${outcomes(entry.floodOutcomes)}`,
+    `${formatNumber(entry.frontDoorCpuPercent)}%`, ms(entry.benchLoopDelayP99Ms),
   ]));
-  return formatTable(['checkout', 'keys', 'victim p50 alone', 'victim p50 flooded', 'victim p99 flooded', 'limit', 'victim answers (flooded)', 'flood'], rows);
+  return formatTable([
+    'checkout', 'keys', 'victim p50 alone', 'victim p50 flooded', 'victim p99 flooded', 'limit', 'victim answers (flooded)', 'flood',
+    'front door CPU', 'bench loop delay p99',
+  ], rows);
 }
 
 function otherTable(runs: readonly CheckoutRun[]): string {
@@ -234,6 +238,9 @@ The victim sends one text ${VICTIM.ratePerS} times a second (open loop): ${shape
 ${formatNumber((FLOOD.textsPerRequest * FLOOD.ratePerS) / backend.capacityTextsPerS, 1)}x the backends' capacity); after ${shape.rampS} s of it, the victim's requests of the next ${shape.loadedS} s are
 the flooded figures. Latencies are of 200 answers, from sending to the last byte. The limit is 2 x the
 victim's p50 alone + one batch (${formatNumber(backend.batchTimeMs)} ms). With no keys both are one anonymous tenant.
+"After the flood ended": flooded-window requests answered only once the flood had stopped. Front door CPU is
+over the flooded window (100 = one core); the bench's own event-loop delay p99 says how late its timers ran
+(a late pacer sends in clumps, and the victim's latency includes the lateness).
 
 ${fairnessTable(runs)}
 
