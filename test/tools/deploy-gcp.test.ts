@@ -63,6 +63,11 @@ function deploy(args: readonly string[], existing: readonly string[] = []): Prom
   });
 }
 
+/** The function target's env file for a project and region. */
+function renderedEnv(project: string, region: string): string {
+  return planGcpDeploy({ ...BASE, project, region }, TEMPLATES).files.find((file) => file.path === 'out/env.yaml')!.content;
+}
+
 /** The commands a dry run printed (the lines that are not comments). */
 const printed = (stdout: string): string[] => stdout.split('\n').filter((line) => line.startsWith('gcloud '));
 
@@ -79,6 +84,10 @@ describe('the Google Cloud deploy plan', () => {
     assert.equal(env.API_KEYS_FILE, GCP_NAMES.keysPath);
     assert.equal(env.CPU_BACKENDS, 'cloudrun://projects/my-proj/locations/europe-west1/services/djl-cpu?path=/predictions/all_MiniLM_L6_v2');
     assert.equal(env.NODE_OPTIONS, undefined, 'no tsx at run time');
+    assert.equal(env.HEALTH_INTERVAL_MS, '0', 'passive health: a function has CPU only while it serves');
+    const docs = readFileSync(join(ROOT, 'docs/deploy-gcp.md'), 'utf8');
+    const documented = /holds the function's settings[^`]*```yaml\n([\s\S]*?)```/.exec(docs)?.[1];
+    assert.equal(documented, renderedEnv('my-proj', 'europe-west1'), 'docs/deploy-gcp.md shows the env file as written');
   });
 
   test('the warm-up\'s rights: run.invoker and run.developer on the DJL service, iam.serviceAccountUser on its identity', () => {
@@ -113,7 +122,9 @@ describe('the Google Cloud deploy plan', () => {
   });
 
   test('run-function: Cloud Run from source with the Functions Framework, CPU outside requests', () => {
-    const deployStep = planGcpDeploy({ ...BASE, target: 'run-function' }, TEMPLATES).steps.find((step) => step.argv.includes('deploy'))!;
+    const plan = planGcpDeploy({ ...BASE, target: 'run-function' }, TEMPLATES);
+    assert.doesNotMatch(plan.files.find((file) => file.path === 'out/env.yaml')!.content, /HEALTH_INTERVAL_MS/, 'CPU always allocated: active probes');
+    const deployStep = plan.steps.find((step) => step.argv.includes('deploy'))!;
     assert.deepEqual(deployStep.argv.slice(0, 4), ['gcloud', 'run', 'deploy', GCP_NAMES.frontDoor]);
     for (const flag of ['--function=embed', '--source=.', '--no-cpu-throttling', `--service-account=${FRONT_DOOR_SA}`]) assert.ok(deployStep.argv.includes(flag), flag);
   });

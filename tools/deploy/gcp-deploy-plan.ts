@@ -184,7 +184,11 @@ export function planGcpDeploy(options: GcpDeployOptions, templates: Readonly<Rec
     return { files, steps };
   }
 
-  files.push({ path: envFile, content: `CPU_BACKENDS: ${cpuBackends}\nAPI_KEYS_FILE: ${GCP_NAMES.keysPath}\n` });
+  // A Cloud Function gets CPU only while it serves a request (there is no --no-cpu-throttling for
+  // it): background health probes would stall and time out between requests, so it probes
+  // passively, as on Lambda. Cloud Run from source keeps CPU and its probes.
+  const passive = target === 'function' ? 'HEALTH_INTERVAL_MS: "0"\n' : '';
+  files.push({ path: envFile, content: `CPU_BACKENDS: ${cpuBackends}\nAPI_KEYS_FILE: ${GCP_NAMES.keysPath}\n${passive}` });
   const common = ['--allow-unauthenticated', `--service-account=${frontDoorSa}`, secretMount, `--env-vars-file=${envFile}`, ...sizing];
   if (target === 'function') {
     steps.push(
