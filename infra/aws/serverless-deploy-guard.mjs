@@ -14,7 +14,8 @@
  *    the VPC parameters packaging stops and says which to set.
  * 3. **embedReservedConcurrency** (a string, as every param) becomes embed's
  *    `reservedConcurrency` when it is a whole number; empty leaves the function unreserved.
- * 4. **No open front door by accident.** On any stage but `dev`, an empty `apiKeys` stops
+ * 4. **serverless offline** gets a runtime name it knows (see offlineRuntime).
+ * 5. **No open front door by accident.** On any stage but `dev`, an empty `apiKeys` stops
  *    packaging unless `--param allowPublic=true` says the open endpoint is meant.
  *
  * Plain JavaScript because osls loads plugins with `import()`, without a TypeScript loader.
@@ -29,6 +30,7 @@ import { URL } from 'node:url';
  *   service: {
  *     provider: {
  *       stage: string,
+ *       runtime?: string,
  *       environment?: Record<string, string | undefined>,
  *       vpc?: { subnetIds: string[], securityGroupIds: string[] },
  *     },
@@ -36,7 +38,7 @@ import { URL } from 'node:url';
  *       network?: { subnetIds?: unknown, securityGroupIds?: unknown },
  *       guard?: { allowPublic?: unknown, embedReservedConcurrency?: unknown },
  *     },
- *     functions?: Record<string, { reservedConcurrency?: number, environment?: Record<string, string | undefined> }>,
+ *     functions?: Record<string, { reservedConcurrency?: number, runtime?: string, environment?: Record<string, string | undefined> }>,
  *     resources?: { Resources?: Record<string, RoleResource> },
  *   },
  *   classes: { Error: new (message: string, code: string) => Error },
@@ -50,6 +52,8 @@ const SECURITY_GROUP_ID = /^sg-[0-9a-f]{8,17}$/;
 /** Discovery schemes whose endpoints are private task IPs or names in a private Cloud Map zone. */
 const PRIVATE_SCHEMES = ['ecs:', 'dns:'];
 const DOCS = 'docs/deploy-aws.md';
+const OFFLINE_UNKNOWN_RUNTIME = 'nodejs24.x';
+const OFFLINE_RUNTIME = 'nodejs22.x';
 
 /** @param {unknown} text @returns {string[]} comma-separated items, trimmed, empty ones dropped */
 function list(text) {
@@ -101,7 +105,22 @@ export default class ServerlessDeployGuard {
   constructor(serverless, _options, utils = {}) {
     this.serverless = serverless;
     this.log = utils.log;
-    this.hooks = { 'before:package:initialize': () => this.check() };
+    this.hooks = {
+      'before:package:initialize': () => this.check(),
+      'before:offline:start': () => this.offlineRuntime(),
+      'before:offline:start:init': () => this.offlineRuntime(),
+    };
+  }
+
+  /**
+   * serverless-offline 13 (the last line for framework v3) knows runtimes up to nodejs22.x and
+   * answers "Unsupported runtime" for nodejs24.x. It runs Node handlers in its own process
+   * whatever the name says, so the name only picks its runner: give it one it knows.
+   */
+  offlineRuntime() {
+    const { provider, functions = {} } = this.serverless.service;
+    if (provider.runtime === OFFLINE_UNKNOWN_RUNTIME) provider.runtime = OFFLINE_RUNTIME;
+    for (const fn of Object.values(functions)) if (fn.runtime === OFFLINE_UNKNOWN_RUNTIME) fn.runtime = OFFLINE_RUNTIME;
   }
 
   /** @param {string} message */
