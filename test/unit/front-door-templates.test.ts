@@ -1,12 +1,15 @@
 /**
  * The front door's own service definitions beside the DJL ones (ECS Fargate behind an ALB, Cloud
  * Run, Swarm; Kubernetes is checked against its schemas in k8s-manifests.test.ts): the facts that
- * make them work with the image the Dockerfile builds and with each platform. cfn-lint checks the
+ * make them work with the image the Dockerfile builds and with each platform, and the Cloud Run
+ * containers and volumes against the Kubernetes schemas (Knative's revision spec reuses them). cfn-lint checks the
  * CloudFormation template as a whole (`cfn-lint infra/aws/front-door-ecs.yaml`, in .ci/run).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { Container } from 'kubernetes-models/v1/Container';
+import { Volume } from 'kubernetes-models/v1/Volume';
 import { type CollectionTag, isMap, isScalar, isSeq, parse, type ScalarTag } from 'yaml';
 import { parseDockerfile } from '../helpers/dockerfile';
 
@@ -102,6 +105,15 @@ describe('infra/gcp/front-door-cloud-run.yaml (Cloud Run)', () => {
     assert.equal(service.spec.template.metadata.annotations['run.googleapis.com/cpu-throttling'], 'false');
     assert.ok(revision.timeoutSeconds >= 90);
   });
+});
+
+test('both Cloud Run services\' containers and volumes validate against the Kubernetes schemas Knative reuses', () => {
+  for (const file of ['infra/gcp/front-door-cloud-run.yaml', 'infra/gcp/djl-cloud-run.yaml']) {
+    const revision = (parse(read(file)) as Json).spec.template.spec as Json;
+    for (const container of revision.containers as Json[]) assert.doesNotThrow(() => new Container(container as never).validate(), file);
+    for (const volume of (revision.volumes as Json[] | undefined) ?? []) assert.doesNotThrow(() => new Volume(volume as never).validate(), file);
+  }
+  assert.throws(() => new Container({ name: 'x', ports: [{ containerPort: 'http' }] } as never).validate(), /containerPort/);
 });
 
 describe('infra/swarm/docker-compose.front-door.yml (Swarm)', () => {
