@@ -59,6 +59,9 @@ describe('infra/aws/front-door-ecs.yaml (ECS Fargate behind an ALB)', () => {
     assert.equal(resources.Service.Properties.DesiredCount, undefined);
     assert.equal(resources.ScalableTarget.Properties.ScalableDimension, 'ecs:service:DesiredCount');
     assert.equal(resources.Service.Properties.NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp, 'DISABLED');
+    // A service can register in a target group only once a listener attaches it to the ALB.
+    assert.deepEqual([resources.Service.DependsOn].flat(), ['Listener']);
+    assert.equal(resources.Listener.Condition, undefined, 'the listener always exists');
   });
 
   test('the image is a parameter with a registry host and no default: never an implicit Docker Hub pull', () => {
