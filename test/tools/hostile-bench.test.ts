@@ -75,7 +75,7 @@ describe('npm run bench:hostile', () => {
       for (const label of ['(a) peak RSS', '(b) peak RSS', '(c) victim key p50', '(c) no keys', '(d) /ping p99', '(e) at MAX_CONNECTIONS']) {
         assert.ok(markdown.includes(`| ${label}`), `no ${label} row`);
       }
-      assert.match(markdown, /^\d+ of \d+ judged targets met on this checkout\.$/m);
+      assert.match(markdown, /^\d+ of \d+ judged targets met by this checkout\. Load average/m);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -123,7 +123,7 @@ describe('hostile bench parts', () => {
     const rows = targetRows({
       shape: HOSTILE_SHAPES.quick,
       runs: [{
-        label: 'this checkout', revision: 'abc', failures: {},
+        label: 'this checkout', revision: 'abc', failures: {}, loadAverage: [1, 1],
         answer: { answerBytes: 1, rssBeforeMiB: 100, peakRssMiB: 399, clientOutcome: '502 backend_response_too_large', clientSeconds: 0.1, backendCalls: 1, backendBytesSent: 1 },
         fairness: [
           { keys: 'two keys', unloaded: phase(20), loaded: phase(146), ...flood },

@@ -25,9 +25,14 @@ export const HOSTILE_TARGETS = {
 
 /** Everything measured on one checkout. */
 export interface CheckoutRun {
-  /** `before` or `this checkout`. */
+  /** `before`, `after`, `this checkout` (no before) or `measured checkout` (--repo). */
   readonly label: string;
   readonly revision: string;
+  /**
+   * The machine's 1-minute load average when this checkout's attacks started and ended: above the
+   * core count, every process here (the front door, the simulators, this one) waited for a core.
+   */
+  readonly loadAverage: readonly [number, number];
   readonly uploads?: readonly UploadResult[];
   readonly answer?: AnswerResult;
   readonly fairness?: readonly FairnessResult[];
@@ -218,7 +223,9 @@ Measured by \`${report.command}\` (tools/bench/hostile.ts) on ${report.date}, in
 
 ## Targets
 
-${met.length} of ${judged.length} judged targets met on ${runs[last]?.label ?? 'this checkout'}.
+${met.length} of ${judged.length} judged targets met by ${runs[last]?.label ?? 'this checkout'}. Load average (1 minute) at the start and end of
+each checkout's attacks: ${runs.map((run) => `${run.label} ${formatNumber(run.loadAverage[0], 1)} / ${formatNumber(run.loadAverage[1], 1)}`).join('; ')}
+(${machine.nproc} cores: above that, every process here waited for a core, and latencies include the wait).
 
 ${formatTable(headers, rows.map((row) => [row.target, ...row.verdicts.map(verdictText)]))}
 

@@ -6,6 +6,7 @@
  * measures an older checkout first with the same attacks. Writes tools/bench/results/hostile.{md,json}
  * on a full run. Every process it starts is stopped at the end, on failure and on Ctrl-C.
  */
+import { loadavg } from 'node:os';
 import { relative } from 'node:path';
 import { exitUnlessRun } from '../../shared/cli/command-line';
 import { ProcessRegistry } from './child-processes';
@@ -34,9 +35,10 @@ const log = (line: string): void => {
 
 /** Runs the chosen attacks on one checkout; an attack that fails is recorded and the rest still run. */
 async function measureCheckout(context: ScenarioContext, label: string, scenarios: readonly HostileScenarioId[]): Promise<CheckoutRun> {
-  const revision = readRevision(context.repoRoot ?? REPO_ROOT);
-  log(`\n${label}: ${context.repoRoot ?? REPO_ROOT} at ${revision}`);
-  const run: { -readonly [K in keyof CheckoutRun]: CheckoutRun[K] } = { label, revision, failures: {} };
+  const revision = context.repoRoot === undefined ? readRevision(REPO_ROOT) : readRevision(context.repoRoot, { ignoreUntracked: true });
+  const [loadBefore] = loadavg();
+  log(`\n${label}: ${context.repoRoot ?? REPO_ROOT} at ${revision}; load average ${loadBefore?.toFixed(1) ?? 'n/a'}`);
+  const run: { -readonly [K in keyof CheckoutRun]: CheckoutRun[K] } = { label, revision, failures: {}, loadAverage: [loadBefore ?? Number.NaN, Number.NaN] };
   const attacks: Record<HostileScenarioId, () => Promise<void>> = {
     uploads: async () => {
       run.uploads = await runUploads(context);
@@ -63,6 +65,7 @@ async function measureCheckout(context: ScenarioContext, label: string, scenario
       run.failures[scenario] = reason;
     }
   }
+  run.loadAverage = [loadBefore ?? Number.NaN, loadavg()[0] ?? Number.NaN];
   return run;
 }
 
@@ -75,7 +78,7 @@ async function main(options: HostileOptions): Promise<void> {
   const simulators = await startSimulators(registry, 'cpu', BACKEND_INSTANCES, BACKEND_COST);
   const checkouts = [
     ...(options.beforeRoot === undefined ? [] : [{ label: 'before', root: options.beforeRoot }]),
-    { label: options.repoRoot === undefined ? 'this checkout' : 'measured checkout', root: options.repoRoot },
+    { label: options.beforeRoot !== undefined ? 'after' : options.repoRoot === undefined ? 'this checkout' : 'measured checkout', root: options.repoRoot },
   ];
   const runs: CheckoutRun[] = [];
   for (const checkout of checkouts) {

@@ -39,13 +39,15 @@ export function readMachineInfo(nginx: string): MachineInfo {
 
 /**
  * The code measured: the commit, and whether the work tree differed from it (the front door is
- * run from the work tree, uncommitted changes included).
+ * run from the work tree, uncommitted changes included); `ignoreUntracked` for another checkout.
  */
-export function readRevision(repoRoot: string): string {
+export function readRevision(repoRoot: string, options: { readonly ignoreUntracked?: boolean } = {}): string {
   try {
     const git = (args: string[]): string => execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     const commit = git(['rev-parse', '--short', 'HEAD']);
-    return git(['status', '--porcelain']) === '' ? commit : `${commit} with uncommitted changes`;
+    // A worktree made to measure an older commit has a node_modules link git does not ignore.
+    const status = git(['status', '--porcelain', ...(options.ignoreUntracked === true ? ['--untracked-files=no'] : [])]);
+    return status === '' ? commit : `${commit} with uncommitted changes`;
   } catch {
     return 'unknown (not a git work tree)';
   }
