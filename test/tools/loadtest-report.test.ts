@@ -247,7 +247,9 @@ describe('loadtest against a URL where nothing answers', () => {
 
   test('a real run against a closed loopback port reports that nothing answered, at 0 req/s', async () => {
     const url = `http://127.0.0.1:${await deadPort()}/predictions/all_MiniLM_L6_v2`;
-    const options = optionsOf(['--url', url, '--duration', '0.3', '--warmup', '0', '--batch', '2', '--concurrency', '2']);
+    // Only failures inside the window count: 1.5 s leaves room for event-loop stalls on a loaded
+    // machine (at 0.3 s a stalled loop sometimes saw none and the run looked unused).
+    const options = optionsOf(['--url', url, '--duration', '1.5', '--warmup', '0', '--batch', '2', '--concurrency', '2']);
     const transport = createUndiciTransport({ connectionsPerOrigin: options.concurrency });
     let result: LoadtestResult;
     try {
