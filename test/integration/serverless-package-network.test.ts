@@ -8,7 +8,7 @@
  * template nor in the hand-written ones under infra/aws.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, readdir, rm, rmdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -115,6 +115,28 @@ describe('serverless package: network and deploy guards', { timeout: 3 * SERVERL
     const allowed = role?.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
     assert.deepEqual(allowed.map((statement: any) => statement.Action), ['lambda:InvokeFunction']);
     assert.deepEqual(allowed[0].Resource[0], { 'Fn::GetAtt': ['WarmupLambdaFunction', 'Arn'] });
+  });
+
+  test('the per-burst Scheduler example in serverless.yml, uncommented, invokes the warm-up through WarmupSchedulerRole', async () => {
+    const source = await readFile(join(REPO, 'serverless.yml'), 'utf8');
+    const example = /^( +)# - schedule:\n(?:\1# {5}.*\n)+/m.exec(source)?.[0];
+    assert.ok(example?.includes('method: scheduler') && example.includes('roleArn: !GetAtt WarmupSchedulerRole.Arn'),
+      `no scheduler example with its role in serverless.yml:\n${example ?? ''}`);
+    // Next to serverless.yml, so its relative plugin path and handlers resolve the same way.
+    const config = `.efd-test-scheduler-${process.pid}.yml`;
+    await writeFile(join(REPO, config), source.replace(example, example.replace(/^( +)# /gm, '$1')));
+    try {
+      const result = await packageWith('scheduler', ['--config', config]);
+      assert.equal(result.code, 0, result.output);
+      const resources: Record<string, Resource> = JSON.parse(await readFile(join(scratch, 'scheduler', 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
+      const schedules = Object.values(resources).filter((resource) => resource.Type === 'AWS::Scheduler::Schedule');
+      assert.equal(schedules.length, 1);
+      assert.deepEqual(schedules[0]?.Properties.Target.RoleArn, { 'Fn::GetAtt': ['WarmupSchedulerRole', 'Arn'] });
+      assert.deepEqual(schedules[0]?.Properties.Target.Arn, { 'Fn::GetAtt': ['WarmupLambdaFunction', 'Arn'] });
+      assert.equal(schedules[0]?.Properties.ScheduleExpressionTimezone, 'Europe/Berlin');
+    } finally {
+      await rm(join(REPO, config), { force: true });
+    }
   });
 
   test('cfn-lint: no error in either generated template nor in infra/aws', async (t) => {
