@@ -120,7 +120,7 @@ describe('serverless package: network and deploy guards', { timeout: 3 * SERVERL
   test('the per-burst Scheduler example in serverless.yml, uncommented, invokes the warm-up through WarmupSchedulerRole', async () => {
     const source = await readFile(join(REPO, 'serverless.yml'), 'utf8');
     const example = /^( +)# - schedule:\n(?:\1# {5}.*\n)+/m.exec(source)?.[0];
-    assert.ok(example?.includes('method: scheduler') && example.includes('roleArn: !GetAtt WarmupSchedulerRole.Arn'),
+    assert.ok(example !== undefined && example.includes('method: scheduler') && example.includes('roleArn: !GetAtt WarmupSchedulerRole.Arn'),
       `no scheduler example with its role in serverless.yml:\n${example ?? ''}`);
     // Next to serverless.yml, so its relative plugin path and handlers resolve the same way.
     const config = `.efd-test-scheduler-${process.pid}.yml`;

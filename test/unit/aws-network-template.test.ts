@@ -57,7 +57,7 @@ describe('infra/aws/network.yaml', () => {
 describe('npm run deploy:aws and the templates it deploys', () => {
   const plan = (extra: string[]) => planAwsDeploy(expectRun(parseAwsDeployArgs(['--stage', 'dev', '--region', 'eu-west-1',
     '--docker-hub-secret', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/x', '--gpu', ...extra])));
-  const overrides = (argv: readonly string[]) => argv.slice(argv.indexOf('--parameter-overrides') + 1, argv.indexOf('--tags')).map((pair) => pair.split('=')[0]);
+  const overrides = (argv: readonly string[]) => argv.slice(argv.indexOf('--parameter-overrides') + 1, argv.indexOf('--tags')).map((pair) => pair.split('=')[0] ?? pair);
 
   test('every parameter it passes is one the template declares, and every output it reads one the template writes', () => {
     for (const steps of [plan([]), plan(['--existing-vpc', 'vpc-0a1b2c3d4e5f60001', '--subnets', 'subnet-0a1b2c3d4e5f60002,subnet-0a1b2c3d4e5f60003'])]) {
