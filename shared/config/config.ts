@@ -4,6 +4,7 @@
  * docs/configuration.md; test/unit/docs.test.ts keeps the two in step.
  */
 import { type BackendSpec, parseBackendList } from './backends';
+import { type CacheConfig, readCacheConfig } from './cache-config';
 import { type DiscoveryConfig, readDiscoveryConfig } from './discovery-config';
 import { type DispatchConfig, readDispatchConfig } from './dispatch-config';
 import { type Env, EnvReader } from './env-reader';
@@ -65,6 +66,8 @@ export interface Config {
   readonly server: ServerConfig;
   /** What the hosting runtime says about itself (Lambda's init type) and where metrics go. */
   readonly runtime: RuntimeConfig;
+  /** The embedding cache: in-process LRU and shared Valkey/Redis (see cache-config.ts, docs/cache.md). */
+  readonly cache: CacheConfig;
   readonly logLevel: LogLevel;
   /** One `request` line per request at info level (ACCESS_LOG, default true). */
   readonly accessLog: boolean;
@@ -152,6 +155,7 @@ export function parseConfig(env: Env): Config {
     security: readSecurityConfig(read),
     server: readServerConfig(read),
     runtime: readRuntimeConfig(read),
+    cache: readCacheConfig(read),
     logLevel: read.oneOf('LOG_LEVEL', LogLevel, 'info'),
     accessLog: read.bool('ACCESS_LOG', true),
   };

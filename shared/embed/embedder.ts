@@ -5,6 +5,7 @@
 import type { Tier } from '../core/tier';
 import type { DispatchSnapshot } from '../core/dispatch-snapshot';
 import type { OverflowReason } from '../core/dispatch-events';
+import type { CacheControl, CacheResult, CacheSnapshot } from '../core/cache-events';
 import type { EndpointHealth } from '../upstream/upstream';
 
 export interface EmbedRequest {
@@ -19,13 +20,15 @@ export interface EmbedRequest {
   readonly tenant?: string;
   /** Aborted when the client goes away. */
   readonly signal?: AbortSignal;
+  /** The client's wish to bypass the embedding cache, if any. */
+  readonly cacheControl?: CacheControl;
 }
 
 export interface EmbedResult {
   /** One vector per input text, in input order. */
   readonly vectors: number[][];
-  /** The tier that served the request. */
-  readonly tier: Tier;
+  /** The tier that served the request; undefined when the cache answered every text. */
+  readonly tier?: Tier;
   /** Upstream calls made, retries included. */
   readonly attempts: number;
   /** Of those, calls that retried texts after a failure. */
@@ -36,6 +39,8 @@ export interface EmbedResult {
   readonly upstreamMs: number;
   /** Why the GPU tier served instead of the CPU tier, when it did. */
   readonly overflowReason?: OverflowReason;
+  /** How the embedding cache served the request; undefined when no cache is configured. */
+  readonly cache?: CacheResult;
 }
 
 export interface EndpointReport extends EndpointHealth {
@@ -67,5 +72,7 @@ export interface Embedder {
   health(): Promise<HealthReport>;
   /** Queues, endpoint warmth and cold starts right now, without touching a backend (metrics). */
   snapshot?(): DispatchSnapshot;
+  /** What the embedding cache holds and how often it answered; absent without a cache. */
+  cacheSnapshot?(): CacheSnapshot;
   close(): Promise<void>;
 }

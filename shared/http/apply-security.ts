@@ -10,7 +10,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { ANY_HOST, createHostGuard } from '../security/host-guard';
 import { createKeyGuard, createOperatorGuard, KEY_HEADERS } from '../security/key-guard';
 import { REQUEST_TIMEOUT_HEADER } from './embed-routes';
-import { OVERFLOW_HEADER, TIER_HEADER } from './request-telemetry';
+import { OVERFLOW_HEADER, CACHE_HEADER, TIER_HEADER } from './request-telemetry';
 import type { AppContext, AppEnv } from './app-env';
 
 /** Routes that always need a key when keys are configured (every path under them). */
@@ -42,8 +42,8 @@ export function applySecurity(app: Hono<AppEnv>, ctx: AppContext): void {
     app.use(cors({
       origin: security.corsOrigins.includes('*') ? '*' : [...security.corsOrigins],
       allowMethods: ['GET', 'POST', 'OPTIONS'],
-      allowHeaders: ['content-type', ...KEY_HEADERS, 'x-request-id', REQUEST_TIMEOUT_HEADER],
-      exposeHeaders: ['x-request-id', 'retry-after', 'www-authenticate', 'server-timing', TIER_HEADER, OVERFLOW_HEADER],
+      allowHeaders: ['content-type', ...KEY_HEADERS, 'x-request-id', REQUEST_TIMEOUT_HEADER, 'cache-control'],
+      exposeHeaders: ['x-request-id', 'retry-after', 'www-authenticate', 'server-timing', TIER_HEADER, OVERFLOW_HEADER, CACHE_HEADER],
       maxAge: CORS_MAX_AGE_S,
     }));
   }

@@ -9,6 +9,7 @@ import { EncodingFormat, formatOpenAiResponse, parseOpenAiRequest } from '../dia
 import { parseJsonBody } from '../dialects/read-texts';
 import { formatTeiResponse, parseTeiRequest } from '../dialects/tei';
 import type { EmbedResult } from '../embed/embedder';
+import { CacheControl } from '../core/cache-events';
 import { ErrorCode, FrontDoorError, isFrontDoorError } from '../errors';
 import type { AppContext, AppEnv } from './app-env';
 import { acceptBody, BodyKind } from './accept-body';
@@ -20,6 +21,18 @@ import { addRoute } from './routes';
 import { BodyBudget } from '../security/body-budget';
 
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
+
+/**
+ * What the client's Cache-Control asks of the embedding cache: `no-store` (neither read nor
+ * written) wins over `no-cache` (not read; the fresh vectors are stored), as in HTTP caching.
+ */
+export function cacheControlOf(header: string | undefined): CacheControl | undefined {
+  if (header === undefined) return undefined;
+  const directives = header.toLowerCase().split(',').map((directive) => directive.trim());
+  if (directives.includes(CacheControl.noStore)) return CacheControl.noStore;
+  if (directives.includes(CacheControl.noCache)) return CacheControl.noCache;
+  return undefined;
+}
 
 /** A client may ask for a shorter deadline than REQUEST_TIMEOUT_MS (never a longer one). */
 export const REQUEST_TIMEOUT_HEADER = 'x-request-timeout-ms';
@@ -85,10 +98,12 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     // Texts are charged to the caller's key once parsed, before any work is queued.
     c.get('caller')?.chargeTexts(texts.length);
     const budgetMs = requestBudgetMs(c.req.header(REQUEST_TIMEOUT_HEADER), config.timeouts.requestMs);
+    const cacheControl = cacheControlOf(c.req.header('cache-control'));
     let result: EmbedResult;
     try {
       result = await embedder.embed({
         texts, requestId: c.get('requestId'), deadline: clock.now() + budgetMs, signal: c.req.raw.signal, tenant: c.get('caller')?.name,
+        ...(cacheControl === undefined ? {} : { cacheControl }),
       });
     } catch (error) {
       throw clientView(c, error, budgetMs < config.timeouts.requestMs);

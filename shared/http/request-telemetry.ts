@@ -12,6 +12,8 @@ import type { AppEnv } from './app-env';
 import { ROUTE_TABLE } from './routes';
 
 export const TIER_HEADER = 'x-embed-tier';
+/** How the embedding cache served the request: hit, partial, miss or bypass (absent without a cache). */
+export const CACHE_HEADER = 'x-embed-cache';
 /** Present when the GPU tier served instead of the CPU tier: why (see OverflowReason). */
 export const OVERFLOW_HEADER = 'x-embed-overflow';
 /** Route label for requests no route matched (keeps label cardinality bounded). */
@@ -46,7 +48,8 @@ export interface RequestTelemetryOptions {
  * third more CPU per request and defeated @hono/node-server's fast path (measured).
  */
 export function setEmbedHeaders(c: Context<AppEnv>, result: EmbedResult, now: number): void {
-  c.header(TIER_HEADER, result.tier);
+  if (result.tier !== undefined) c.header(TIER_HEADER, result.tier);
+  if (result.cache !== undefined) c.header(CACHE_HEADER, result.cache);
   if (result.overflowReason !== undefined) c.header(OVERFLOW_HEADER, result.overflowReason);
   const totalMs = now - (c.get('startedAt') ?? now);
   c.header('server-timing', `queue;dur=${roundMs(result.queueMs)}, upstream;dur=${roundMs(result.upstreamMs)}, total;dur=${roundMs(totalMs)}`);
@@ -64,7 +67,7 @@ export function requestTelemetry(options: RequestTelemetryOptions): MiddlewareHa
     const status = c.res.status;
     const route = requestedRoute(c);
     const items = c.get('items') ?? 0;
-    telemetry.requestDone({ route, method: c.req.method, status, tier: result?.tier, durationMs, items });
+    telemetry.requestDone({ route, method: c.req.method, status, tier: result?.tier, durationMs, items, ...(result?.cache === undefined ? {} : { cache: result.cache }) });
     if (!options.accessLog) return;
     logger.info('request', {
       requestId: c.get('requestId'),
@@ -73,6 +76,7 @@ export function requestTelemetry(options: RequestTelemetryOptions): MiddlewareHa
       status,
       tier: result?.tier,
       overflow: result?.overflowReason,
+      cache: result?.cache,
       items,
       upstreamCalls: result?.attempts,
       retries: result?.retries,

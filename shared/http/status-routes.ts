@@ -8,6 +8,7 @@ import type { EndpointReport } from '../embed/embedder';
 import { HealthState } from '../upstream/upstream';
 import type { AppContext, AppEnv } from './app-env';
 import { addRoute, ROUTE_LABELS } from './routes';
+import type { CacheSnapshot } from '../core/cache-events';
 
 /** The `created` time reported for the model by /v1/models (fixed: the model does not change). */
 const MODEL_CREATED_EPOCH_S = 0;
@@ -26,6 +27,9 @@ function tierReadiness(endpoints: readonly EndpointReport[]): TierReadiness {
   for (const endpoint of endpoints) if (endpoint.state === HealthState.healthy) ready++;
   return { ready, endpoints: endpoints.length };
 }
+
+/** /info's hit ratio keeps four decimals. */
+const HIT_RATIO_DIGITS = 10_000;
 
 export function registerStatusRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
   const { config, embedder, models } = ctx;
@@ -82,7 +86,24 @@ export function registerStatusRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
       },
       tiers: { cpu: tier('cpu'), gpu: tier('gpu') },
       ...(snapshot ? { overflow_active: snapshot.overflowActive } : {}),
+      ...cacheInfo(embedder.cacheSnapshot?.()),
       endpoints: ROUTE_LABELS,
     });
   });
 }
+
+/** /info's cache section: texts answered over texts looked up since start, and what is held. */
+function cacheInfo(cache: CacheSnapshot | undefined): Record<string, unknown> {
+  if (cache === undefined) return {};
+  return {
+    cache: {
+      lookups: cache.lookups,
+      hits: cache.hits,
+      hit_ratio: cache.lookups === 0 ? null : Math.round((cache.hits / cache.lookups) * HIT_RATIO_DIGITS) / HIT_RATIO_DIGITS,
+      memory_bytes: cache.memoryBytes,
+      memory_entries: cache.memoryEntries,
+      shared: cache.shared ? (cache.sharedOpen ? 'skipped' : 'in_use') : 'none',
+    },
+  };
+}
+

@@ -22,6 +22,8 @@ import type { DispatchSnapshot } from '../core/dispatch-snapshot';
 import type { HttpTransport } from '../upstream/transport';
 import type { Upstream } from '../upstream/upstream';
 import { warnIfUnreachableAtStart } from '../upstream/unreachable-at-start';
+import type { CacheSnapshot } from '../core/cache-events';
+import { createCache } from './create-cache';
 
 export interface DependencyOptions {
   readonly transport: HttpTransport;
@@ -58,6 +60,8 @@ export interface DependencyOptions {
 /** What a telemetry sink may read when it is built. */
 export interface TelemetrySource {
   readonly snapshot: () => DispatchSnapshot;
+  /** The embedding cache's state; undefined without a cache. */
+  readonly cache: () => CacheSnapshot | undefined;
 }
 
 export interface Dependencies extends AppDependencies {
@@ -84,7 +88,7 @@ export function createDependencies(config: Config, options: DependencyOptions): 
     gpu: createTierUpstreams('gpu', config, options.transport, logger, options.localEngine, options.runtime),
   };
   // The sink's gauges read the engine's snapshot, at scrape time only, after the engine exists.
-  const sink = options.telemetry?.({ snapshot: () => embedder.snapshot() });
+  const sink = options.telemetry?.({ snapshot: () => embedder.snapshot(), cache: () => cache?.cacheSnapshot() });
   const events = sink ?? noTelemetry;
   const random = options.random ?? Math.random;
   const tier = (name: Tier): TierDispatcher => new TierDispatcher({
@@ -160,6 +164,7 @@ export function createDependencies(config: Config, options: DependencyOptions): 
       await engine.close();
     },
   };
+  const cache = createCache(config, embedder, { scheduler, events, logger, concurrent });
   // Dependencies are built at module scope, so their end is the end of the runtime's init.
   const coldStart = createFrontDoorColdStart({
     processStartMs: performance.timeOrigin,
@@ -173,7 +178,7 @@ export function createDependencies(config: Config, options: DependencyOptions): 
   });
   return {
     config,
-    embedder,
+    embedder: cache ?? embedder,
     coldStart,
     clock: scheduler,
     logger,
@@ -186,7 +191,7 @@ export function createDependencies(config: Config, options: DependencyOptions): 
     ...(sink?.render !== undefined && sink.contentType !== undefined ? { metrics: sink as MetricsSource } : {}),
     runtime: options.runtime,
     close: async () => {
-      await embedder.close();
+      await (cache ?? embedder).close();
       await Promise.all([...upstreams.cpu, ...upstreams.gpu].map(async (upstream) => upstream.close?.()));
       await options.transport.close();
     },

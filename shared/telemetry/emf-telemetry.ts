@@ -17,6 +17,7 @@ import type { Tier } from '../core/tier';
 import { namespaceProblem } from '../config/runtime-config';
 import type { FrontDoorColdStart, RequestRecord, Telemetry } from './telemetry';
 import type { BatchRecord, OverflowReason, RejectReason } from '../core/dispatch-events';
+import type { CacheErrorKind, CacheLookupRecord } from '../core/cache-events';
 
 /** The EMF units this sink uses (a subset of CloudWatch's StandardUnit list). */
 export const EmfUnit = { milliseconds: 'Milliseconds', count: 'Count' } as const;
@@ -35,6 +36,8 @@ export const EmfMetric = {
   rejected: 'Rejected',
   backendColdStarts: 'BackendColdStarts',
   backendColdStartDuration: 'BackendColdStartDuration',
+  cacheHits: 'CacheHits',
+  cacheMisses: 'CacheMisses',
 } as const;
 export type EmfMetric = (typeof EmfMetric)[keyof typeof EmfMetric];
 
@@ -149,12 +152,18 @@ interface InvocationFigures {
   ejections: number;
   backendColdStarts: number;
   backendColdStartMaxMs: number | undefined;
+  /** Texts the cache answered and texts it did not; undefined without a cache lookup. */
+  cacheHits: number | undefined;
+  cacheMisses: number | undefined;
+  cacheErrors: number;
+  cacheErrorKind: CacheErrorKind | undefined;
 }
 
 const emptyFigures = (): InvocationFigures => ({
   upstreamCalls: 0, upstreamFailures: 0, upstreamMaxMs: undefined, upstreamSumMs: 0, queueWaitMs: undefined,
   overflows: 0, overflowTier: undefined, overflowReason: undefined, retries: 0, rejected: 0, rejectReason: undefined,
   ejections: 0, backendColdStarts: 0, backendColdStartMaxMs: undefined,
+  cacheHits: undefined, cacheMisses: undefined, cacheErrors: 0, cacheErrorKind: undefined,
 });
 
 /**
@@ -226,6 +235,8 @@ export function createEmfTelemetry(options: EmfTelemetryOptions): Telemetry {
         { name: EmfMetric.rejected, unit: EmfUnit.count, value: f.rejected },
         { name: EmfMetric.backendColdStarts, unit: EmfUnit.count, value: f.backendColdStarts },
         { name: EmfMetric.backendColdStartDuration, unit: EmfUnit.milliseconds, value: f.backendColdStartMaxMs },
+        { name: EmfMetric.cacheHits, unit: EmfUnit.count, value: f.cacheHits },
+        { name: EmfMetric.cacheMisses, unit: EmfUnit.count, value: f.cacheMisses },
       ],
       properties: {
         Method: cleanText(record.method, MAX_PROPERTY_LENGTH),
@@ -238,6 +249,9 @@ export function createEmfTelemetry(options: EmfTelemetryOptions): Telemetry {
         OverflowReason: f.overflowReason,
         RejectReason: f.rejectReason,
         Ejections: f.ejections,
+        Cache: record.cache,
+        CacheErrors: f.cacheErrors > 0 ? f.cacheErrors : undefined,
+        CacheErrorKind: f.cacheErrorKind,
       },
     });
   };
@@ -273,6 +287,15 @@ export function createEmfTelemetry(options: EmfTelemetryOptions): Telemetry {
     backendColdStart(_tier: Tier, _endpoint: string, durationMs: number): void {
       figures.backendColdStarts += 1;
       if (isDuration(durationMs)) figures.backendColdStartMaxMs = maxOf(figures.backendColdStartMaxMs, durationMs);
+    },
+    cacheLookup(record: CacheLookupRecord): void {
+      const answered = record.memoryHits + record.sharedHits;
+      figures.cacheHits = (figures.cacheHits ?? 0) + answered;
+      figures.cacheMisses = (figures.cacheMisses ?? 0) + record.texts - answered;
+    },
+    cacheError(kind: CacheErrorKind): void {
+      figures.cacheErrors += 1;
+      figures.cacheErrorKind = kind;
     },
     requestDone(record: RequestRecord): void {
       try {

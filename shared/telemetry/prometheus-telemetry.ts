@@ -7,6 +7,8 @@
 import { collectDefaultMetrics, Counter, exponentialBuckets, Gauge, Histogram, Registry } from 'prom-client';
 import { Tier } from '../core/tier';
 import type { DispatchSnapshot } from '../core/dispatch-snapshot';
+import { CacheResult, type CacheSnapshot } from '../core/cache-events';
+import { registerCacheMetrics } from './prometheus-cache-metrics';
 import { registerSnapshotGauges } from './prometheus-snapshot-gauges';
 import type { Telemetry } from './telemetry';
 import { OverflowReason, RejectReason } from '../core/dispatch-events';
@@ -25,6 +27,8 @@ const COLD_START_BUCKETS_S = [1, 5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600];
 
 /** The tier label of a request no tier served (refused, invalid, status routes). */
 const NO_TIER = 'none';
+/** The tier label of a request the embedding cache answered whole. */
+const CACHE_TIER = 'cache';
 /** Reported when the runtime does not say how it initialised (anything but Lambda). */
 const UNKNOWN_INITIALIZATION = 'unknown';
 /** Methods a client can send are unbounded tokens; anything else is folded into one label value. */
@@ -40,6 +44,8 @@ const MISNAMED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_
 export interface PrometheusTelemetryOptions {
   /** Read at every scrape for the gauges (queue size, in-flight batches, endpoint warmth...). */
   readonly snapshot: () => DispatchSnapshot;
+  /** The embedding cache's state, read at every scrape; absent or undefined without a cache. */
+  readonly cache?: () => CacheSnapshot | undefined;
 }
 
 export interface PrometheusTelemetry extends Telemetry {
@@ -64,6 +70,7 @@ export function createPrometheusTelemetry(options: PrometheusTelemetryOptions): 
   // One snapshot per scrape, shared by every gauge (and consistent across them).
   let scrapeSnapshot: DispatchSnapshot | undefined;
   registerSnapshotGauges({ register, prefix: PREFIX, snapshot: () => (scrapeSnapshot ??= options.snapshot()) });
+  const cacheEvents = registerCacheMetrics({ register, prefix: PREFIX, snapshot: () => options.cache?.() });
 
   const requests = new Counter({
     name: `${PREFIX}requests_total`,
@@ -166,6 +173,7 @@ export function createPrometheusTelemetry(options: PrometheusTelemetryOptions): 
   }
 
   return {
+    ...cacheEvents,
     contentType: register.contentType,
     render: async () => {
       scrapeSnapshot = undefined;
@@ -198,8 +206,8 @@ export function createPrometheusTelemetry(options: PrometheusTelemetryOptions): 
       backendColdStarts.inc({ tier });
       backendColdStartDuration.observe({ tier }, seconds(durationMs));
     },
-    requestDone({ route, method, status, tier, durationMs }) {
-      const served = tier ?? NO_TIER;
+    requestDone({ route, method, status, tier, durationMs, cache }) {
+      const served = tier ?? (cache === CacheResult.hit ? CACHE_TIER : NO_TIER);
       const upper = method.toUpperCase();
       requests.inc({ route, method: KNOWN_METHODS.has(upper) ? upper : OTHER_METHOD, status: String(status), tier: served });
       requestDuration.observe({ route, tier: served }, seconds(durationMs));

@@ -4,6 +4,7 @@
  * lines on Lambda). Sinks only count and never see texts, keys or request ids, so label
  * cardinality stays bounded by the configured routes, tiers and endpoints.
  */
+import { type CacheEvents, type CacheResult, noCacheEvents } from '../core/cache-events';
 import { type DispatchEvents, noDispatchEvents } from '../core/dispatch-events';
 import type { Tier } from '../core/tier';
 
@@ -18,6 +19,8 @@ export interface RequestRecord {
   readonly durationMs: number;
   /** Texts in the request (0 when it was refused before parsing). */
   readonly items: number;
+  /** How the embedding cache served it, when a cache is configured and the request reached it. */
+  readonly cache?: CacheResult;
 }
 
 /** The front door's own cold start: once per process (per Lambda execution environment). */
@@ -30,7 +33,7 @@ export interface FrontDoorColdStart {
   readonly initializationType: string | undefined;
 }
 
-export interface Telemetry extends DispatchEvents {
+export interface Telemetry extends DispatchEvents, CacheEvents {
   requestDone(record: RequestRecord): void;
   frontDoorColdStart(coldStart: FrontDoorColdStart): void;
 }
@@ -38,4 +41,4 @@ export interface Telemetry extends DispatchEvents {
 const ignore = (): void => {};
 
 /** Reports nothing (tests, tools). */
-export const noTelemetry: Telemetry = { ...noDispatchEvents, requestDone: ignore, frontDoorColdStart: ignore };
+export const noTelemetry: Telemetry = { ...noDispatchEvents, ...noCacheEvents, requestDone: ignore, frontDoorColdStart: ignore };

@@ -24,7 +24,8 @@ export type FrontDoorOptions = Pick<DependencyOptions, 'pingTimeoutMs'> & { read
 
 export async function startFrontDoor(env: Record<string, string | undefined>, logger: Logger = silentLogger, options: FrontDoorOptions = {}): Promise<TestFrontDoor> {
   const { warmup = createWarmupRunner, ...dependencyOptions } = options;
-  const config = parseConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', ...env });
+  // The embedding cache is off unless a test asks for it: tests count the texts backends receive.
+  const config = parseConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', CACHE_MEMORY_MB: '0', ...env });
   const deps = createDependencies(config, {
     transport: createUndiciTransport({ connectionsPerOrigin: config.upstream.connectionsPerOrigin }),
     runtime: 'node',

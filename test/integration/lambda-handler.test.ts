@@ -122,9 +122,11 @@ describe('Lambda handler', () => {
   });
 
   test('metrics leave as CloudWatch EMF lines: one per invocation, and the cold start once per environment', async () => {
-    const result = await invoke(apiGatewayV2Event(jsonPost('/embed', { inputs: ['x', 'y'] })));
+    // Texts no earlier test sent: the environment's in-process cache (on by default) would answer those.
+    const result = await invoke(apiGatewayV2Event(jsonPost('/embed', { inputs: ['emf x', 'emf y'] })));
     assert.equal(result.statusCode, 200);
     assert.equal(result.headers['x-embed-tier'], 'cpu');
+    assert.equal(result.headers['x-embed-cache'], 'miss');
     assert.match(result.headers['server-timing'] ?? '', /queue;dur=/);
     const coldStarts = emfLines.filter((line) => 'ColdStart' in line);
     assert.equal(coldStarts.length, 1);
@@ -138,6 +140,14 @@ describe('Lambda handler', () => {
     assert.equal(last.Tier, 'cpu');
     assert.equal(last.UpstreamCalls, 1);
     assert.equal(last.Route, '/embed');
+    assert.equal(last.CacheMisses, 2);
+    assert.equal(last.CacheHits, 0);
+    // A repeat is answered by the environment's cache, with no upstream call.
+    const again = await invoke(apiGatewayV2Event(jsonPost('/embed', { inputs: ['emf y', 'emf x'] })));
+    assert.equal(again.headers['x-embed-cache'], 'hit');
+    const repeat = emfLines.filter((line) => 'RequestLatency' in line).at(-1) as Record<string, unknown>;
+    assert.equal(repeat.CacheHits, 2);
+    assert.equal(repeat.UpstreamCalls, 0);
     // Never a text or a request id.
     assert.ok(!JSON.stringify(emfLines).includes(result.headers['x-request-id'] as string));
   });

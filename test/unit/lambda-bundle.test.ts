@@ -14,9 +14,9 @@ const SERVER_ONLY_PACKAGES = ['prom-client'];
 
 /**
  * Loaded with `import()` only when needed: the cloud SDKs when an ecs:// or cloudrun:// backend
- * is configured, cron-parser (and luxon) only by the warm-up.
+ * is configured, cron-parser (and luxon) only by the warm-up, the Redis client only with CACHE_URL.
  */
-const LAZY_ONLY = /^(@aws-sdk\/|@google-cloud\/|google-auth-library|cron-parser|luxon)/;
+const LAZY_ONLY = /^(@aws-sdk\/|@google-cloud\/|google-auth-library|cron-parser|luxon|ioredis)/;
 
 /** The entry's bundle graph: each input file and what it imports. */
 async function graphOf(entry: string): Promise<{ root: string; metafile: Metafile }> {
@@ -73,6 +73,7 @@ describe('Lambda bundle', () => {
   test('the cloud SDKs and cron-parser are reached only through import(): the embed function loads them only when needed', async () => {
     const reached = await packagesReached('../../functions/embed/handler.ts');
     assert.ok(reached.has('@aws-sdk/client-ecs') && reached.has('@google-cloud/run'), 'the discovery code is in the graph');
+    assert.ok(reached.has('ioredis'), 'the shared cache is in the graph');
     const eager = await packagesLoadedEagerly('../../functions/embed/handler.ts');
     assert.ok(eager.has('hono/aws-lambda'), 'the static graph was walked');
     assert.deepEqual([...eager].filter((name) => LAZY_ONLY.test(name)), []);
