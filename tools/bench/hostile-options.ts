@@ -45,7 +45,7 @@ export interface HostileShape {
 
 const MB = 1_000_000;
 
-/** The full run (about 4 minutes here) and the `--quick` one (under a minute, for the test). */
+/** The full run (about 3 minutes here) and the `--quick` one (under a minute, for the test). */
 export const HOSTILE_SHAPES: { readonly full: HostileShape; readonly quick: HostileShape } = {
   full: {
     uploads: 300, uploadBytes: 5 * MB, uploadWindowS: 30, answerBytes: 1_500 * MB,
@@ -80,7 +80,7 @@ process, default limits) over simulated DJL backends, and checks its targets: pe
 ${HOSTILE_SHAPES.full.uploads} concurrent 5 MB uploads and under a 1.5 GB backend answer (< 400 MB), a victim key's p50
 while another key floods (<= 2x unloaded + one batch), /ping p99 under CPU amplification (< 50 ms),
 and new clients refused quickly at MAX_CONNECTIONS while an established one is served. Writes
-tools/bench/results/hostile.{md,json} on a full run. About 4 minutes (twice that with --before).
+tools/bench/results/hostile.{md,json} on a full run. About 3 minutes (twice that with --before).
 
   --only SCENARIO   ${Object.keys(HOSTILE_SCENARIOS).join(', ')} (repeatable; default all)
   --quick           small attacks and short phases (under a minute); results not written
