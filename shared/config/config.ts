@@ -35,6 +35,8 @@ export interface Config {
     readonly maxBodyBytes: number;
     /** Request-body bytes being received and held at once, process-wide (see security/body-budget.ts). */
     readonly maxInflightBodyBytes: number;
+    /** Bytes of answers being waited for and built at once, process-wide, estimated from their texts. */
+    readonly maxInflightAnswerBytes: number;
   };
   readonly timeouts: {
     /** Whole-request budget, across every upstream attempt. */
@@ -87,6 +89,10 @@ export const DEFAULTS = {
   maxBodyBytes: 6 * 1024 * 1024,
   // An eighth of a 512 MB instance for bodies being received: ten of the largest (6 MiB) at once.
   maxInflightBodyBytes: 64 * 1024 * 1024,
+  // A quarter of a 512 MB instance for answers: about 6,900 texts' vectors at 384 numbers, held
+  // as numbers and printed as JSON (24 bytes a number), so cache hits answered at once cannot pile
+  // up hundreds of MB of answers for clients that read slowly.
+  maxInflightAnswerBytes: 128 * 1024 * 1024,
   // API Gateway's HTTP API integration timeout is 30 s.
   requestMs: 30_000,
   upstreamMs: 20_000,
@@ -137,6 +143,7 @@ export function parseConfig(env: Env): Config {
       maxCharsPerItem: read.int('MAX_CHARS_PER_ITEM', DEFAULTS.maxCharsPerItem, { min: 1 }),
       maxBodyBytes,
       maxInflightBodyBytes,
+      maxInflightAnswerBytes: read.int('MAX_INFLIGHT_ANSWER_BYTES', DEFAULTS.maxInflightAnswerBytes, { min: 1024 }),
     },
     timeouts: {
       requestMs,

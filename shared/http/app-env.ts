@@ -63,6 +63,8 @@ export interface AppEnv {
     startedAt: number | undefined;
     /** The body's share of MAX_INFLIGHT_BODY_BYTES (set by the body limit on embed routes). */
     bodyLease: BodyLease | undefined;
+    /** The answer's share of MAX_INFLIGHT_ANSWER_BYTES, held until the request ends. */
+    answerLease: BodyLease | undefined;
     /** Texts in the request, once parsed. */
     items: number | undefined;
     /** How the embedder served the request, for the tier and timing headers and the access log. */

@@ -2,7 +2,7 @@
  * The three embed routes. Each parses its dialect's body into texts, hands them to the embedder,
  * and writes the vectors back in its dialect's shape; errors are mapped in one place (create-app).
  */
-import type { Context, Hono } from 'hono';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { echoText, echoValue } from '../dialects/client-echo';
 import { formatDjlResponse, parseDjlRequest } from '../dialects/djl';
 import { EncodingFormat, formatOpenAiResponse, parseOpenAiRequest } from '../dialects/openai';
@@ -51,6 +51,8 @@ export function requestBudgetMs(header: string | undefined, configuredMs: number
 
 /** Retry-After when the bodies being received fill MAX_INFLIGHT_BODY_BYTES: an upload lasts about that long. */
 const UPLOADS_RETRY_AFTER_S = 1;
+/** Memory of one answer number: a double while the vectors arrive, then up to ~16 characters of JSON. */
+const ANSWER_BYTES_PER_NUMBER = 24;
 
 /** Retry-After for a client deadline that ran out: the work itself was fine, only the time was short. */
 const CLIENT_DEADLINE_RETRY_AFTER_S = 1;
@@ -93,8 +95,29 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     },
   });
 
+  // Answers are held from admission to the end of the request: as numbers while the vectors
+  // arrive, then as the JSON text. Cache hits answer at once, so without a bound, many requests
+  // for the same 2,048 texts built ~20 MB answers dozens at a time (bench:hostile (a)).
+  const answers = new BodyBudget(limits.maxInflightAnswerBytes);
+  const holdAnswer: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const lease = answers.lease();
+    c.set('answerLease', lease);
+    try {
+      await next();
+    } finally {
+      lease.release();
+    }
+  };
+
   async function embed(c: Context<AppEnv>, texts: readonly string[]): Promise<EmbedResult> {
     c.set('items', texts.length);
+    // One request alone may always be answered, whatever its size (MAX_ITEMS_PER_REQUEST bounds it).
+    const answerBytes = Math.min(answers.maxBytes, texts.length * config.model.dimension * ANSWER_BYTES_PER_NUMBER);
+    if (c.get('answerLease')?.reserve(answerBytes) === false) {
+      throw new FrontDoorError(429, ErrorCode.overloaded,
+        `the front door is building too many answers at once (MAX_INFLIGHT_ANSWER_BYTES=${limits.maxInflightAnswerBytes} bytes): ` +
+          `retry after ${UPLOADS_RETRY_AFTER_S} s, or send fewer texts per request`, { retryAfterSeconds: UPLOADS_RETRY_AFTER_S });
+    }
     // Texts are charged to the caller's key once parsed, before any work is queued.
     c.get('caller')?.chargeTexts(texts.length);
     const budgetMs = requestBudgetMs(c.req.header(REQUEST_TIMEOUT_HEADER), config.timeouts.requestMs);
@@ -115,7 +138,7 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
   const json = acceptBody(BodyKind.json);
   const jsonOrText = acceptBody(BodyKind.jsonOrText);
 
-  addRoute(app, 'openaiEmbeddings', json, limitBody, async (c) => {
+  addRoute(app, 'openaiEmbeddings', json, limitBody, holdAnswer, async (c) => {
     const request = parseOpenAiRequest(parseJsonBody(await readBodyText(c), limits.maxItems), {
       limits,
       models,
@@ -131,7 +154,7 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     return c.body(body, 200, JSON_HEADERS);
   });
 
-  addRoute(app, 'teiEmbed', json, limitBody, async (c) => {
+  addRoute(app, 'teiEmbed', json, limitBody, holdAnswer, async (c) => {
     const request = parseTeiRequest(parseJsonBody(await readBodyText(c), limits.maxItems), limits, config.model.dimension);
     responseLimit.checkEstimate(request.texts.length, AnswerEncoding.floatOnly);
     const result = await embed(c, request.texts);
@@ -153,8 +176,8 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     setEmbedHeaders(c, result, performance.now());
     return c.body(body, 200, JSON_HEADERS);
   };
-  addRoute(app, 'djlPredictions', jsonOrText, limitBody, (c) => djl(c, c.req.param('model')));
-  addRoute(app, 'djlPredictionsVersion', jsonOrText, limitBody, (c) => djl(c, c.req.param('model')));
-  addRoute(app, 'djlInvoke', jsonOrText, limitBody, (c) => djl(c, c.req.param('model')));
-  addRoute(app, 'djlInvocations', jsonOrText, limitBody, (c) => djl(c, c.req.query('model_name')));
+  addRoute(app, 'djlPredictions', jsonOrText, limitBody, holdAnswer, (c) => djl(c, c.req.param('model')));
+  addRoute(app, 'djlPredictionsVersion', jsonOrText, limitBody, holdAnswer, (c) => djl(c, c.req.param('model')));
+  addRoute(app, 'djlInvoke', jsonOrText, limitBody, holdAnswer, (c) => djl(c, c.req.param('model')));
+  addRoute(app, 'djlInvocations', jsonOrText, limitBody, holdAnswer, (c) => djl(c, c.req.query('model_name')));
 }

@@ -4,16 +4,14 @@
  * it is the fact under test, not timing.
  */
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import type { DispatchEmbedder } from '../../shared/dispatch/dispatch-embedder';
 import { hashApiKey } from '../../shared/security/api-keys';
 import { eventually } from '../helpers/eventually';
 import { post, startFrontDoor, type TestFrontDoor } from '../helpers/front-door';
+import { type HeldBackend, startHeldBackend } from '../helpers/held-backend';
 import { parseExposition, valueOf } from '../helpers/prometheus-text';
 
-const DIMENSION = 384;
 const KEYS = { flood: 'efd_flooding-key', victim: 'efd_victim-key', ops: 'efd_operator-key' } as const;
 const API_KEYS = [
   `flood:${hashApiKey(KEYS.flood)}`,
@@ -22,54 +20,9 @@ const API_KEYS = [
 ].join(',');
 const as = (key: string) => ({ authorization: `Bearer ${key}` });
 
-interface HeldBatch {
-  readonly texts: string[];
-  release(): void;
-}
-
-/** A DJL stand-in that answers probes at once and holds each embed batch until released. */
-async function startHeldBackend() {
-  const batches: HeldBatch[] = [];
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    if (req.method === 'GET') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"all_MiniLM_L6_v2": {"status": "Healthy"}}');
-      return;
-    }
-    let body = '';
-    req.on('data', (chunk: Buffer) => (body += String(chunk)));
-    req.on('end', () => {
-      const json = JSON.parse(body) as string[] | { inputs: string[] };
-      const texts = Array.isArray(json) ? json : json.inputs;
-      const vectors = texts.map(() => Array<number>(DIMENSION).fill(0.01));
-      batches.push({ texts, release: () => {
-        if (!res.headersSent) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(vectors));
-      } });
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/predictions/all_MiniLM_L6_v2`,
-    batches,
-    /** Waits for batch `index` (0-based) to arrive, releases it, and returns its texts. */
-    async release(index: number): Promise<string[]> {
-      const batch = await eventually(() => {
-        assert.ok(batches[index] !== undefined, `batch ${index} arrived`);
-        return batches[index];
-      });
-      batch.release();
-      return batch.texts;
-    },
-    close: () => new Promise<void>((resolve) => {
-      for (const batch of batches) batch.release();
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-  };
-}
-
 const texts = (tag: string, count: number) => Array.from({ length: count }, (_, i) => `${tag} text ${i}`);
 
-async function withDoor(env: Record<string, string>, run: (door: TestFrontDoor, backend: Awaited<ReturnType<typeof startHeldBackend>>) => Promise<void>) {
+async function withDoor(env: Record<string, string>, run: (door: TestFrontDoor, backend: HeldBackend) => Promise<void>) {
   const backend = await startHeldBackend();
   const door = await startFrontDoor({
     CPU_BACKENDS: backend.url, API_KEYS, CPU_BATCH_SIZE: '8', CPU_MAX_INFLIGHT: '1', COALESCE_WINDOW_MS: '0', ...env,
