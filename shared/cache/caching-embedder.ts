@@ -72,7 +72,7 @@ export function createCachingEmbedder(options: CachingEmbedderOptions): CachingE
   /** The shared store's values for `keys` within the budget, or undefined when it did not answer. */
   async function readShared(keys: readonly string[]): Promise<(Uint8Array | null)[] | undefined> {
     if (shared === undefined || keys.length === 0) return undefined;
-    if (!breaker.tryAcquire()) {
+    if (!shared.started() || !breaker.tryAcquire()) {
       events.cacheError(CacheErrorKind.skipped);
       return undefined;
     }
@@ -98,7 +98,7 @@ export function createCachingEmbedder(options: CachingEmbedderOptions): CachingE
 
   /** Stores new vectors in the shared level, in the background; failures only count. */
   function writeShared(entries: readonly (readonly [string, Uint8Array])[]): void {
-    if (shared === undefined || entries.length === 0 || breaker.state !== 'closed') return;
+    if (shared === undefined || entries.length === 0 || !shared.started() || breaker.state !== 'closed') return;
     const write = shared.setMany(entries, options.ttlSeconds).then(recordSuccess, (error: unknown) => recordFailure(CacheErrorKind.error, error));
     pendingWrites.add(write);
     void write.finally(() => pendingWrites.delete(write));
@@ -173,6 +173,7 @@ export function createCachingEmbedder(options: CachingEmbedderOptions): CachingE
       lookups,
       hits,
       shared: shared !== undefined,
+      sharedStarted: shared?.started() ?? false,
       sharedOpen: shared !== undefined && breaker.state !== 'closed',
     }),
     async close(): Promise<void> {

@@ -11,7 +11,11 @@ import type { SharedStore, SharedStoreFactory } from './shared-store';
  * wait for it (each read has its own budget in the caching embedder); a failed load fails every call.
  */
 export function createLazySharedStore(url: string, load: () => Promise<SharedStoreFactory> = loadRedisStore): SharedStore {
-  const store = load().then((create) => create(url));
+  let loaded: SharedStore | undefined;
+  const store = load().then((create) => {
+    loaded = create(url);
+    return loaded;
+  });
   // A failed load surfaces at each call, counted there; it must not be an unhandled rejection.
   store.catch(() => undefined);
   return {
@@ -20,6 +24,7 @@ export function createLazySharedStore(url: string, load: () => Promise<SharedSto
     close: async () => {
       await (await store.catch(() => undefined))?.close();
     },
+    started: () => loaded?.started() ?? false,
   };
 }
 

@@ -29,6 +29,10 @@ export function createRedisStore(url: string): SharedStore {
   // Each call made while (re)connecting waits for 'ready' with its own listener, for at most
   // CONNECT_TIMEOUT_MS; a burst at start-up may hold more than Node's default warning level of 10.
   client.setMaxListeners(0);
+  let started = false;
+  client.once('ready', () => {
+    started = true;
+  });
   /**
    * Resolves once the client is connected: at once when it is, else at its next 'ready' (the first
    * connection, or a reconnection), rejecting after CONNECT_TIMEOUT_MS. Without it, the calls made
@@ -67,8 +71,11 @@ export function createRedisStore(url: string): SharedStore {
       const failed = replies.find(([error]) => error);
       if (failed?.[0]) throw failed[0];
     },
+    // Writes still in flight were awaited by the caching embedder; QUIT would wait for a server
+    // that may be gone (it hung here while reconnecting), so the connection is simply closed.
     close: async () => {
-      await client.quit().catch(() => client.disconnect());
+      client.disconnect();
     },
+    started: () => started,
   };
 }

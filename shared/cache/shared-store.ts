@@ -8,6 +8,12 @@ export interface SharedStore {
   /** Writes every entry with a TTL in one round trip; rejects when any write failed. */
   setMany(entries: readonly (readonly [string, Uint8Array])[], ttlSeconds: number): Promise<void>;
   close(): Promise<void>;
+  /**
+   * False until the store has been connected once. Before that (a process's first moments, while
+   * the client loads and connects) calls are skipped rather than counted as failures: a store that
+   * has not started yet is not a store that failed, and must not open the breaker.
+   */
+  started(): boolean;
 }
 
 /** Builds the Valkey/Redis store for a `redis://` or `rediss://` URL. */

@@ -33,7 +33,7 @@ export const CacheErrorKind = {
   error: 'error',
   /** A stored value of the wrong version or length: ignored and embedded again. */
   invalid: 'invalid',
-  /** The circuit breaker was open: the shared cache was not asked. */
+  /** The circuit breaker was open, or the store had not connected yet since start: not asked. */
   skipped: 'skipped',
 } as const;
 export type CacheErrorKind = (typeof CacheErrorKind)[keyof typeof CacheErrorKind];
@@ -62,6 +62,8 @@ export interface CacheSnapshot {
   readonly hits: number;
   /** Whether a shared cache is configured, and whether its breaker is open now. */
   readonly shared: boolean;
+  /** Whether the shared store has connected once since start (before that it is not asked). */
+  readonly sharedStarted: boolean;
   readonly sharedOpen: boolean;
 }
 

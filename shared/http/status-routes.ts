@@ -102,7 +102,7 @@ function cacheInfo(cache: CacheSnapshot | undefined): Record<string, unknown> {
       hit_ratio: cache.lookups === 0 ? null : Math.round((cache.hits / cache.lookups) * HIT_RATIO_DIGITS) / HIT_RATIO_DIGITS,
       memory_bytes: cache.memoryBytes,
       memory_entries: cache.memoryEntries,
-      shared: cache.shared ? (cache.sharedOpen ? 'skipped' : 'in_use') : 'none',
+      shared: !cache.shared ? 'none' : !cache.sharedStarted ? 'connecting' : cache.sharedOpen ? 'skipped' : 'in_use',
     },
   };
 }

@@ -83,11 +83,18 @@ describe('embedding cache', () => {
   const env = (extra: Record<string, string> = {}) => ({
     CPU_BACKENDS: backend.url, MODEL_DIMENSION: String(DIMENSION), CACHE_URL: redis.url,
     // Generous on a loaded CI machine: these tests check what is cached, not how fast.
-    CACHE_TIMEOUT_MS: '2000', ...extra,
+    CACHE_TIMEOUT_MS: '2000',
+    // /info and /metrics open with keys too: the test reads them without an operator key.
+    PROTECT_OPERATOR_ROUTES: 'false', ...extra,
   });
   const open = async (extra: Record<string, string> = {}): Promise<TestFrontDoor> => {
     const door = await startFrontDoor(env(extra));
     doors.push(door);
+    // Until its first connection the shared cache is not asked: wait for it, as /info reports it.
+    await eventually(async () => {
+      const info = await (await fetch(`${door.url}/info`)).json() as { cache: { shared: string } };
+      assert.equal(info.cache.shared, 'in_use');
+    }, { message: 'the shared cache to connect' });
     return door;
   };
 
@@ -245,46 +252,5 @@ describe('embedding cache', () => {
     assert.equal(valueOf(metrics, 'efd_cache_texts_total', { source: 'miss' }), 3);
     assert.ok((valueOf(metrics, 'efd_cache_memory_bytes', {}) ?? 0) > 3 * DIMENSION * 4);
     assert.equal(valueOf(metrics, 'efd_requests_total', { route: '/embed', method: 'POST', status: '200', tier: 'cache' }), 1);
-  });
-
-  test('the cache dying and coming back mid-load: every request answered, the breaker opens and closes', async () => {
-    await redis.client.flushall();
-    const door = await open({
-      CACHE_MEMORY_MB: '0', CACHE_TIMEOUT_MS: '200', CACHE_BREAKER_FAILURES: '2', CACHE_BREAKER_OPEN_MS: '100',
-    });
-    let stop = false;
-    const failures: string[] = [];
-    let answered = 0;
-    let round = 0;
-    const client = async (id: number): Promise<void> => {
-      while (!stop) {
-        round++;
-        const texts = [`load ${id} ${round % 7}`, `load shared ${round % 5}`];
-        const answer = await post(`${door.url}/embed`, { inputs: texts });
-        if (answer.status !== 200) failures.push(`${answer.status} ${answer.text}`);
-        else {
-          assertAnswers(texts, answer.body as number[][]);
-          answered++;
-        }
-      }
-    };
-    const load = Promise.all([client(1), client(2), client(3)]);
-    const metric = async (name: string, labels: Record<string, string>) =>
-      valueOf(parseExposition(await (await fetch(`${door.url}/metrics`)).text()), name, labels) ?? 0;
-    try {
-      await eventually(async () => assert.ok(await metric('efd_cache_texts_total', { source: 'shared' }) > 0), { message: 'shared hits' });
-      await redis.stop();
-      await eventually(async () => assert.equal(await metric('efd_cache_shared_breaker_open', {}), 1), { message: 'the breaker to open' });
-      const answeredWhileDown = answered;
-      await eventually(() => answered > answeredWhileDown + 10, { message: 'requests answered while the cache is down' });
-      await redis.start();
-      await eventually(async () => assert.equal(await metric('efd_cache_shared_breaker_open', {}), 0), { message: 'the breaker to close' });
-      const sharedHits = await metric('efd_cache_texts_total', { source: 'shared' });
-      await eventually(async () => assert.ok(await metric('efd_cache_texts_total', { source: 'shared' }) > sharedHits), { message: 'shared hits again' });
-    } finally {
-      stop = true;
-      await load;
-    }
-    assert.deepEqual(failures, [], 'no client saw an error');
   });
 });

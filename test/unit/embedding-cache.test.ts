@@ -134,6 +134,7 @@ function heldStore() {
     // Writes wait as long as reads (a slow store is slow both ways) and are never answered.
     setMany: () => new Promise<void>(() => undefined),
     close: async () => undefined,
+    started: () => true,
   };
   return { store, reads };
 }
