@@ -36,6 +36,28 @@ export function readFailure(c: Context<AppEnv>, error: unknown): unknown {
 }
 
 /**
+ * The body decoded chunk by chunk as it arrives, so that a 6 MB body costs the event loop many
+ * short steps instead of one 30-40 ms decode (eight of those at once held /ping for 0.4 s in
+ * bench:hostile (d)). Decodes exactly as `Request.text()` does: UTF-8, a leading BOM dropped,
+ * malformed bytes replaced.
+ */
+export async function decodeByChunks(request: Request): Promise<string> {
+  if (request.body === null) return '';
+  const reader = request.body.getReader() as ReadableStreamDefaultReader<Uint8Array>;
+  const decoder = new TextDecoder();
+  const parts: string[] = [];
+  let read = await reader.read();
+  while (!read.done) {
+    parts.push(decoder.decode(read.value, { stream: true }));
+    read = await reader.read();
+    // Between chunks already buffered, let timers and other sockets run (a one-chunk body never waits).
+    if (!read.done) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  parts.push(decoder.decode());
+  return parts.join('');
+}
+
+/**
  * The body as text; a body limit's refusal passes through, a client gone mid-body becomes 408 or
  * 499. The body's share of MAX_INFLIGHT_BODY_BYTES is returned once it is read, however that
  * ends: the route parses it in the same turn of the event loop, before another body's bytes can
@@ -44,7 +66,7 @@ export function readFailure(c: Context<AppEnv>, error: unknown): unknown {
  */
 export async function readBodyText(c: Context<AppEnv>): Promise<string> {
   try {
-    return await c.req.raw.text();
+    return await decodeByChunks(c.req.raw);
   } catch (error) {
     throw readFailure(c, error);
   } finally {
