@@ -3,57 +3,15 @@
  * redis-server of its own: every request answered, the breaker opens and closes, shared hits resume.
  */
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { eventually } from '../helpers/eventually';
 import { post, startFrontDoor, type TestFrontDoor } from '../helpers/front-door';
 import { parseExposition, valueOf } from '../helpers/prometheus-text';
 import { startRedis, type TestRedis } from '../helpers/redis-server';
+import { assertAnswers, type CountingBackend as Backend, DIMENSION, startCountingBackend as startBackend } from '../helpers/counting-backend';
 
-const DIMENSION = 8;
 
-/** A vector that names its text: the test can tell which text each answer belongs to. */
-function vectorOf(text: string): number[] {
-  let hash = 0;
-  for (let i = 0; i < text.length; i++) hash = (hash * 31 + text.charCodeAt(i)) >>> 0;
-  return Array.from({ length: DIMENSION }, (_, i) => ((hash >>> (i * 4)) & 0xf) / 16 + text.length / 1024);
-}
-const close = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((x, i) => Math.abs(x - (b[i] as number)) < 1e-6);
 
-/** A DJL stand-in answering every batch at once and counting the texts it received. */
-async function startBackend() {
-  const received: string[] = [];
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    if (req.method === 'GET') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"m": {"status": "Healthy"}}');
-      return;
-    }
-    let body = '';
-    req.on('data', (chunk: Buffer) => (body += String(chunk)));
-    req.on('end', () => {
-      const json = JSON.parse(body) as string[] | { inputs: string[] };
-      const texts = Array.isArray(json) ? json : json.inputs;
-      received.push(...texts);
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(texts.map(vectorOf)));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/predictions/m`,
-    received,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-  };
-}
-type Backend = Awaited<ReturnType<typeof startBackend>>;
-
-function assertAnswers(texts: readonly string[], vectors: readonly number[][]): void {
-  assert.equal(vectors.length, texts.length);
-  texts.forEach((text, i) => assert.ok(close(vectors[i] as number[], vectorOf(text)), `vector ${i} is ${text}'s`));
-}
 
 describe('embedding cache outage', () => {
   let redis: TestRedis;
