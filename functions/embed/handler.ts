@@ -27,12 +27,13 @@ const deps = createDependencies(config, {
   // Each environment counts alone and is never scraped: metrics leave as EMF log lines. Written
   // straight to stdout: console.log's Lambda prefix would break the JSON.
   ...(config.runtime.emfMetrics ? {
-    telemetry: () => createEmfTelemetry({
+    telemetry: ({ snapshot }) => createEmfTelemetry({
       namespace: config.runtime.metricsNamespace,
       service: EMF_SERVICE,
       ...(config.runtime.functionName === undefined ? {} : { functionName: config.runtime.functionName }),
       write: (line) => process.stdout.write(`${line}\n`),
       now: Date.now,
+      snapshot,
     }),
   } : {}),
 });

@@ -28,6 +28,19 @@ export interface TierSnapshot {
   readonly inFlightBatches: number;
   readonly endpoints: readonly EndpointSnapshot[];
   readonly coldStarts: ColdStartStats;
+  /**
+   * The scaling signal (docs/operate.md): texts queued plus texts in batches in flight, the work
+   * this front door holds for the tier.
+   */
+  readonly backlogTexts: number;
+  /** Endpoints that can take work now (neither ejected nor reported unhealthy). */
+  readonly servingEndpoints: number;
+  /**
+   * How long the queued texts take to drain at the serving endpoints' measured speed, the same
+   * estimate admission control uses; 0 with nothing queued, undefined while unknown (no serving
+   * endpoint, or one not yet measured).
+   */
+  readonly estimatedWaitSeconds: number | undefined;
 }
 
 export interface DispatchSnapshot {

@@ -42,6 +42,9 @@ export interface JoiningEndpoint {
   readonly capacity?: number | undefined;
 }
 
+const MS_PER_SECOND = 1_000;
+const secondsOrUndefined = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : ms / MS_PER_SECOND);
+
 /** The most batches one endpoint may hold, whatever a source says (CPU_MAX_INFLIGHT's own limit). */
 const MAX_ENDPOINT_CAPACITY = 1024;
 
@@ -67,6 +70,8 @@ export class TierDispatcher {
   private readonly queue = new WorkQueue();
   private readonly budget: RetryBudget;
   private batchesInFlight = 0;
+  /** Distinct texts in those batches: with the queue's, the backlog the scaling signal reports. */
+  private textsInFlight = 0;
   /** Isolation batches go one at a time, so a backend's server-side batching cannot merge them. */
   private isolationInFlight = false;
   /** When a batch last came back, freeing its slot. */
@@ -170,6 +175,9 @@ export class TierDispatcher {
         inFlight: endpoint.inFlight,
       })),
       coldStarts: this.coldStarts.stats(),
+      backlogTexts: this.queue.texts + this.textsInFlight,
+      servingEndpoints: this.servingEndpoints(now),
+      estimatedWaitSeconds: this.queue.texts === 0 ? 0 : secondsOrUndefined(this.estimatedWaitMs(0, now)),
     };
   }
 
@@ -323,6 +331,8 @@ export class TierDispatcher {
     for (const request of retried) request.retries++;
 
     const started = scheduler.now();
+    // Counted before the queue-wait event, so a sink sampling the snapshot then sees this batch.
+    this.textsInFlight += texts.length;
     for (const request of requests) {
       request.attempts++;
       if (request.firstSentAt !== undefined) continue;
@@ -346,6 +356,7 @@ export class TierDispatcher {
     }
     endpoint.end(texts.length);
     this.batchesInFlight--;
+    this.textsInFlight -= texts.length;
     const finished = scheduler.now();
     this.lastFreedAt = finished;
     if (isolation) this.isolationInFlight = false;

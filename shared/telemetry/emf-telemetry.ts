@@ -11,16 +11,19 @@
  * Dimensions stay few because each (metric, dimension set, values) is a billed custom metric:
  * every request metric by Service, and RequestLatency alone also by Service and Route (a route
  * pattern, bounded by the app). Status, tier and reasons are plain properties: searchable in Logs
- * Insights, free. Request ids, keys and texts never reach this sink (see telemetry.ts).
+ * Insights, free. Request ids, keys and texts never reach this sink (see telemetry.ts). The scaling
+ * signal gets one more line per tier the invocation used, by Tier alone (docs/operate.md).
  */
 import type { Tier } from '../core/tier';
 import { namespaceProblem } from '../config/runtime-config';
 import type { FrontDoorColdStart, RequestRecord, Telemetry } from './telemetry';
 import type { BatchRecord, OverflowReason, RejectReason } from '../core/dispatch-events';
 import type { CacheErrorKind, CacheLookupRecord } from '../core/cache-events';
+import type { DispatchSnapshot } from '../core/dispatch-snapshot';
+import { BacklogSampler, type TierBacklogSample } from './emf-backlog';
 
 /** The EMF units this sink uses (a subset of CloudWatch's StandardUnit list). */
-export const EmfUnit = { milliseconds: 'Milliseconds', count: 'Count' } as const;
+export const EmfUnit = { milliseconds: 'Milliseconds', seconds: 'Seconds', count: 'Count' } as const;
 export type EmfUnit = (typeof EmfUnit)[keyof typeof EmfUnit];
 
 /** Metric names, as they appear in CloudWatch. */
@@ -38,11 +41,14 @@ export const EmfMetric = {
   backendColdStartDuration: 'BackendColdStartDuration',
   cacheHits: 'CacheHits',
   cacheMisses: 'CacheMisses',
+  backlog: 'Backlog',
+  servingEndpoints: 'ServingEndpoints',
+  estimatedWait: 'EstimatedWait',
 } as const;
 export type EmfMetric = (typeof EmfMetric)[keyof typeof EmfMetric];
 
 /** Dimension names. PascalCase like the metrics; Powertools spells its own `service` and `function_name`. */
-export const EmfDimension = { service: 'Service', route: 'Route', functionName: 'FunctionName' } as const;
+export const EmfDimension = { service: 'Service', route: 'Route', functionName: 'FunctionName', tier: 'Tier' } as const;
 
 export interface EmfTelemetryOptions {
   /** CloudWatch namespace (config.runtime.metricsNamespace). */
@@ -59,6 +65,11 @@ export interface EmfTelemetryOptions {
   readonly write: (line: string) => void;
   /** Epoch ms, for each line's Timestamp. */
   readonly now: () => number;
+  /**
+   * The dispatch engine's snapshot, for the scaling signal's line (Backlog, ServingEndpoints,
+   * EstimatedWait by Tier; see emf-backlog.ts). Without it no such line is written.
+   */
+  readonly snapshot?: () => DispatchSnapshot;
 }
 
 // EMF limits (spec): dimension keys per set, metrics per directive. The sets below are fixed and
@@ -192,6 +203,7 @@ export function createEmfTelemetry(options: EmfTelemetryOptions): Telemetry {
   };
 
   let figures = emptyFigures();
+  const backlog = new BacklogSampler(options.snapshot);
   let firstRequestDone = false;
   let pendingColdStart: FrontDoorColdStart | undefined;
   let coldStartSeen = false;
@@ -256,6 +268,22 @@ export function createEmfTelemetry(options: EmfTelemetryOptions): Telemetry {
     });
   };
 
+  // Its own line per tier: a line has one value per dimension, and Tier is this line's dimension
+  // (the request line's Tier is a free property). Only tiers that saw work in the invocation.
+  const writeBacklog = (sample: TierBacklogSample): void => {
+    emit({
+      timestamp: timestamp(),
+      directives: [{ dimensions: [[EmfDimension.tier]] }],
+      dimensions: { [EmfDimension.tier]: sample.tier },
+      metrics: [
+        { name: EmfMetric.backlog, unit: EmfUnit.count, value: sample.backlogTexts },
+        { name: EmfMetric.servingEndpoints, unit: EmfUnit.count, value: sample.servingEndpoints },
+        { name: EmfMetric.estimatedWait, unit: EmfUnit.seconds, value: sample.estimatedWaitSeconds },
+      ],
+      properties: { [EmfDimension.service]: service },
+    });
+  };
+
   return {
     batchDone(record: BatchRecord): void {
       figures.upstreamCalls += 1;
@@ -265,7 +293,8 @@ export function createEmfTelemetry(options: EmfTelemetryOptions): Telemetry {
         figures.upstreamSumMs += record.durationMs;
       }
     },
-    queueWait(_tier: Tier, waitMs: number): void {
+    queueWait(tier: Tier, waitMs: number): void {
+      backlog.sample(tier);
       // Summed: a request that falls back waits in one tier's queue, then in the other's.
       if (isDuration(waitMs)) figures.queueWaitMs = (figures.queueWaitMs ?? 0) + waitMs;
     },
@@ -275,7 +304,8 @@ export function createEmfTelemetry(options: EmfTelemetryOptions): Telemetry {
     ejection(): void {
       figures.ejections += 1;
     },
-    rejected(_tier: Tier, reason: RejectReason): void {
+    rejected(tier: Tier, reason: RejectReason): void {
+      backlog.sample(tier);
       figures.rejected += 1;
       figures.rejectReason = reason;
     },
@@ -305,7 +335,9 @@ export function createEmfTelemetry(options: EmfTelemetryOptions): Telemetry {
           writeColdStart(coldStart);
         }
         writeRequest(record);
+        for (const sample of backlog.take()) writeBacklog(sample);
       } finally {
+        backlog.take();
         // Even when a write throws, the next invocation starts from zero.
         figures = emptyFigures();
         firstRequestDone = true;

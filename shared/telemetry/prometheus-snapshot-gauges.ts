@@ -1,12 +1,13 @@
 /**
  * The Prometheus gauges read from the dispatch engine's snapshot at scrape time: queue size,
- * in-flight batches, endpoint warmth, recent backend cold starts and whether overflow is active.
+ * in-flight batches, endpoint warmth, recent backend cold starts, whether overflow is active, and
+ * the per-tier scaling signal (backlog, serving endpoints, backlog per endpoint, estimated wait).
  * Each gauge is reset in its `collect()` before being set, so an endpoint that disappeared from the
  * snapshot leaves no stale series behind.
  */
 import { Gauge, type Registry } from 'prom-client';
 import { Tier } from '../core/tier';
-import type { DispatchSnapshot } from '../core/dispatch-snapshot';
+import type { DispatchSnapshot, TierSnapshot } from '../core/dispatch-snapshot';
 import { Warmth } from '../core/warmth';
 
 const TIERS = Object.values(Tier);
@@ -75,6 +76,32 @@ export function registerSnapshotGauges({ register, prefix, snapshot }: SnapshotG
       this.set(snapshot().overflowActive ? 1 : 0);
     },
   });
+
+  // The scaling signal (docs/operate.md): one series per tier, always present, so a sum across
+  // front doors and an autoscaler's query never meet a missing tier.
+  const perTier = (name: string, help: string, value: (tier: TierSnapshot) => number | undefined) => new Gauge({
+    name: `${prefix}${name}`,
+    help,
+    labelNames: ['tier'] as const,
+    registers,
+    collect() {
+      this.reset();
+      const { tiers } = snapshot();
+      for (const tier of TIERS) {
+        const current = value(tiers[tier]);
+        if (current !== undefined) this.set({ tier }, current);
+      }
+    },
+  });
+  perTier('backlog_texts', 'Texts this front door holds for the tier: queued plus in batches in flight (the metric to scale on).',
+    (tier) => tier.backlogTexts);
+  perTier('serving_endpoints', 'Endpoints of the tier that can take work now (neither ejected nor reported unhealthy).',
+    (tier) => tier.servingEndpoints);
+  perTier('backlog_per_endpoint', 'backlog_texts / max(1, serving_endpoints): texts held per endpoint that can serve them.',
+    (tier) => tier.backlogTexts / Math.max(1, tier.servingEndpoints));
+  perTier('estimated_wait_seconds',
+    "Time the queued texts take to drain at the serving endpoints' measured speed (0 when none wait; absent while unknown).",
+    (tier) => tier.estimatedWaitSeconds);
 
   // Two gauges rather than one with a `quantile` label: that label belongs to summaries, and
   // these are computed by the dispatch engine over its recent cold starts, not by Prometheus.

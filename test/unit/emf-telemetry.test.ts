@@ -5,6 +5,7 @@ import { EnvReader } from '../../shared/config/env-reader';
 import { readRuntimeConfig, RUNTIME_DEFAULTS } from '../../shared/config/runtime-config';
 import { createEmfTelemetry } from '../../shared/telemetry/emf-telemetry';
 import type { FrontDoorColdStart, RequestRecord, Telemetry } from '../../shared/telemetry/telemetry';
+import type { DispatchSnapshot, TierSnapshot } from '../../shared/core/dispatch-snapshot';
 
 /** CloudWatch's StandardUnit list, from the EMF specification (kept here, independent of the sink). */
 const ALLOWED_UNITS = new Set([
@@ -60,7 +61,7 @@ function assertValidEmf(line: string): EmfLine {
 
 const metricNames = (line: EmfLine): string[] => line._aws.CloudWatchMetrics.flatMap((d) => d.Metrics.map((m) => m.Name));
 
-function setup(options: { functionName?: string } = {}) {
+function setup(options: { functionName?: string; snapshot?: () => DispatchSnapshot } = {}) {
   let now = START_MS;
   const lines: string[] = [];
   const telemetry = createEmfTelemetry({
@@ -69,6 +70,7 @@ function setup(options: { functionName?: string } = {}) {
     functionName: options.functionName ?? 'embed-fn',
     write: (line) => lines.push(line),
     now: () => now,
+    ...(options.snapshot === undefined ? {} : { snapshot: options.snapshot }),
   });
   return { telemetry, lines, advance: (ms: number) => { now += ms; }, parsed: () => lines.map(assertValidEmf) };
 }
@@ -193,6 +195,41 @@ describe('createEmfTelemetry', () => {
     }
     assert.deepEqual(metricNames(quiet).filter((name) => name !== 'RequestLatency').sort(),
       ['BackendColdStarts', 'Overflow', 'Rejected', 'Retries', 'UpstreamCalls']);
+  });
+
+  test('the scaling signal: one line per tier used, by Tier alone, at the busiest moment of the invocation', () => {
+    const tier = (backlogTexts: number, servingEndpoints: number, estimatedWaitSeconds: number | undefined): TierSnapshot => ({
+      queuedTexts: 0, inFlightBatches: 0, endpoints: [], coldStarts: { count: 0, p50Ms: undefined, p95Ms: undefined },
+      backlogTexts, servingEndpoints, estimatedWaitSeconds,
+    });
+    let current: DispatchSnapshot = { tiers: { cpu: tier(40, 3, 0.5), gpu: tier(0, 1, 0) }, overflowActive: false };
+    const { telemetry, parsed, lines } = setup({ snapshot: () => current });
+    telemetry.queueWait('cpu', 3);
+    current = { tiers: { cpu: tier(10, 2, 0.1), gpu: tier(0, 1, 0) }, overflowActive: false };
+    telemetry.queueWait('cpu', 5);
+    current = { tiers: { cpu: tier(0, 3, 0), gpu: tier(0, 1, 0) }, overflowActive: false };
+    telemetry.requestDone(request());
+    const [requestLine, cpuLine] = parsed();
+    assert.equal(lines.length, 2, 'the request line and one tier line: the GPU tier saw no work');
+    assert.ok(requestLine !== undefined && !('Backlog' in requestLine));
+    assert.ok(cpuLine !== undefined);
+    assert.deepEqual(cpuLine._aws.CloudWatchMetrics.map((d) => d.Dimensions), [[['Tier']]]);
+    assert.deepEqual(cpuLine._aws.CloudWatchMetrics[0]?.Metrics, [
+      { Name: 'Backlog', Unit: 'Count' }, { Name: 'ServingEndpoints', Unit: 'Count' }, { Name: 'EstimatedWait', Unit: 'Seconds' }]);
+    assert.equal(cpuLine._aws.CloudWatchMetrics[0]?.Namespace, NAMESPACE);
+    assert.deepEqual({ Tier: cpuLine.Tier, Backlog: cpuLine.Backlog, ServingEndpoints: cpuLine.ServingEndpoints, EstimatedWait: cpuLine.EstimatedWait },
+      { Tier: 'cpu', Backlog: 40, ServingEndpoints: 3, EstimatedWait: 0.5 }, 'the sample with the largest backlog, not the last');
+
+    // The next invocation starts over; a refusal samples too; an unknown wait is left out.
+    current = { tiers: { cpu: tier(0, 0, 0), gpu: tier(7, 0, undefined) }, overflowActive: false };
+    telemetry.rejected('gpu', 'unavailable');
+    telemetry.requestDone(request({ status: 503, tier: undefined }));
+    const gpuLine = parsed()[3];
+    assert.equal(lines.length, 4);
+    assert.ok(gpuLine !== undefined);
+    assert.deepEqual({ Tier: gpuLine.Tier, Backlog: gpuLine.Backlog, ServingEndpoints: gpuLine.ServingEndpoints },
+      { Tier: 'gpu', Backlog: 7, ServingEndpoints: 0 });
+    assert.ok(!('EstimatedWait' in gpuLine));
   });
 
   test('non-finite and negative numbers are never written', () => {

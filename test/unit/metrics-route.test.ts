@@ -16,6 +16,9 @@ const EMPTY_TIER: TierSnapshot = {
   inFlightBatches: 0,
   endpoints: [],
   coldStarts: { count: 0, p50Ms: undefined, p95Ms: undefined },
+  backlogTexts: 0,
+  servingEndpoints: 0,
+  estimatedWaitSeconds: 0,
 };
 
 /** An app with the route and the same error mapping create-app.ts installs; `thrown` keeps what the handler threw. */

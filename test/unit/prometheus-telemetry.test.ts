@@ -13,6 +13,9 @@ const tierSnapshot = (overrides: Partial<TierSnapshot> = {}): TierSnapshot => ({
   inFlightBatches: 0,
   endpoints: [],
   coldStarts: { count: 0, p50Ms: undefined, p95Ms: undefined },
+  backlogTexts: 0,
+  servingEndpoints: 0,
+  estimatedWaitSeconds: 0,
   ...overrides,
 });
 
@@ -60,6 +63,10 @@ const EXPECTED_TYPES: Readonly<Record<string, string>> = {
   efd_front_door_cold_starts_total: 'counter',
   efd_front_door_init_seconds: 'gauge',
   efd_front_door_first_request_seconds: 'gauge',
+  efd_backlog_texts: 'gauge',
+  efd_serving_endpoints: 'gauge',
+  efd_backlog_per_endpoint: 'gauge',
+  efd_estimated_wait_seconds: 'gauge',
 };
 
 describe('prometheus telemetry', () => {
@@ -190,6 +197,25 @@ describe('prometheus telemetry', () => {
     assert.equal(valueOf(second, 'efd_overflow_active'), 1);
     assert.equal(valueOf(second, 'efd_backend_cold_start_recent_p50_seconds', { tier: 'cpu' }), undefined);
     assert.equal(valueOf(second, 'efd_backend_cold_start_recent_p95_seconds', { tier: 'gpu' }), 30);
+  });
+
+  test('the scaling signal: backlog, serving endpoints, backlog per endpoint (never over 0) and the wait when known', async () => {
+    const { setSnapshot, scrape } = setup();
+    setSnapshot({
+      tiers: {
+        cpu: tierSnapshot({ backlogTexts: 30, servingEndpoints: 4, estimatedWaitSeconds: 1.5 }),
+        gpu: tierSnapshot({ backlogTexts: 6, servingEndpoints: 0, estimatedWaitSeconds: undefined }),
+      },
+      overflowActive: false,
+    });
+    const exposition = await scrape();
+    assert.equal(valueOf(exposition, 'efd_backlog_texts', { tier: 'cpu' }), 30);
+    assert.equal(valueOf(exposition, 'efd_serving_endpoints', { tier: 'cpu' }), 4);
+    assert.equal(valueOf(exposition, 'efd_backlog_per_endpoint', { tier: 'cpu' }), 7.5);
+    assert.equal(valueOf(exposition, 'efd_estimated_wait_seconds', { tier: 'cpu' }), 1.5);
+    assert.equal(valueOf(exposition, 'efd_serving_endpoints', { tier: 'gpu' }), 0);
+    assert.equal(valueOf(exposition, 'efd_backlog_per_endpoint', { tier: 'gpu' }), 6, 'divided by max(1, 0)');
+    assert.equal(valueOf(exposition, 'efd_estimated_wait_seconds', { tier: 'gpu' }), undefined, 'unknown: no series');
   });
 
   test('promtool check metrics accepts the text without lint complaints', async (t) => {
