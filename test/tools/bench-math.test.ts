@@ -12,7 +12,7 @@ import type { LoadResult } from '../../tools/bench/load-loop';
 import { LOAD_PLAN_DEFAULTS, loadPlanArgs, parseLoadPlan, type LoadPlan } from '../../tools/bench/load-plan';
 import { renderNginxConfig } from '../../tools/bench/nginx-config';
 import { parseMachineBusy, parseProcStat } from '../../tools/bench/process-cpu';
-import { formatCpu, formatErrors, resultsTable } from '../../tools/bench/report-table';
+import { cpuPerRequestTable, cpuPerRequestUs, formatCpu, formatErrors, resultsTable } from '../../tools/bench/report-table';
 import { formatNumber, formatTable } from '../../tools/report/tables';
 import { parseRunOptions } from '../../tools/bench/run-options';
 import { expectRun, UsageError } from '../../shared/cli/command-line';
@@ -20,7 +20,7 @@ import { parseBackendsLine } from '../../tools/bench/simulator-process';
 import { checkTargets, overheadVsDirect } from '../../tools/bench/target-checks';
 import { CHUNK_CHARS, chunkText, requestBody } from '../../tools/bench/texts';
 import { countTopLevelItems, TopLevelItemCounter } from '../../tools/bench/vector-count';
-import { physicalLimit, type Cell, type SetupId, type WorkloadId } from '../../tools/bench/workloads';
+import { closedLoopLimit, physicalLimit, type Cell, type SetupId, type WorkloadId } from '../../tools/bench/workloads';
 
 /** A load result with only the figures a test cares about set. */
 function result(figures: { chunksPerS?: number; requestsPerS?: number; p50?: number; p99?: number; errorCount?: number }): LoadResult {
@@ -243,7 +243,7 @@ describe('target checks', () => {
   const limit = physicalLimit('cpu', 3);
   const passing: Cell[] = [
     cell('a', 'nginx', result({ chunksPerS: 480, p99: 200 })),
-    cell('a', 'frontDoor', result({ chunksPerS: 1500, p99: 150 })),
+    cell('a', 'frontDoor', result({ chunksPerS: 1600, p99: 150 })),
     cell('b', 'nginx', result({ chunksPerS: 450 })),
     cell('b', 'frontDoor', result({ chunksPerS: 2000 })),
     cell('c', 'nginx', result({ p50: 656 })),
@@ -254,10 +254,26 @@ describe('target checks', () => {
     cell('d', 'frontDoor', result({ requestsPerS: 2500 })),
     cell('d-moderate', 'direct', result({ p50: 0.9, p99: 3 })),
     cell('d-moderate', 'nginx', result({ p50: 1.1, p99: 4 })),
-    cell('d-moderate', 'frontDoor', result({ p50: 1.6, p99: 5 })),
+    cell('d-moderate', 'frontDoor', result({ p50: 1.3, p99: 5 })),
   ];
+  const loopLimit = closedLoopLimit('cpu', 3, 64);
   const byId = (cells: readonly Cell[]): Map<string, ReturnType<typeof checkTargets>[number]> =>
-    new Map(checkTargets({ cells, physicalLimit: limit }).map((check) => [check.id, check]));
+    new Map(checkTargets({ cells, physicalLimit: limit, closedLoopLimit: loopLimit }).map((check) => [check.id, check]));
+
+  test("(a)'s closed-loop limit is 64 clients over 6 slots, batches of 64/6 texts at a + b x 64/6 ms", () => {
+    assert.ok(Math.abs(loopLimit - 64_000 / (10.8 + 2.52 * (64 / 6))) < 1e-9, `got ${loopLimit}`);
+    assert.ok(loopLimit > 1_650 && loopLimit < 1_750);
+  });
+
+  test('CPU per request is the share of a core over the window divided by the requests per second', () => {
+    assert.equal(cpuPerRequestUs(50, 1_000), 500);
+    assert.equal(cpuPerRequestUs(50, 0), undefined);
+    const table = cpuPerRequestTable([
+      { ...cell('a', 'nginx', result({ requestsPerS: 450 })), cpu: { loadGenerator: 1, simulators: 1, proxy: 4.5, machine: 10 } },
+      { ...cell('a', 'frontDoor', result({ requestsPerS: 1_500 })), cpu: { loadGenerator: 1, simulators: 1, proxy: 30, machine: 40 } },
+    ]);
+    assert.match(table, /\| a +\| +100 \| +200 \| 2\.00x +\|/);
+  });
 
   test('the physical limit of three CPU instances is about 2,400 chunks/s', () => {
     assert.ok(Math.abs(limit - 2381) < 1, `got ${limit}`);
@@ -265,13 +281,15 @@ describe('target checks', () => {
 
   test('every target met, with its ratio', () => {
     const checks = byId(passing);
-    assert.equal(checks.size, 8);
+    assert.equal(checks.size, 10);
     for (const [id, check] of checks) {
       if (id === 'c-p50') continue;
       assert.equal(check.pass, true, `${id}: ${check.measured}`);
     }
-    assert.ok(Math.abs((checks.get('a-throughput')?.value ?? 0) - 1500 / 480) < 1e-9);
-    assert.ok(Math.abs((checks.get('d-overhead')?.value ?? 0) - 0.7) < 1e-9);
+    assert.ok(Math.abs((checks.get('a-throughput')?.value ?? 0) - 1600 / 480) < 1e-9);
+    assert.ok(Math.abs((checks.get('a-closed-loop')?.value ?? 0) - 1600 / loopLimit) < 1e-9);
+    assert.equal(checks.get('a-cpu')?.value, 1, 'both proxies at 30% of a core for 100 req/s');
+    assert.ok(Math.abs((checks.get('d-overhead')?.value ?? 0) - 0.4) < 1e-9);
     assert.equal(checks.get('c-p50')?.pass, false, '440/656 is above 0.45');
     assert.match(checks.get('c-p50')?.note ?? '', /informational/);
   });
@@ -279,13 +297,20 @@ describe('target checks', () => {
   test('each target fails on its own threshold', () => {
     const replace = (workload: WorkloadId, setup: SetupId, loadResult: LoadResult): Cell[] =>
       passing.map((entry) => (entry.workload === workload && entry.setup === setup ? cell(workload, setup, loadResult) : entry));
-    assert.equal(byId(replace('a', 'frontDoor', result({ chunksPerS: 1400, p99: 150 }))).get('a-throughput')?.pass, false);
+    assert.equal(byId(replace('a', 'frontDoor', result({ chunksPerS: 1550, p99: 150 }))).get('a-throughput')?.pass, false, '1550 is 3.23x of 480');
+    const underLimit = byId(replace('a', 'nginx', result({ chunksPerS: 400, p99: 200 })).map((entry) =>
+      (entry.workload === 'a' && entry.setup === 'frontDoor' ? cell('a', 'frontDoor', result({ chunksPerS: 1500, p99: 150 })) : entry)));
+    assert.equal(underLimit.get('a-throughput')?.pass, true, '1500 is 3.75x of 400');
+    assert.equal(underLimit.get('a-closed-loop')?.pass, false, '1500 is under 90% of about 1,700');
+    const costly = passing.map((entry) => (entry.workload === 'a' && entry.setup === 'frontDoor'
+      ? { ...entry, cpu: { ...entry.cpu, proxy: 61 } } : entry));
+    assert.equal(byId(costly).get('a-cpu')?.pass, false, '61% against 30% at the same req/s is 2.03x');
     assert.equal(byId(replace('a', 'frontDoor', result({ chunksPerS: 1500, p99: 201 }))).get('a-p99')?.pass, false);
     const slowB = byId(replace('b', 'frontDoor', result({ chunksPerS: 1850 })));
     assert.equal(slowB.get('b-throughput')?.pass, true, '1850 is still 4.1x of 450');
     assert.equal(slowB.get('b-limit')?.pass, false, '1850 is under 80% of 2381');
     assert.equal(byId(replace('c-paced', 'frontDoor', result({ p50: 300 }))).get('c-paced-p50')?.pass, false);
-    assert.equal(byId(replace('d-moderate', 'frontDoor', result({ p50: 1.95 }))).get('d-overhead')?.pass, false);
+    assert.equal(byId(replace('d-moderate', 'frontDoor', result({ p50: 1.45 }))).get('d-overhead')?.pass, false);
     assert.equal(byId(replace('d', 'frontDoor', result({ requestsPerS: 1999 }))).get('d-requests')?.pass, false);
   });
 
@@ -308,7 +333,7 @@ describe('target checks', () => {
   test('overhead is each setup\'s p50/p99 minus direct\'s at the same load', () => {
     const overhead = overheadVsDirect(passing, 'd-moderate');
     assert.deepEqual(overhead.map((entry) => entry.setup), ['nginx', 'frontDoor']);
-    assert.ok(Math.abs((overhead[1]?.addedP50Ms ?? 0) - 0.7) < 1e-9);
+    assert.ok(Math.abs((overhead[1]?.addedP50Ms ?? 0) - 0.4) < 1e-9);
     assert.ok(Math.abs((overhead[1]?.addedP99Ms ?? 0) - 2) < 1e-9);
     assert.deepEqual(overheadVsDirect(passing, 'a'), [], 'no direct cell, no overhead');
   });

@@ -36,6 +36,8 @@ export interface FrontDoorOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Another checkout to run the entry point from (an older commit, to compare); default this one. */
   readonly repoRoot?: string;
+  /** Node flags before the entry (`--cpu-prof`, ...). */
+  readonly nodeArgs?: readonly string[];
 }
 
 /**
@@ -48,7 +50,8 @@ export async function startFrontDoor(
   backends: readonly string[],
   options: FrontDoorOptions = {},
 ): Promise<FrontDoorProcess> {
-  const [command, args] = tsxCommand(ENTRY_POINTS.frontDoor);
+  const [command, entryArgs] = tsxCommand(ENTRY_POINTS.frontDoor);
+  const args = [...(options.nodeArgs ?? []), ...entryArgs];
   const env: NodeJS.ProcessEnv = {
     // No access log, as nginx runs with `access_log off`: both proxies are measured without one.
     ...process.env, LOG_LEVEL: 'info', ACCESS_LOG: 'false', ...options.env, HOST: '127.0.0.1', PORT: '0', CPU_BACKENDS: backends.join(','),

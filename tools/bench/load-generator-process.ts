@@ -6,7 +6,6 @@ import type { ProcessRegistry } from './child-processes';
 import { LOAD_EVENTS } from './load-events';
 import type { LoadResult } from './load-loop';
 import { loadPlanArgs, type LoadPlan } from './load-plan';
-import type { CpuMeter } from './process-cpu';
 import { ENTRY_POINTS, REPO_ROOT, tsxCommand } from './repo-paths';
 
 /** Start-up (tsx compiles on the fly) and exit, on top of the plan's own time. */
@@ -24,11 +23,17 @@ export function parseLoadResultLine(line: string): LoadResult | undefined {
   }
 }
 
+/** Something started and stopped with the measuring window (a CpuMeter, a profile window). */
+export interface WindowMeter {
+  start(): void;
+  stop(): void;
+}
+
 /** Runs `plan` in a child process; `meters` start and stop with its measuring window. */
 export async function runLoadGenerator(
   registry: ProcessRegistry,
   plan: LoadPlan,
-  meters: readonly CpuMeter[],
+  meters: readonly WindowMeter[],
 ): Promise<LoadResult> {
   const [command, args] = tsxCommand(ENTRY_POINTS.loadGenerator, loadPlanArgs(plan));
   const started = registry.start('load generator', command, args, { cwd: REPO_ROOT, env: process.env, ipc: true });

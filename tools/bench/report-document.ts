@@ -7,7 +7,9 @@ import type { MachineInfo } from './machine-info';
 import { NGINX_UPSTREAM_KEEPALIVE } from './nginx-config';
 import { QUIET_PERCENT } from './quiet-machine';
 import { formatNumber, formatSigned, formatTable } from '../report/tables';
-import { formatCpu, resultsTable } from './report-table';
+import { cpuPerRequestTable, formatCpu, resultsTable } from './report-table';
+import { profileTable, topFunctionsTable } from './cpu-profile-summary';
+import type { ProfileRecord } from './run-workload';
 import { DJL_PROFILES } from '../djl-simulator/options';
 import { THRESHOLDS, type Overhead, type TargetCheck } from './target-checks';
 import {
@@ -24,6 +26,12 @@ export interface BenchReport {
   readonly settings: { readonly durationS: number; readonly warmupS: number; readonly quietWaitS: number };
   /** The three CPU instances' chunks/s limit. */
   readonly physicalLimit: number;
+  /** (a)'s closed-loop limit from the simulators' cost model. */
+  readonly closedLoopLimit: number;
+  /** The checkout the front door ran from, when not this one. */
+  readonly frontDoorRoot: string | undefined;
+  /** The front door's CPU profiles (`--cpu-prof`), one per profiled workload. */
+  readonly profiles: readonly ProfileRecord[];
   readonly workloads: readonly Workload[];
   readonly cells: readonly Cell[];
   /** Setups against direct in (d-moderate). */
@@ -127,6 +135,27 @@ function pacedNote(report: Pick<BenchReport, 'physicalLimit' | 'settings'>): str
     `Paced cells have few samples (about ${formatNumber(requests)} requests each), so their p99 is close to their maximum.`;
 }
 
+/** The profile section: a table per profile side by side, and each profile's busiest functions. */
+export function profileSection(profiles: readonly ProfileRecord[]): string {
+  if (profiles.length === 0) return 'Not profiled in this run (`--cpu-prof` profiles the front door under (a) and (d)).';
+  const table = profileTable(profiles.map((profile) => ({ label: `(${profile.workload})`, summary: profile.summary, requests: profile.requests })));
+  const files = profiles.map((profile) => `(${profile.workload}) ${profile.file === undefined ? 'not saved' : `\`${profile.file}\` (${formatNumber((profile.bytes ?? 0) / 1024)} KB)`}` +
+    `, ${formatNumber(profile.requests)} requests in the window`);
+  const tops = profiles.map((profile) => `Busiest functions in (${profile.workload}), self time:\n\n${topFunctionsTable(profile.summary)}`);
+  return `The front door ran with \`node --cpu-prof\`; each profile is cut to its cell's measured window
+(samples only; open it in Chrome DevTools' Performance panel after gunzip) and summarised by
+\`tools/bench/cpu-profile-summary.ts\`: a sample's time goes to the deepest frame of the call stack that
+belongs to a known part of the program (Node's and V8's builtins count for their caller). µs/req is
+that time divided by the requests answered in the window; the profiler's own cost is in it, so the
+total runs above the /proc figure of the table above.
+
+${table}
+
+Profiles: ${files.join('; ')}.
+
+${tops.join('\n\n')}`;
+}
+
 /** The whole results document. */
 export function renderReport(report: BenchReport): string {
   const { machine, settings } = report;
@@ -136,7 +165,8 @@ export function renderReport(report: BenchReport): string {
   const cpu = DJL_PROFILES.cpu;
   return `# Dispatch benchmark
 
-Measured by \`npm run bench\` (tools/bench/run.ts) on ${report.date}, in ${formatNumber(report.runSeconds)} s, at ${report.revision}.
+Measured by \`npm run bench\` (tools/bench/run.ts) on ${report.date}, in ${formatNumber(report.runSeconds)} s, at ${report.revision}${
+  report.frontDoorRoot === undefined ? '' : `; the front door ran from ${report.frontDoorRoot}`}.
 
 - Machine: ${machine.nproc} cores (\`nproc\`), ${machine.cpuModel}, ${machine.os}
 - Node ${machine.node}; nginx: ${machine.nginx}
@@ -156,6 +186,22 @@ the machine did meanwhile (other: processes outside the benchmark, kernel networ
 "other" means the cell competed for cores with work that is not part of it.
 
 ${resultsTable(report.cells)}
+
+## CPU per request
+
+Each proxy's CPU time over the measured window (utime + stime from /proc, nginx's master and worker
+together) divided by the requests it answered in the window.
+
+${cpuPerRequestTable(report.cells)}
+
+(a)'s closed-loop limit, from the simulators' own cost model: ${INSTANCES} instances x ${cpu.workers} workers = ${INSTANCES * cpu.workers} slots,
+64 clients in batches of 64 / ${INSTANCES * cpu.workers} texts each taking ${cpu.baseMs} + ${cpu.perItemMs} x 64 / ${INSTANCES * cpu.workers} ms:
+about ${formatNumber(report.closedLoopLimit)} chunks/s; the front door reached ${formatNumber(
+    ((findResult(report.cells, 'a', 'frontDoor')?.chunksPerS ?? Number.NaN) / report.closedLoopLimit) * PERCENT, 1)}% of it.
+
+## Where the front door's CPU goes
+
+${profileSection(report.profiles)}
 
 ## The front door's own overhead (d)
 

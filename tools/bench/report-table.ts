@@ -28,6 +28,31 @@ export function formatCpu(cpu: CellCpu): string {
   return shown.length === 0 ? NOT_AVAILABLE : shown.join(' · ');
 }
 
+const MICROS_PER_S = 1_000_000;
+const PERCENT = 100;
+
+/**
+ * CPU microseconds a process group spent per request: its share of a core over the window
+ * (utime + stime deltas from /proc) divided by the requests it served per second.
+ */
+export function cpuPerRequestUs(percentOfCore: number, requestsPerS: number): number | undefined {
+  return requestsPerS > 0 ? (percentOfCore / PERCENT) * MICROS_PER_S / requestsPerS : undefined;
+}
+
+/** Per workload, nginx's and the front door's CPU per request from the same run, and their ratio. */
+export function cpuPerRequestTable(cells: readonly Cell[]): string {
+  const perRequest = (cell: Cell | undefined): number | undefined =>
+    cell?.result === undefined || cell.cpu.proxy === undefined ? undefined : cpuPerRequestUs(cell.cpu.proxy, cell.result.requestsPerS);
+  const rows = WORKLOADS.flatMap((workload) => {
+    const nginx = perRequest(cells.find((cell) => cell.workload === workload.id && cell.setup === 'nginx'));
+    const frontDoor = perRequest(cells.find((cell) => cell.workload === workload.id && cell.setup === 'frontDoor'));
+    if (nginx === undefined && frontDoor === undefined) return [];
+    const ratio = nginx === undefined || frontDoor === undefined ? undefined : frontDoor / nginx;
+    return [[workload.id, formatNumber(nginx), formatNumber(frontDoor), ratio === undefined ? NOT_AVAILABLE : `${ratio.toFixed(2)}x`]];
+  });
+  return formatTable(['workload', 'nginx µs CPU/req', 'front door µs CPU/req', 'front door / nginx'], rows);
+}
+
 /** The main table: one row per workload and setup. */
 export function resultsTable(cells: readonly Cell[]): string {
   const headers = ['workload', 'setup', 'chunks/s', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'errors', 'CPU % of a core'];

@@ -3,7 +3,7 @@
  * flag is reported at once.
  */
 import { type CommandLine, parseCommandLine, valueFlags } from '../../shared/cli/command-line';
-import { WORKLOAD_IDS, WORKLOADS, type Workload } from './workloads';
+import { WORKLOAD_IDS, WORKLOADS, type Workload, type WorkloadId } from './workloads';
 
 /** What the runner will do. */
 export interface RunOptions {
@@ -17,13 +17,24 @@ export interface RunOptions {
   readonly workloads: readonly Workload[];
   /** Where results go; `--quick` runs do not overwrite the committed results unless asked. */
   readonly writeResults: boolean;
+  /** Profile the front door (`node --cpu-prof`) under these workloads. */
+  readonly cpuProfile: readonly WorkloadId[];
+  /** Another checkout to run the front door from (an older commit, for a before/after). */
+  readonly frontDoorRoot: string | undefined;
+  /** Results file name, without extension: tools/bench/results/NAME.{json,md}. */
+  readonly resultsName: string;
 }
+
+/** The workloads `--cpu-prof` profiles: the one-text load on real-cost and on zero-cost backends. */
+export const PROFILED_WORKLOADS: readonly WorkloadId[] = ['a', 'd'];
 
 const DEFAULT_DURATION_S = 10;
 const DEFAULT_WARMUP_S = 2;
 const QUICK_DURATION_S = 3;
 const QUICK_WARMUP_S = 1;
 const DEFAULT_QUIET_WAIT_S = 20;
+const DEFAULT_RESULTS_NAME = 'dispatch';
+const RESULTS_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 /** The runner's `--help` text. */
 export const RUN_USAGE = `Usage: npm run bench -- [options]
@@ -38,12 +49,20 @@ door (all on 127.0.0.1), prints a Markdown table and writes tools/bench/results/
   --only LIST      workloads, comma-separated: ${WORKLOAD_IDS.join(', ')} (a letter takes its variants: c = c,c-paced)
   --quick          ${QUICK_DURATION_S} s per cell, ${QUICK_WARMUP_S} s warm-up, results not written (a smoke run)
   --write          write the results files even with --quick or --only
+  --cpu-prof       profile the front door (node --cpu-prof) under ${PROFILED_WORKLOADS.join(' and ')}: each profile,
+                   cut to the measured window, is saved gzipped in tools/bench/results/profiles/ and
+                   summarised by category in the results
+  --front-door-root DIR
+                   run the front door from another checkout (e.g. a git worktree of an older
+                   commit, node_modules linked), to measure it with this benchmark
+  --name NAME      results file name (default ${DEFAULT_RESULTS_NAME}: tools/bench/results/NAME.{json,md})
   --help           this text
 `;
 
 const FLAGS = {
-  ...valueFlags('duration', 'warmup', 'only', 'quiet-wait'),
+  ...valueFlags('duration', 'warmup', 'only', 'quiet-wait', 'front-door-root', 'name'),
   quick: { type: 'boolean' },
+  'cpu-prof': { type: 'boolean' },
   write: { type: 'boolean' },
 } as const;
 
@@ -62,6 +81,8 @@ export function parseRunOptions(argv: readonly string[]): CommandLine<RunOptions
   return parseCommandLine({ flags: FLAGS }, argv, (flags) => {
     const quick = flags.flag('quick');
     const only = flags.string('only');
+    const resultsName = flags.string('name') ?? DEFAULT_RESULTS_NAME;
+    if (!RESULTS_NAME.test(resultsName)) flags.problems.push(`--name: expected lower-case letters, digits and dashes, got "${resultsName}"`);
     return {
       durationS: flags.number('duration', { above: 0 }) ?? (quick ? QUICK_DURATION_S : DEFAULT_DURATION_S),
       warmupS: flags.number('warmup', { min: 0 }) ?? (quick ? QUICK_WARMUP_S : DEFAULT_WARMUP_S),
@@ -69,6 +90,9 @@ export function parseRunOptions(argv: readonly string[]): CommandLine<RunOptions
       workloads: selectWorkloads(only, flags.problems),
       // A partial or short run would replace the full results docs/benchmarks.md quotes.
       writeResults: flags.flag('write') || (!quick && only === undefined),
+      cpuProfile: flags.flag('cpu-prof') ? PROFILED_WORKLOADS : [],
+      frontDoorRoot: flags.string('front-door-root'),
+      resultsName,
     };
   });
 }

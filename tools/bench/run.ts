@@ -16,10 +16,10 @@ import { renderReport, type BenchReport } from './report-document';
 import { RESULTS_DIR, REPO_ROOT } from './repo-paths';
 import { parseRunOptions, RUN_USAGE } from './run-options';
 import { exitUnlessRun } from '../../shared/cli/command-line';
-import { runWorkload } from './run-workload';
+import { runWorkload, type ProfileRecord } from './run-workload';
 import { checkTargets, overheadVsDirect } from './target-checks';
 import { CpuMeter } from './process-cpu';
-import { INSTANCES, physicalLimit, SETUP_IDS, type Cell } from './workloads';
+import { closedLoopLimit, INSTANCES, physicalLimit, SETUP_IDS, WORKLOADS, type Cell } from './workloads';
 import { writeReportFiles } from '../report/report-files';
 
 const EXIT_FAILURE = 1;
@@ -62,13 +62,23 @@ async function main(registry: ProcessRegistry, tempDir: string): Promise<void> {
       `${options.warmupS} s warm-up (about ${Math.ceil(estimateS / 60)} min). ${machine.nproc} cores, ${machine.cpuModel}, ` +
       `Node ${machine.node}, nginx ${machine.nginx}.`);
 
+    const a = WORKLOADS.find((workload) => workload.id === 'a');
+    const loopLimit = a === undefined ? Number.NaN : closedLoopLimit(a.profile, INSTANCES, a.clients);
+    log(`Closed-loop limit of (a) from the simulators' cost model: ${Math.round(loopLimit)} chunks/s.`);
+    if (options.frontDoorRoot !== undefined) log(`The front door runs from ${options.frontDoorRoot}.`);
     const cells: Cell[] = [];
+    const profiles: ProfileRecord[] = [];
     for (const workload of options.workloads) {
       log(`\n${workload.title}`);
-      cells.push(...await runWorkload(workload, {
+      const run = await runWorkload(workload, {
         registry, nginx, tempDir, durationS: options.durationS, warmupS: options.warmupS,
         quietWaitMs: options.quietWaitS * MS_PER_S, log,
-      }));
+        cpuProfile: options.cpuProfile,
+        profileDir: options.writeResults ? { dir: join(RESULTS_DIR, 'profiles'), name: options.resultsName } : undefined,
+        frontDoorRoot: options.frontDoorRoot,
+      });
+      cells.push(...run.cells);
+      if (run.profile !== undefined) profiles.push(run.profile);
     }
 
     const limit = physicalLimit('cpu', INSTANCES);
@@ -78,10 +88,13 @@ async function main(registry: ProcessRegistry, tempDir: string): Promise<void> {
       machine,
       settings: { durationS: options.durationS, warmupS: options.warmupS, quietWaitS: options.quietWaitS },
       physicalLimit: limit,
+      closedLoopLimit: loopLimit,
+      frontDoorRoot: options.frontDoorRoot,
+      profiles,
       workloads: options.workloads,
       cells,
       overhead: overheadVsDirect(cells, 'd-moderate'),
-      targets: checkTargets({ cells, physicalLimit: limit }),
+      targets: checkTargets({ cells, physicalLimit: limit, closedLoopLimit: loopLimit }),
       nginxWorkers: NGINX_WORKER_PROCESSES,
       machineBusyBefore: busyBefore,
       runSeconds: (performance.now() - startedAt) / MS_PER_S,
@@ -89,7 +102,7 @@ async function main(registry: ProcessRegistry, tempDir: string): Promise<void> {
     const markdown = renderReport(report);
     log(`\n${markdown}`);
     if (options.writeResults) {
-      const written = await writeReportFiles(RESULTS_DIR, 'dispatch', { json: report, markdown });
+      const written = await writeReportFiles(RESULTS_DIR, options.resultsName, { json: report, markdown });
       log(`Results written to ${relative(REPO_ROOT, written.markdown ?? '')} and ${relative(REPO_ROOT, written.json ?? '')}.`);
     } else {
       log('Results not written (a --quick or --only run; add --write to write them).');

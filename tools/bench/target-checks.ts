@@ -3,6 +3,7 @@
  * target that needs a cell that was not measured (nginx missing, `--only`) is "n/a", not a pass.
  */
 import type { LoadResult } from './load-loop';
+import { cpuPerRequestUs } from './report-table';
 import { findResult, type Cell, type SetupId, type WorkloadId } from './workloads';
 
 /** One target's verdict. */
@@ -26,15 +27,19 @@ export interface TargetInputs {
   readonly cells: readonly Cell[];
   /** The three CPU instances' chunks/s limit (about 2,400). */
   readonly physicalLimit: number;
+  /** (a)'s closed-loop limit from the simulators' cost model (about 1,700 chunks/s; see closedLoopLimit). */
+  readonly closedLoopLimit: number;
 }
 
-/** Target thresholds, as the issue states them. */
+/** Target thresholds, as the issues state them (issue 21 raised (a)'s and (d)'s and added the CPU one). */
 export const THRESHOLDS = {
-  aThroughputVsNginx: 3,
+  aThroughputVsNginx: 3.3,
+  aShareOfClosedLoopLimit: 0.9,
+  aCpuPerRequestVsNginx: 2,
   bThroughputVsNginx: 4,
   bShareOfLimit: 0.8,
   cP50VsNginx: 0.45,
-  dOverheadP50Ms: 1,
+  dOverheadP50Ms: 0.5,
   dRequestsVsNginx: 0.5,
 } as const;
 
@@ -93,13 +98,46 @@ const requestsPerS: Metric = (result) => result.requestsPerS;
 const p50: Metric = (result) => result.latencyMs.p50;
 const p99: Metric = (result) => result.latencyMs.p99;
 
+/** (a) against the closed-loop limit of its own cost model. */
+function closedLoopCheck(inputs: TargetInputs): TargetCheck {
+  const target = `(a) front door above ${THRESHOLDS.aShareOfClosedLoopLimit * 100}% of the closed-loop limit`;
+  const a = findResult(inputs.cells, 'a', 'frontDoor');
+  if (a === undefined) return missing('a-closed-loop', 'a', target, ['frontDoor']);
+  const share = a.chunksPerS / inputs.closedLoopLimit;
+  return {
+    id: 'a-closed-loop', workload: 'a', target, value: share,
+    measured: `${whole(a.chunksPerS)} of ${whole(inputs.closedLoopLimit)} chunks/s: ${fixed(share * 100, 1)}%${errorsOf(a)}`,
+    pass: share >= THRESHOLDS.aShareOfClosedLoopLimit && a.errorCount === 0,
+  };
+}
+
+/** (a): the front door's CPU per request against nginx's, both read from /proc over the same window. */
+function cpuCheck(inputs: TargetInputs): TargetCheck {
+  const target = `(a) front door CPU per request <= ${THRESHOLDS.aCpuPerRequestVsNginx}x nginx's`;
+  const perRequest = (setup: SetupId): number | undefined => {
+    const cell = inputs.cells.find((entry) => entry.workload === 'a' && entry.setup === setup);
+    return cell?.result === undefined || cell.cpu.proxy === undefined ? undefined : cpuPerRequestUs(cell.cpu.proxy, cell.result.requestsPerS);
+  };
+  const frontDoor = perRequest('frontDoor');
+  const nginx = perRequest('nginx');
+  if (frontDoor === undefined || nginx === undefined) return missing('a-cpu', 'a', target, ['frontDoor', 'nginx']);
+  const ratio = frontDoor / nginx;
+  return {
+    id: 'a-cpu', workload: 'a', target, value: ratio,
+    measured: `${whole(frontDoor)} vs ${whole(nginx)} µs/req: ${fixed(ratio)}x (needs <= ${THRESHOLDS.aCpuPerRequestVsNginx}x)`,
+    pass: Number.isFinite(ratio) ? ratio <= THRESHOLDS.aCpuPerRequestVsNginx : undefined,
+  };
+}
+
 /** Every target of the issue, in its order. */
 export function checkTargets(inputs: TargetInputs): TargetCheck[] {
   const checks: TargetCheck[] = [
     ratioCheck(inputs, {
-      id: 'a-throughput', workload: 'a', target: '(a) front door chunks/s >= 3x nginx',
+      id: 'a-throughput', workload: 'a', target: `(a) front door chunks/s >= ${THRESHOLDS.aThroughputVsNginx}x nginx`,
       baseline: 'nginx', metric: chunksPerS, unit: 'chunks/s', atLeast: true, threshold: THRESHOLDS.aThroughputVsNginx,
     }),
+    closedLoopCheck(inputs),
+    cpuCheck(inputs),
     ratioCheck(inputs, {
       id: 'a-p99', workload: 'a', target: "(a) front door p99 no worse than nginx's",
       baseline: 'nginx', metric: p99, unit: 'ms', atLeast: false, threshold: 1,
