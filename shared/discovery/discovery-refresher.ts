@@ -6,6 +6,7 @@
  * the endpoints stale starts a refresh in the background and is served from the cache: the cloud
  * API is never called on a request's path once endpoints are known.
  */
+import { DiscoveryOutcome } from '../core/control-events';
 import type { Scheduler } from '../dispatch/scheduler';
 import type { Logger } from '../logger';
 import { type DiscoveredEndpoint, DiscoveryError, type EndpointSource } from './endpoint-source';
@@ -23,6 +24,8 @@ export interface DiscoveryRefresherOptions {
   readonly logger: Logger;
   /** The endpoints found by each successful refresh (also when unchanged). */
   readonly onEndpoints: (endpoints: readonly DiscoveredEndpoint[]) => void;
+  /** How each refresh ended (the discovery outcome metrics). */
+  readonly onOutcome?: (outcome: DiscoveryOutcome) => void;
 }
 
 /** Refreshes land within ±20% of the interval. */
@@ -77,6 +80,7 @@ export class DiscoveryRefresher {
       this.consecutiveErrors = 0;
       this.nextAt = this.options.scheduler.now() + this.jittered(this.options.intervalMs);
       this.options.onEndpoints(endpoints);
+      this.options.onOutcome?.(DiscoveryOutcome.ok);
     } catch (error) {
       this.errors++;
       this.consecutiveErrors++;
@@ -84,6 +88,7 @@ export class DiscoveryRefresher {
       const factor = (throttled ? THROTTLE_BACKOFF : ERROR_BACKOFF) ** this.consecutiveErrors;
       const waitMs = this.jittered(Math.min(this.options.maxBackoffMs, this.options.intervalMs * factor));
       this.nextAt = this.options.scheduler.now() + waitMs;
+      this.options.onOutcome?.(throttled ? DiscoveryOutcome.throttled : DiscoveryOutcome.error);
       logger.warn('discovery_failed', {
         source: source.description,
         throttled,

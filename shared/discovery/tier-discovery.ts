@@ -4,6 +4,7 @@
  * the init phase); the first request waits for the first round only, later ones never wait.
  */
 import type { DiscoveredBackendSpec } from '../config/backends';
+import { type ControlEvents, DiscoveryOutcome } from '../core/control-events';
 import type { Tier } from '../core/tier';
 import type { DiscoveryConfig } from '../config/discovery-config';
 import type { Scheduler } from '../dispatch/scheduler';
@@ -41,6 +42,8 @@ export interface TierDiscoveryOptions {
   /** True on a server (refresh on timers); false on Lambda (refresh when a request finds it stale). */
   readonly background: boolean;
   readonly logger: Logger;
+  /** Told how each refresh ended; default: nobody. */
+  readonly events?: ControlEvents;
 }
 
 export interface TierDiscovery {
@@ -76,6 +79,7 @@ export function createTierDiscovery(options: TierDiscoveryOptions): TierDiscover
     try {
       source = await options.createSource(spec);
     } catch (error) {
+      options.events?.discovery(tier, DiscoveryOutcome.unavailable);
       options.logger.error('discovery_unavailable', { entry: spec.entry, message: error instanceof Error ? error.message : String(error) });
       return;
     }
@@ -92,6 +96,7 @@ export function createTierDiscovery(options: TierDiscoveryOptions): TierDiscover
       maxBackoffMs: settings.maxBackoffMs,
       background: options.background,
       logger: options.logger,
+      onOutcome: (outcome) => options.events?.discovery(tier, outcome),
       onEndpoints: (found) => {
         const { added, removed } = membership.update(found);
         if (added + removed > 0) {

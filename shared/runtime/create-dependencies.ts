@@ -3,7 +3,8 @@
  * dispatch engine. Entry points call this once at module scope and hand the result to
  * `createApp`.
  */
-import { type DiscoveredBackendSpec, isDiscoveredSpec } from '../config/backends';
+import { type DiscoveredBackendSpec, isDiscoveredSpec, isLambdaSpec } from '../config/backends';
+import { createLazyLambdaUpstream } from '../aws/lazy-lambda-upstream';
 import type { Tier } from '../core/tier';
 import type { Config } from '../config/config';
 import { needsIdToken, withIdToken } from '../gcp/cloud-run-auth';
@@ -119,6 +120,20 @@ export function createDependencies(config: Config, options: DependencyOptions): 
   });
 
   const tiers = { cpu: tier('cpu'), gpu: tier('gpu') };
+  // lambda:// entries join with their own slots (the entry's concurrency), before the engine's
+  // health checkers are built; a cold invoke counts as the endpoint's cold start.
+  for (const name of ['cpu', 'gpu'] as const) {
+    tiers[name].addEndpoints(config.tiers[name].filter(isLambdaSpec).map((spec, index) => {
+      const id = `${name}-lambda-${index}`;
+      const onColdStart = (durationMs: number): void => {
+        tiers[name].coldStarts.add(durationMs);
+        events.backendColdStart(name, id, durationMs);
+        logger.info('backend_cold_start', { tier: name, endpoint: id, durationMs: Math.round(durationMs) });
+      };
+      const upstream = createLazyLambdaUpstream({ id, tier: name, spec, dimension: config.model.dimension, onColdStart });
+      return { upstream, startedAt: undefined, capacity: spec.concurrency };
+    }));
+  }
   const discovered = (['cpu', 'gpu'] as const).flatMap((tierName) => config.tiers[tierName].filter(isDiscoveredSpec).map((spec) => ({ tier: tierName, spec })));
   const discovery = discovered.length === 0 ? undefined : loadTierDiscovery(({ createTierDiscovery, createEndpointSource }) => createTierDiscovery({
     entries: discovered,
@@ -138,6 +153,7 @@ export function createDependencies(config: Config, options: DependencyOptions): 
     random,
     background: concurrent,
     logger,
+    events,
   }), logger);
   // Started now: on Lambda the first discovery overlaps the init phase.
   void discovery?.ready();

@@ -33,6 +33,7 @@ export function createWarmupRunner(deps: Dependencies): WarmupRunner {
       ...(request.at === undefined ? {} : { at: request.at }),
       warmBudgetMs: WARM_BUDGET_MS,
       write: request.write,
+      ...(deps.telemetry === undefined ? {} : { events: deps.telemetry }),
     });
   };
 }

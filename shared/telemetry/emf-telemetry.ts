@@ -20,6 +20,7 @@ import type { FrontDoorColdStart, RequestRecord, Telemetry } from './telemetry';
 import type { BatchRecord, OverflowReason, RejectReason } from '../core/dispatch-events';
 import type { CacheErrorKind, CacheLookupRecord } from '../core/cache-events';
 import type { DispatchSnapshot } from '../core/dispatch-snapshot';
+import { noControlEvents } from '../core/control-events';
 import { BacklogSampler, type TierBacklogSample } from './emf-backlog';
 
 /** The EMF units this sink uses (a subset of CloudWatch's StandardUnit list). */
@@ -285,6 +286,9 @@ export function createEmfTelemetry(options: EmfTelemetryOptions): Telemetry {
   };
 
   return {
+    // Discovery and warm-up outcomes are in the logs on Lambda (discovery_failed, the warm-up
+    // function's lines); one metric per environment would say less than they do.
+    ...noControlEvents,
     batchDone(record: BatchRecord): void {
       figures.upstreamCalls += 1;
       if (!record.ok) figures.upstreamFailures += 1;

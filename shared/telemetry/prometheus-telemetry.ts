@@ -9,6 +9,7 @@ import { Tier } from '../core/tier';
 import type { DispatchSnapshot } from '../core/dispatch-snapshot';
 import { CacheResult, type CacheSnapshot } from '../core/cache-events';
 import { registerCacheMetrics } from './prometheus-cache-metrics';
+import { registerControlMetrics } from './prometheus-control-metrics';
 import { registerSnapshotGauges } from './prometheus-snapshot-gauges';
 import type { Telemetry } from './telemetry';
 import { OverflowReason, RejectReason } from '../core/dispatch-events';
@@ -71,6 +72,7 @@ export function createPrometheusTelemetry(options: PrometheusTelemetryOptions): 
   let scrapeSnapshot: DispatchSnapshot | undefined;
   registerSnapshotGauges({ register, prefix: PREFIX, snapshot: () => (scrapeSnapshot ??= options.snapshot()) });
   const cacheEvents = registerCacheMetrics({ register, prefix: PREFIX, snapshot: () => options.cache?.() });
+  const controlEvents = registerControlMetrics({ register, prefix: PREFIX });
 
   const requests = new Counter({
     name: `${PREFIX}requests_total`,
@@ -174,6 +176,7 @@ export function createPrometheusTelemetry(options: PrometheusTelemetryOptions): 
 
   return {
     ...cacheEvents,
+    ...controlEvents,
     contentType: register.contentType,
     render: async () => {
       scrapeSnapshot = undefined;

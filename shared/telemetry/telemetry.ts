@@ -5,6 +5,7 @@
  * cardinality stays bounded by the configured routes, tiers and endpoints.
  */
 import { type CacheEvents, type CacheResult, noCacheEvents } from '../core/cache-events';
+import { type ControlEvents, noControlEvents } from '../core/control-events';
 import { type DispatchEvents, noDispatchEvents } from '../core/dispatch-events';
 import type { Tier } from '../core/tier';
 
@@ -33,7 +34,7 @@ export interface FrontDoorColdStart {
   readonly initializationType: string | undefined;
 }
 
-export interface Telemetry extends DispatchEvents, CacheEvents {
+export interface Telemetry extends DispatchEvents, CacheEvents, ControlEvents {
   requestDone(record: RequestRecord): void;
   frontDoorColdStart(coldStart: FrontDoorColdStart): void;
 }
@@ -41,4 +42,4 @@ export interface Telemetry extends DispatchEvents, CacheEvents {
 const ignore = (): void => {};
 
 /** Reports nothing (tests, tools). */
-export const noTelemetry: Telemetry = { ...noDispatchEvents, ...noCacheEvents, requestDone: ignore, frontDoorColdStart: ignore };
+export const noTelemetry: Telemetry = { ...noDispatchEvents, ...noCacheEvents, ...noControlEvents, requestDone: ignore, frontDoorColdStart: ignore };

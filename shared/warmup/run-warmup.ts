@@ -4,6 +4,7 @@
  * apply it: scaling actions through the scalers, then `warm` actions on every endpoint of the
  * tier. Stateless: what a raise must undo later is kept on the service itself (the marker).
  */
+import { type ControlEvents, WarmupOutcome } from '../core/control-events';
 import { Tier } from '../core/tier';
 import type { WarmupConfig } from '../config/warmup-config';
 import { leadTimeMs } from './lead-time';
@@ -28,6 +29,8 @@ export interface WarmupRunOptions {
   readonly warmBudgetMs: number;
   /** Receives each plan and result line (JSON). */
   readonly write: (line: string) => void;
+  /** Told the lead and each applied action's outcome (the warm-up metrics); default: nobody. */
+  readonly events?: ControlEvents;
 }
 
 export interface StepResult {
@@ -80,6 +83,7 @@ export async function runWarmup(options: WarmupRunOptions): Promise<WarmupRunRes
   targets.sort((a, b) => a.target.localeCompare(b.target));
 
   const actions = plan({ now: at, bursts: options.config.schedule, leadMs, targets });
+  options.events?.warmupLead(leadMs);
   write(JSON.stringify({ event: 'plan', at: new Date(at).toISOString(), leadMs, dryRun: options.dryRun, actions: actions.length }));
   for (const action of actions) write(describeAction(action));
   if (options.dryRun) return { at, leadMs, actions, results: [], unreadable };
@@ -101,12 +105,23 @@ export async function runWarmup(options: WarmupRunOptions): Promise<WarmupRunRes
     results.push({ action, ok: warmed.every((item) => item.ok), warmed });
   }
   for (const result of results) {
+    options.events?.warmup({ tier: result.action.tier, action: result.action.action, outcome: outcomeOf(result, leadMs) });
     write(JSON.stringify({ event: 'applied', action: result.action.action, tier: result.action.tier,
       ...('target' in result.action ? { target: result.action.target } : {}),
       ok: result.ok, ...(result.error ? { error: result.error } : {}),
       ...(result.warmed ? { warmed: result.warmed.map(({ endpoint, ok, attempts, ms }) => ({ endpoint, ok, attempts, ms: Math.round(ms) })) } : {}) }));
   }
   return { at, leadMs, actions, results, unreadable };
+}
+
+/**
+ * Late: warmed, but the slowest endpoint took longer than the lead, so a burst due a lead after
+ * the run started before its endpoints were warm.
+ */
+function outcomeOf(result: StepResult, leadMs: number): WarmupOutcome {
+  if (!result.ok) return WarmupOutcome.failed;
+  const slowestMs = Math.max(0, ...(result.warmed ?? []).map((item) => item.ms));
+  return slowestMs > leadMs ? WarmupOutcome.late : WarmupOutcome.ok;
 }
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
