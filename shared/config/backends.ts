@@ -4,11 +4,17 @@
  * `cloudrun://`, `dns://`, `local:`) register one parser each in `SOURCE_PARSERS`.
  */
 import { UpstreamDialect } from '../core/upstream-dialect';
+import { LAMBDA_SCHEME, type LambdaBackendSpec, parseLambdaEntry } from './lambda-backend';
+
+export type { LambdaBackendSpec } from './lambda-backend';
+
+/** The dialects reached over HTTP at a URL. */
+type HttpDialect = Exclude<UpstreamDialect, 'local' | 'lambda'>;
 
 /** One fixed upstream endpoint. `url` is the full inference URL the front door posts to. */
 export interface StaticBackendSpec {
   readonly source: 'static';
-  readonly dialect: Exclude<UpstreamDialect, 'local'>;
+  readonly dialect: HttpDialect;
   readonly url: string;
   /** For DJL: the model name the backend really serves (from the URL path). */
   readonly modelName?: string;
@@ -26,7 +32,7 @@ export interface LocalBackendSpec {
 
 /** Where discovered endpoints are posted to: the scheme, port and path the source's entry gives. */
 interface DiscoveredTarget {
-  readonly dialect: Exclude<UpstreamDialect, 'local'>;
+  readonly dialect: HttpDialect;
   /** The inference path (`/predictions/all_MiniLM_L6_v2`), query included. */
   readonly path: string;
   readonly modelName?: string;
@@ -60,10 +66,12 @@ export interface DnsBackendSpec extends DiscoveredTarget {
 
 export type DiscoveredBackendSpec = EcsBackendSpec | CloudRunBackendSpec | DnsBackendSpec;
 
-export type BackendSpec = StaticBackendSpec | LocalBackendSpec | DiscoveredBackendSpec;
+export type BackendSpec = StaticBackendSpec | LocalBackendSpec | DiscoveredBackendSpec | LambdaBackendSpec;
 
 export const isDiscoveredSpec = (spec: BackendSpec): spec is DiscoveredBackendSpec =>
   spec.source === 'ecs' || spec.source === 'cloudrun' || spec.source === 'dns';
+
+export const isLambdaSpec = (spec: BackendSpec): spec is LambdaBackendSpec => spec.source === 'lambda';
 
 type SourceParser = (uri: URL, entry: string) => BackendSpec;
 
@@ -180,6 +188,13 @@ export function parseBackendList(key: string, entries: readonly string[]): { spe
   const specs: BackendSpec[] = [];
   const problems: string[] = [];
   for (const entry of entries) {
+    // Before URL parsing: a function ARN's colons are no host and port.
+    if (entry.startsWith(LAMBDA_SCHEME)) {
+      const parsed = parseLambdaEntry(entry);
+      if (typeof parsed === 'string') problems.push(`${key}: ${parsed}`);
+      else specs.push(parsed);
+      continue;
+    }
     let uri: URL;
     try {
       uri = new URL(entry);
@@ -189,7 +204,7 @@ export function parseBackendList(key: string, entries: readonly string[]): { spe
     }
     const parse = SOURCE_PARSERS[uri.protocol];
     if (parse === undefined) {
-      problems.push(`${key}: "${entry}" has unsupported scheme "${uri.protocol}"; use ${Object.keys(SOURCE_PARSERS).join(' or ')}`);
+      problems.push(`${key}: "${entry}" has unsupported scheme "${uri.protocol}"; use ${[...Object.keys(SOURCE_PARSERS), LAMBDA_SCHEME].join(' or ')}`);
       continue;
     }
     try {

@@ -5,5 +5,7 @@ export const UpstreamDialect = {
   openai: 'openai',
   /** The in-process ONNX Runtime engine (`local:`), no HTTP involved. */
   local: 'local',
+  /** The embedding Lambda worker (`lambda://`), invoked through the Lambda API. */
+  lambda: 'lambda',
 } as const;
 export type UpstreamDialect = (typeof UpstreamDialect)[keyof typeof UpstreamDialect];

@@ -21,7 +21,12 @@ export function pickEndpoint(
     const fresh = endpoints.filter((endpoint) => !avoid.has(endpoint.id) && endpoint.status(now) === EndpointStatus.ready);
     if (fresh.length > 0) pool = fresh;
   }
-  const candidates = pool.filter((endpoint) => endpoint.canTake(now));
+  let candidates = pool.filter((endpoint) => endpoint.canTake(now));
+  // Endpoints paid per call (lambda://) take only what the always-on ones of the tier cannot.
+  if (candidates.length > 1 && candidates.some((endpoint) => endpoint.upstream.payPerCall === true)) {
+    const alwaysOn = candidates.filter((endpoint) => endpoint.upstream.payPerCall !== true);
+    if (alwaysOn.length > 0) candidates = alwaysOn;
+  }
   if (candidates.length <= 1) return candidates[0];
   const first = Math.floor(random() * candidates.length);
   // A second, distinct index.

@@ -38,7 +38,9 @@ export function createUpstream(spec: StaticBackendSpec, id: string, tier: Tier, 
 export function createTierUpstreams(
   tier: Tier, config: Config, transport: HttpTransport, logger: Logger = silentLogger, localEngine?: LocalUpstreamFactory, runtime = 'this runtime',
 ): Upstream[] {
-  const fixed = config.tiers[tier].filter((spec: BackendSpec): spec is StaticBackendSpec | LocalBackendSpec => !isDiscoveredSpec(spec));
+  // lambda:// entries are built by the runtime (createLambdaUpstreams), with their own slots.
+  const fixed = config.tiers[tier].filter((spec: BackendSpec): spec is StaticBackendSpec | LocalBackendSpec =>
+    !isDiscoveredSpec(spec) && spec.source !== 'lambda');
   return fixed.map((spec, index) => {
     const id = `${tier}-${index}`;
     if (spec.source !== 'local') return warnIfUnreachableAtStart(createUpstream(spec, id, tier, config, transport), spec.url, logger);

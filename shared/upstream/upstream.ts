@@ -36,6 +36,16 @@ export interface Upstream {
   readonly tier: Tier;
   readonly dialect: UpstreamDialect;
   /**
+   * Batches it may hold at once, when the backend itself says (a `lambda://` entry's
+   * concurrency); otherwise the tier's CPU_MAX_INFLIGHT / GPU_MAX_INFLIGHT.
+   */
+  readonly capacity?: number;
+  /**
+   * Paid per call and started on demand (a Lambda function): the balancer gives it a batch only
+   * when no always-on endpoint of its tier can take one, so instances paid for all day fill first.
+   */
+  readonly payPerCall?: boolean;
+  /**
    * Embeds `texts`, resolving with one vector per text in input order. Rejects with
    * UpstreamError only.
    */

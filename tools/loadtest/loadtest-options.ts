@@ -8,7 +8,7 @@ import { DEFAULTS } from '../../shared/config/config';
 import { type CommandLine, type FlagReader, type NumberBounds, parseCommandLine, valueFlags } from '../../shared/cli/command-line';
 
 /** The HTTP dialects a load test can speak. */
-export type LoadDialect = Exclude<UpstreamDialect, 'local'>;
+export type LoadDialect = Exclude<UpstreamDialect, 'local' | 'lambda'>;
 const LOAD_DIALECTS: readonly LoadDialect[] = [UpstreamDialect.djl, UpstreamDialect.tei, UpstreamDialect.openai];
 
 /** One URL under test and how to talk to it. */
