@@ -3,9 +3,11 @@
  * tracking (CloudWatch alarms on 1-minute CPU datapoints, cooldowns) and the Kubernetes HPA (sync
  * period, tolerance, stabilization windows, scale-up and scale-down policies). CPU utilization is
  * the share of warm workers busy: DJL's workers are CPU-bound, so that is what the metric shows.
- * A fixed tier never changes. `min` is mutable: the warm-up planner raises and restores it.
+ * Backlog scaling is the HPA's behaviour over a second metric, the front door's queued texts per
+ * instance (KEDA's prometheus trigger). A fixed tier never changes. `min` is mutable: the warm-up
+ * planner raises and restores it, as it raises MinCapacity or KEDA's minReplicaCount.
  */
-import { type EcsScaling, type HpaScaling, ScalerKind, type ScalingSpec } from './scenario-types';
+import { type BacklogScaling, type EcsScaling, type HpaScaling, ScalerKind, type ScalingSpec } from './scenario-types';
 
 /** What the scaler sees of its tier at a tick. */
 export interface TierObservation {
@@ -17,6 +19,8 @@ export interface TierObservation {
   readonly utilization: number | undefined;
   /** True when the front door's queue for the tier is not empty. */
   readonly backlog: boolean;
+  /** Texts in the front door's queue for the tier (efd_backlog_texts summed over front doors). */
+  readonly queuedTexts: number;
 }
 
 export interface Autoscaler {
@@ -39,6 +43,8 @@ export function createAutoscaler(spec: ScalingSpec): Autoscaler {
       return new EcsTargetTracking(spec);
     case ScalerKind.hpa:
       return new HorizontalPodAutoscaler(spec);
+    case ScalerKind.backlog:
+      return new BacklogAutoscaler(spec);
   }
 }
 
@@ -112,27 +118,31 @@ export class HorizontalPodAutoscaler implements Autoscaler {
   private readonly recommendations: Recommendation[] = [];
   private readonly changes: { time: number; delta: number }[] = [];
 
-  constructor(private readonly spec: HpaScaling) {
+  constructor(protected readonly spec: Omit<HpaScaling, 'kind'>) {
     this.intervalMs = spec.syncSeconds * SECOND_MS;
     this.min = spec.min;
     this.max = spec.max;
   }
 
-  decide(now: number, desired: number, seen: TierObservation): number {
+  /** The CPU metric's replica count before the behaviour's limits (`desired` when within tolerance). */
+  protected recommend(desired: number, seen: TierObservation): number {
     const spec = this.spec;
     const target = spec.targetPercent / PERCENT;
     const utilization = utilizationOf(seen);
-    let raw = desired;
     const ratio = utilization / target;
     if (ratio > 1 + spec.tolerance) {
       // Pods still starting count as 0% when scaling up, so a scale-up in progress is not repeated.
       const pods = seen.ready + seen.starting;
       const damped = seen.ready === 0 ? ratio : (utilization * seen.ready) / Math.max(1, pods) / target;
-      raw = damped > 1 + spec.tolerance ? Math.ceil(Math.max(1, pods) * damped) : desired;
-    } else if (ratio < 1 - spec.tolerance && seen.starting === 0) {
-      raw = Math.ceil(seen.ready * ratio);
+      return damped > 1 + spec.tolerance ? Math.ceil(Math.max(1, pods) * damped) : desired;
     }
-    raw = clamp(raw, this.min, this.max);
+    if (ratio < 1 - spec.tolerance && seen.starting === 0) return Math.ceil(seen.ready * ratio);
+    return desired;
+  }
+
+  decide(now: number, desired: number, seen: TierObservation): number {
+    const spec = this.spec;
+    const raw = clamp(this.recommend(desired, seen), this.min, this.max);
     this.recommendations.push({ time: now, replicas: raw });
     const keep = Math.max(spec.scaleUpStabilizationSeconds, spec.scaleDownStabilizationSeconds) * SECOND_MS;
     while ((this.recommendations[0]?.time ?? now) < now - keep) this.recommendations.shift();
@@ -143,7 +153,7 @@ export class HorizontalPodAutoscaler implements Autoscaler {
       // Scale up to the lowest recommendation of the window, at most by the Percent policy per period.
       const stabilized = Math.min(...within(spec.scaleUpStabilizationSeconds).map((item) => item.replicas));
       const periodStart = desired - this.changeWithin(now, spec.scaleUpPeriodSeconds, 1);
-      const limit = Math.ceil(periodStart * (1 + spec.scaleUpPercent / PERCENT));
+      const limit = Math.max(Math.ceil(periodStart * (1 + spec.scaleUpPercent / PERCENT)), periodStart + spec.scaleUpPods);
       next = Math.max(desired, Math.min(stabilized, limit, this.max));
     } else if (raw < desired) {
       const stabilized = Math.max(...within(spec.scaleDownStabilizationSeconds).map((item) => item.replicas));
@@ -165,5 +175,25 @@ export class HorizontalPodAutoscaler implements Autoscaler {
       if (change.time > now - seconds * SECOND_MS && Math.sign(change.delta) === sign) total += change.delta;
     }
     return total;
+  }
+}
+
+/**
+ * The HPA KEDA creates for infra/k8s/keda-scaledobject.yaml: an external metric, the fleet's queued
+ * texts, at an AverageValue target per instance (desired = ceil(backlog / target), as the HPA
+ * computes it for an AverageValue external metric), and CPU as a second metric; the larger
+ * recommendation goes through the behaviour. With `targetPercent` 0 there is no CPU floor and an
+ * empty queue asks for the minimum.
+ */
+export class BacklogAutoscaler extends HorizontalPodAutoscaler {
+  constructor(private readonly backlogSpec: BacklogScaling) {
+    super(backlogSpec);
+  }
+
+  protected override recommend(desired: number, seen: TierObservation): number {
+    const { targetBacklogPerInstance, tolerance, targetPercent } = this.backlogSpec;
+    const usage = seen.queuedTexts / (targetBacklogPerInstance * Math.max(1, desired));
+    const byBacklog = Math.abs(usage - 1) <= tolerance ? desired : Math.ceil(seen.queuedTexts / targetBacklogPerInstance);
+    return targetPercent > 0 ? Math.max(byBacklog, super.recommend(desired, seen)) : byBacklog;
   }
 }

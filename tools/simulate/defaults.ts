@@ -73,7 +73,79 @@ export const HPA_DEFAULTS = {
   scaleDownStabilizationSeconds: 300,
   scaleDownPods: 1,
   scaleDownPeriodSeconds: 60,
+  // The seed's behaviour has only the Percent policy.
+  scaleUpPods: 0,
 } as const;
+
+/**
+ * Backlog scaling as infra/k8s/keda-scaledobject.yaml sets it up (and as the ECS backlog policy of
+ * infra/aws/djl-ecs.yaml behaves): queued texts per instance at 300, about 0.43 s of wait at a CPU
+ * instance's 700 chunks/s, under half the bursty scenario's 1 s SLO. Scale-up as Kubernetes'
+ * default behaviour (no stabilization, the larger of +100% and +4 pods per 15 s); scale-down as
+ * the seed's (5 minutes calm, one pod a minute: a removed pod costs a 30-60 s model load to bring
+ * back). CPU at 70% stays as the floor, as a second trigger.
+ */
+export const BACKLOG_DEFAULTS = {
+  ...HPA_DEFAULTS,
+  targetBacklogPerInstance: 300,
+  scaleUpStabilizationSeconds: 0,
+  scaleUpPercent: 100,
+  scaleUpPods: 4,
+  scaleUpPeriodSeconds: 15,
+} as const;
+
+/** A Lambda function embedding in-process (functions/embed-worker), as the overflow tier. */
+export interface LambdaModel {
+  /** Configured memory; Lambda gives CPU in proportion, one vCPU at 1,769 MB. */
+  readonly memoryMb: number;
+  /** The worker's throughput per vCPU (chunks/s), from its benchmark. */
+  readonly chunksPerSecondPerVcpu: number;
+  /** Latency of one synchronous invoke outside the function (network, Lambda's invoke path), ms; not billed. */
+  readonly invokeOverheadMs: number;
+  /** The handler's fixed time per invoke besides the embedding (JSON in and out), ms; billed. */
+  readonly handlerOverheadMs: number;
+  /** Texts the front door sends per invoke. */
+  readonly batchSize: number;
+  /** An environment's init (runtime, engine, model), uniform in [min, max] seconds; billed. */
+  readonly initSeconds: { readonly min: number; readonly max: number };
+  /** How long Lambda keeps an idle environment before a later invoke needs a new one. */
+  readonly idleMinutes: number;
+  /** New environments a function may add per 10 s. */
+  readonly scalingPer10Seconds: number;
+  readonly dollarsPerGbSecond: number;
+  readonly dollarsPerMillionRequests: number;
+}
+
+/** One vCPU per 1,769 MB (AWS Lambda, "Memory and computing power"), at most 6 at 10,240 MB. */
+export const LAMBDA_MB_PER_VCPU = 1_769;
+export const LAMBDA_MAX_VCPUS = 6;
+
+/**
+ * Sources: throughput from `npm run bench:local` (tools/bench/results/local-engine.md: the
+ * MiniLM-L6-shaped uint8 model, 107 chunks/s on 2 cores at 32 texts per call, so 53 per vCPU; the
+ * worker benchmark, tools/bench/results/worker.md, replaces it when it has run). Init: 1.5-3 s, an
+ * assumption for Node 24 with onnxruntime-node and a 23 MB model in the package, until the worker's
+ * measured init is in. Memory: the most Lambda offers (10,240 MB, ~5.8 vCPUs), which shortens an
+ * invoke and costs the same per text when throughput grows with vCPUs. Invoke overheads (20 ms
+ * outside the function, 3 ms of JSON inside): assumptions for a synchronous invoke in one region
+ * carrying 16 texts and 16 vectors of 384 floats. Prices: arm64, us-east-1,
+ * first 7.5 billion GB-s a month: $0.0000133334 per GB-s and $0.20 per million requests
+ * (aws.amazon.com/lambda/pricing; init is billed as duration there). Scaling: 1,000 environments
+ * per 10 s per function (AWS Lambda, "Lambda scaling behavior"). Idle environments kept 5 minutes:
+ * not published; a low guess, so cold starts are counted generously.
+ */
+export const LAMBDA_DEFAULTS = {
+  memoryMb: 10_240,
+  chunksPerSecondPerVcpu: 53,
+  invokeOverheadMs: 20,
+  handlerOverheadMs: 3,
+  batchSize: 16,
+  initSeconds: { min: 1.5, max: 3 },
+  idleMinutes: 5,
+  scalingPer10Seconds: 1_000,
+  dollarsPerGbSecond: 0.0000133334,
+  dollarsPerMillionRequests: 0.20,
+} as const satisfies LambdaModel;
 
 /** The seed's replica range (HPA minReplicas/maxReplicas, ECS min/max capacity). */
 export const SEED_REPLICAS = { min: 2, max: 10 } as const;

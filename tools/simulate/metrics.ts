@@ -15,6 +15,8 @@ export interface SeriesPoint {
   readonly cold: Readonly<Record<Tier, number>>;
   /** Mean wait of the batches started in the sample, from their oldest request's arrival (ms). */
   readonly queueWaitMs: Readonly<Record<Tier, number>>;
+  /** Environments of the Lambda overflow function, busy or kept idle (0 without one). */
+  readonly lambdaEnvironments: number;
   /** Cumulative cost so far (dollars). */
   readonly costDollars: number;
 }
@@ -25,7 +27,7 @@ export interface PolicyResult {
   readonly texts: number;
   /** Answered 429 by admission control on every tier it could try. */
   readonly rejected: number;
-  /** Routed to the GPU tier by the overflow policy (spills and large requests) or by a CPU 429's fallback. */
+  /** Routed to the overflow tier (GPU or Lambda) by the overflow policy (spills and large requests) or by a CPU 429's fallback. */
   readonly spilled: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
@@ -33,6 +35,10 @@ export interface PolicyResult {
   readonly shareOverSlo: number;
   readonly meetsSlo: boolean;
   readonly instanceHours: Readonly<Record<Tier, number>>;
+  /** Billed GB-hours of the Lambda overflow function, and their cost with its requests (0 without one). */
+  readonly lambdaGbHours: number;
+  readonly lambdaCostDollars: number;
+  /** Everything: instance-hours at their prices plus the Lambda function's cost. */
   readonly costDollars: number;
   readonly series: readonly SeriesPoint[];
 }

@@ -7,7 +7,8 @@ import type { ReportChart, ReportContent, ReportTable } from '../report/html-rep
 import { formatTable } from '../report/tables';
 import type { ScenarioResult } from './simulate';
 
-const COLUMNS = ['policy', 'requests', 'p50 ms', 'p99 ms', 'over SLO', '429s', 'to GPU', 'CPU inst-h', 'GPU inst-h', 'cost $', 'meets SLO'] as const;
+const COLUMNS = ['policy', 'requests', 'p50 ms', 'p99 ms', 'over SLO', '429s', 'spilled', 'CPU inst-h', 'GPU inst-h', 'Lambda GB-h',
+  'cost $', 'meets SLO'] as const;
 const PERCENT = 100;
 
 /** The summary table of a run. */
@@ -19,7 +20,7 @@ export function summaryTable(result: ScenarioResult): ReportTable {
     rows: result.policies.map((policy) => [
       policy.name, policy.requests, round(policy.p50Ms), round(policy.p99Ms), `${(policy.shareOverSlo * PERCENT).toFixed(2)}%`,
       policy.rejected, policy.spilled, policy.instanceHours.cpu.toFixed(1), policy.instanceHours.gpu.toFixed(1),
-      policy.costDollars.toFixed(2), policy.meetsSlo ? 'yes' : 'no',
+      policy.lambdaGbHours.toFixed(1), policy.costDollars.toFixed(2), policy.meetsSlo ? 'yes' : 'no',
     ]),
   };
 }
@@ -65,9 +66,13 @@ function chartsFor(result: ScenarioResult): ReportChart[] {
     { title: `${name}: mean queue wait per batch (ms, log scale), CPU tier (solid) and GPU tier (dashed)`, spec: line(rows((point) => [
       { tier: 'cpu', value: Math.max(1, point.queueWaitMs.cpu) }, { tier: 'gpu', value: Math.max(1, point.queueWaitMs.gpu) },
     ]), 'ms', 'tier', true) },
-    { title: `${name}: spilled to the GPU tier (chunks/s) and 429s (per second)`, spec: line(rows((point) => [
+    { title: `${name}: spilled to the overflow tier, GPU or Lambda (chunks/s) and 429s (per second)`, spec: line(rows((point) => [
       { series: 'spilled chunks/s', value: point.spilledChunksPerSecond }, { series: '429/s', value: point.rejectedPerSecond },
     ]), 'per second', 'series') },
+    ...(result.policies.some((policy) => policy.lambdaGbHours > 0) ? [{
+      title: `${name}: Lambda overflow environments (busy or kept idle)`,
+      spec: line(rows((point) => [{ value: point.lambdaEnvironments }]), 'environments', undefined),
+    }] : []),
     { title: `${name}: cost so far ($)`, spec: line(rows((point) => [{ value: point.costDollars }]), 'dollars', undefined) },
   ];
 }

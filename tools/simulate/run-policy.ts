@@ -14,6 +14,7 @@ import { isScalingAction, plan } from '../../shared/warmup/plan';
 import type { Arrivals } from './arrivals';
 import { type Autoscaler, createAutoscaler } from './autoscalers';
 import { EventQueue } from './event-queue';
+import { LambdaSim } from './lambda-sim';
 import { LatencyBook, type PolicyResult, type SeriesPoint } from './metrics';
 import { type Rng, deriveRng, uniform } from './rng';
 import type { PolicySpec, Scenario } from './scenario-types';
@@ -25,13 +26,15 @@ const SECOND_MS = 1_000;
 const HOUR_MS = 3_600_000;
 /** The warm-up runs as a scheduled job about once a minute (functions/warmup). */
 const PLANNER_INTERVAL_MS = 60_000;
-/** Overflow as production reads it with no OVERFLOW_* keys set. */
+/** Overflow as production reads it with no OVERFLOW_* keys set (a policy may set the two waits). */
 const OVERFLOW_SETTINGS = { ...OVERFLOW_DEFAULTS, gpuBudgetRatio: OVERFLOW_DEFAULTS.gpuBudgetPercent / 100 };
 
 interface TierRuntime {
   readonly tier: Tier;
   readonly sim: TierSim;
   readonly scaler: Autoscaler;
+  /** Set when a Lambda function takes the overflow tier's place (then `sim` is this one). */
+  readonly lambda: LambdaSim | undefined;
   readonly coldRng: Rng;
   marker: WarmupMarker | undefined;
   lastBusyMs: number;
@@ -58,7 +61,9 @@ export function runPolicy({ scenario, arrivals, policy, seed, leadMs }: RunInput
   const events = new EventQueue();
   const batches = new Map<number, Batch>();
   let nextBatchId = 0;
-  const overflow = policy.overflow ? new OverflowPolicy(OVERFLOW_SETTINGS) : undefined;
+  const overflow = policy.overflow
+    ? new OverflowPolicy({ ...OVERFLOW_SETTINGS, spillWaitMs: policy.overflowWaitMs, resumeWaitMs: policy.overflowResumeWaitMs })
+    : undefined;
   const endMs = scenario.durationMs;
 
   const tiers = new Map<Tier, TierRuntime>();
@@ -66,7 +71,7 @@ export function runPolicy({ scenario, arrivals, policy, seed, leadMs }: RunInput
     const spec = policy.scaling[tier];
     if (spec === undefined) continue;
     const runtime: TierRuntime = {
-      tier, sim: new TierSim(scenario.instances[tier], texts), scaler: createAutoscaler(spec),
+      tier, sim: new TierSim(scenario.instances[tier], texts), scaler: createAutoscaler(spec), lambda: undefined,
       coldRng: deriveRng(seed, `cold-start/${policy.name}/${tier}`), marker: undefined,
       lastBusyMs: 0, lastWarmMs: 0, waitSum: 0, waitCount: 0,
     };
@@ -74,6 +79,14 @@ export function runPolicy({ scenario, arrivals, policy, seed, leadMs }: RunInput
     for (let index = 0; index < runtime.scaler.min; index++) runtime.sim.launch(0, true);
     tiers.set(tier, runtime);
     if (Number.isFinite(runtime.scaler.intervalMs)) events.push(runtime.scaler.intervalMs, EventKind.scaleTick, TIERS.indexOf(tier));
+  }
+  if (policy.lambda !== undefined) {
+    // The function is one endpoint of the overflow tier: no instances to scale, environments on demand.
+    const lambda = new LambdaSim(scenario.lambda, policy.lambda, texts, deriveRng(seed, `lambda-init/${policy.name}`));
+    tiers.set(Tier.gpu, {
+      tier: Tier.gpu, sim: lambda, lambda, scaler: { intervalMs: Infinity, min: 0, max: policy.lambda.reservedConcurrency, decide: () => 0 },
+      coldRng: deriveRng(seed, `cold-start/${policy.name}/lambda`), marker: undefined, lastBusyMs: 0, lastWarmMs: 0, waitSum: 0, waitCount: 0,
+    });
   }
   const cpu = tiers.get(Tier.cpu);
   const gpu = tiers.get(Tier.gpu);
@@ -86,6 +99,9 @@ export function runPolicy({ scenario, arrivals, policy, seed, leadMs }: RunInput
   let sampleRejected = 0;
   let spilled = 0;
   const instanceMsAtEnd: Record<Tier, number> = { cpu: 0, gpu: 0 };
+
+  /** The tiers of instances (a Lambda function has environments, not instances: nothing to size or plan). */
+  const instanceTiers = (): TierRuntime[] => [...tiers.values()].filter((runtime) => runtime.lambda === undefined);
 
   const resize = (runtime: TierRuntime, now: number, desired: number): void => {
     const active = runtime.sim.active;
@@ -106,7 +122,7 @@ export function runPolicy({ scenario, arrivals, policy, seed, leadMs }: RunInput
       runtime.waitCount++;
       const id = nextBatchId++;
       batches.set(id, batch);
-      events.push(now + runtime.sim.serviceMs(batch.texts), EventKind.batchDone, TIERS.indexOf(runtime.tier), id);
+      events.push(now + batch.durationMs, EventKind.batchDone, TIERS.indexOf(runtime.tier), id);
     }
   };
 
@@ -134,7 +150,7 @@ export function runPolicy({ scenario, arrivals, policy, seed, leadMs }: RunInput
       ? overflow.choose(now, size, {
         warmEndpoints: cpu.sim.count(InstanceState.warm), queueWaitMs: cpu.sim.drainMs(0), backendWaitMs: 0,
         recentCapacityErrors: 0, finishMs: cpu.sim.drainMs(size),
-      }, { warmEndpoints: gpu.sim.count(InstanceState.warm), finishMs: gpu.sim.drainMs(size) })
+      }, { warmEndpoints: gpu.lambda === undefined ? gpu.sim.count(InstanceState.warm) : 1, finishMs: gpu.sim.drainMs(size) })
       : undefined;
     if (choice?.tier === Tier.gpu && choice.reason !== undefined) {
       // As the dispatch embedder does: the GPU attempt gets part of the budget while the CPU tier could serve.
@@ -164,15 +180,18 @@ export function runPolicy({ scenario, arrivals, policy, seed, leadMs }: RunInput
       cpu: cpu === undefined ? 0 : read(cpu), gpu: gpu === undefined ? 0 : read(gpu),
     });
     for (const runtime of tiers.values()) runtime.sim.advance(now);
+    gpu?.lambda?.reap(now);
     series.push({
       hour: now / HOUR_MS,
       offeredChunksPerSecond: sampleOffered / seconds,
       spilledChunksPerSecond: sampleSpilled / seconds,
       rejectedPerSecond: sampleRejected / seconds,
-      warm: perTier((runtime) => runtime.sim.count(InstanceState.warm) + runtime.sim.count(InstanceState.draining)),
-      cold: perTier((runtime) => runtime.sim.count(InstanceState.starting)),
+      warm: perTier((runtime) => (runtime.lambda !== undefined ? 0 : runtime.sim.count(InstanceState.warm) + runtime.sim.count(InstanceState.draining))),
+      cold: perTier((runtime) => (runtime.lambda !== undefined ? 0 : runtime.sim.count(InstanceState.starting))),
       queueWaitMs: perTier((runtime) => (runtime.waitCount === 0 ? 0 : runtime.waitSum / runtime.waitCount)),
-      costDollars: costOf(scenario, perTier((runtime) => runtime.sim.instanceMs)),
+      lambdaEnvironments: gpu?.lambda?.instances.length ?? 0,
+      costDollars: costOf(scenario, perTier((runtime) => (runtime.lambda === undefined ? runtime.sim.instanceMs : 0)))
+        + (gpu?.lambda?.costDollars ?? 0),
     });
     for (const runtime of tiers.values()) {
       runtime.waitSum = 0;
@@ -190,12 +209,13 @@ export function runPolicy({ scenario, arrivals, policy, seed, leadMs }: RunInput
     runtime.lastWarmMs = sim.warmWorkerMs;
     const desired = runtime.scaler.decide(now, sim.active, {
       ready: sim.count(InstanceState.warm), starting: sim.count(InstanceState.starting), utilization, backlog: sim.queuedTexts > 0,
+      queuedTexts: sim.queuedTexts,
     });
     resize(runtime, now, desired);
   };
 
   const planTick = (now: number): void => {
-    const targets = [...tiers.values()].map((runtime) => ({
+    const targets = instanceTiers().map((runtime) => ({
       tier: runtime.tier, target: `sim:${runtime.tier}`,
       capacity: { minInstances: runtime.scaler.min, maxInstances: runtime.scaler.max, marker: runtime.marker },
     }));
@@ -244,7 +264,7 @@ export function runPolicy({ scenario, arrivals, policy, seed, leadMs }: RunInput
       events.push(now + PLANNER_INTERVAL_MS, EventKind.planTick);
     } else if (top.kind === EventKind.sample && now <= endMs) {
       sample(now);
-      if (now === endMs) for (const item of tiers.values()) instanceMsAtEnd[item.tier] = item.sim.instanceMs;
+      if (now === endMs) for (const item of instanceTiers()) instanceMsAtEnd[item.tier] = item.sim.instanceMs;
       else events.push(Math.min(endMs, now + scenario.sampleMs), EventKind.sample);
     }
   }
@@ -255,7 +275,8 @@ export function runPolicy({ scenario, arrivals, policy, seed, leadMs }: RunInput
     name: policy.name, requests, texts: texts.reduce((sum, value) => sum + value, 0),
     rejected: summary.rejected, spilled, p50Ms: summary.p50Ms, p99Ms: summary.p99Ms, shareOverSlo: summary.shareOverSlo,
     meetsSlo: summary.shareOverSlo <= scenario.slo.maxShareOver, instanceHours,
-    costDollars: costOf(scenario, instanceMsAtEnd), series,
+    lambdaGbHours: gpu?.lambda?.gbHours ?? 0, lambdaCostDollars: gpu?.lambda?.costDollars ?? 0,
+    costDollars: costOf(scenario, instanceMsAtEnd) + (gpu?.lambda?.costDollars ?? 0), series,
   };
 }
 

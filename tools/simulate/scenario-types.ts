@@ -4,7 +4,7 @@
  */
 import type { Tier } from '../../shared/core/tier';
 import type { Burst } from '../../shared/warmup/schedule';
-import type { InstanceModel } from './defaults';
+import type { InstanceModel, LambdaModel } from './defaults';
 
 /** Request sizes, uniform in [min, max] texts. */
 export interface TextsPerRequest {
@@ -62,7 +62,7 @@ export interface TraceLoad {
 
 export type LoadComponent = SteadyLoad | DailyLoad | ScheduledLoad | SpikeLoad | TraceLoad;
 
-export const ScalerKind = { fixed: 'fixed', ecs: 'ecs', hpa: 'hpa' } as const;
+export const ScalerKind = { fixed: 'fixed', ecs: 'ecs', hpa: 'hpa', backlog: 'backlog' } as const;
 export type ScalerKind = (typeof ScalerKind)[keyof typeof ScalerKind];
 
 export interface FixedScaling {
@@ -96,18 +96,42 @@ export interface HpaScaling {
   readonly scaleDownStabilizationSeconds: number;
   readonly scaleDownPods: number;
   readonly scaleDownPeriodSeconds: number;
+  /** Pods a scale-up may add per period besides the Percent policy (the larger wins, selectPolicy Max); 0: none. */
+  readonly scaleUpPods: number;
 }
 
-export type ScalingSpec = FixedScaling | EcsScaling | HpaScaling;
+/**
+ * Scaling on the front door's backlog (KEDA's prometheus trigger, ECS target tracking on the EMF
+ * metric): the HPA's behaviour with a second metric, queued texts per instance, beside CPU. The
+ * larger recommendation wins; `targetPercent` 0 drops the CPU floor.
+ */
+export interface BacklogScaling extends Omit<HpaScaling, 'kind'> {
+  readonly kind: typeof ScalerKind.backlog;
+  /** Queued texts per instance the scaler holds the fleet at. */
+  readonly targetBacklogPerInstance: number;
+}
+
+export type ScalingSpec = FixedScaling | EcsScaling | HpaScaling | BacklogScaling;
+
+/** A Lambda overflow function: how much of it a policy may use. */
+export interface LambdaSpec {
+  /** Reserved concurrency: the most environments at once, and the front door's slots for it. */
+  readonly reservedConcurrency: number;
+}
 
 /** One way of running the system; a tier without scaling is not deployed. */
 export interface PolicySpec {
   readonly name: string;
   readonly scaling: Readonly<Partial<Record<Tier, ScalingSpec>>>;
-  /** Route with the production OverflowPolicy (needs both tiers). */
+  /** A Lambda function as the overflow tier, in the GPU tier's place. */
+  readonly lambda: LambdaSpec | undefined;
+  /** Route with the production OverflowPolicy (needs the CPU tier and a GPU tier or a Lambda function). */
   readonly overflow: boolean;
   /** Run the production warm-up planner on the schedule. */
   readonly warmup: boolean;
+  /** OVERFLOW_WAIT_MS and OVERFLOW_RESUME_WAIT_MS for this policy (default: the production defaults). */
+  readonly overflowWaitMs: number;
+  readonly overflowResumeWaitMs: number;
 }
 
 export interface Slo {
@@ -129,6 +153,7 @@ export interface Scenario {
   readonly queueMaxTexts: number;
   readonly sampleMs: number;
   readonly instances: Readonly<Record<Tier, InstanceModel>>;
+  readonly lambda: LambdaModel;
   readonly schedule: readonly Burst[];
   /** Warm-up lead; undefined: the production leadTimeMs from the cold-start p95. */
   readonly warmupLeadSeconds: number | undefined;

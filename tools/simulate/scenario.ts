@@ -5,11 +5,15 @@
  */
 import { Tier } from '../../shared/core/tier';
 import { DISPATCH_DEFAULTS } from '../../shared/config/dispatch-config';
+import { OVERFLOW_DEFAULTS } from '../../shared/config/overflow-config';
 import { parseSchedule } from '../../shared/warmup/schedule';
-import { CPU_INSTANCE_DEFAULTS, ECS_DEFAULTS, GPU_INSTANCE_DEFAULTS, HPA_DEFAULTS, type InstanceModel } from './defaults';
+import {
+  BACKLOG_DEFAULTS, CPU_INSTANCE_DEFAULTS, ECS_DEFAULTS, GPU_INSTANCE_DEFAULTS, HPA_DEFAULTS, type InstanceModel, LAMBDA_DEFAULTS,
+  type LambdaModel,
+} from './defaults';
 import { FieldReader, type JsonObject } from './json-fields';
 import {
-  type LoadComponent, LoadKind, type PolicySpec, type Scenario, ScalerKind, type ScalingSpec, type TextsPerRequest,
+  type LambdaSpec, type LoadComponent, LoadKind, type PolicySpec, type Scenario, ScalerKind, type ScalingSpec, type TextsPerRequest,
 } from './scenario-types';
 
 export class ScenarioError extends Error {
@@ -21,11 +25,18 @@ export class ScenarioError extends Error {
 
 const HOUR_MS = 3_600_000;
 const SECOND_MS = 1_000;
+const MINUTE_MS = 60_000;
 const DEFAULT_START = '2025-06-03T00:00:00Z';
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000; // the front door's REQUEST_TIMEOUT_MS default
 const DEFAULT_SAMPLE_SECONDS = 60;
 const MAX_HOURS = 24 * 31;
 const MAX_INSTANCES = 1_000;
+/** The key of the Lambda overflow tier in `tiers` and in a policy. */
+const LAMBDA_TIER = 'lambda';
+/** Lambda's most memory, and its highest reserved concurrency a scenario may ask (an account's default quota). */
+const LAMBDA_MAX_MB = 10_240;
+const LAMBDA_MIN_MB = 128;
+const LAMBDA_MAX_CONCURRENCY = 10_000;
 const TOP_FIELDS = ['name', 'description', 'start', 'hours', 'seed', 'slo', 'requestTimeoutMs', 'queueMaxTexts',
   'sampleSeconds', 'tiers', 'schedule', 'warmupLeadSeconds', 'load', 'policies'] as const;
 
@@ -46,7 +57,7 @@ export function parseScenario(text: string): Scenario {
   const sloObject = read.object('slo', root['slo']);
   read.onlyKnown('slo', sloObject, ['latencyMs', 'maxShareOver']);
   const tiers = read.object('tiers', root['tiers']);
-  read.onlyKnown('tiers', tiers, Object.values(Tier));
+  read.onlyKnown('tiers', tiers, [...Object.values(Tier), LAMBDA_TIER]);
 
   const scheduleJson = root['schedule'] ?? [];
   const schedule = parseSchedule(JSON.stringify(scheduleJson));
@@ -70,6 +81,7 @@ export function parseScenario(text: string): Scenario {
       cpu: readInstance(read, 'tiers.cpu', tiers['cpu'], CPU_INSTANCE_DEFAULTS),
       gpu: readInstance(read, 'tiers.gpu', tiers['gpu'], GPU_INSTANCE_DEFAULTS),
     },
+    lambda: readLambdaModel(read, 'tiers.lambda', tiers[LAMBDA_TIER]),
     schedule: schedule.bursts,
     warmupLeadSeconds: root['warmupLeadSeconds'] === undefined ? undefined
       : read.number('warmupLeadSeconds', root['warmupLeadSeconds'], 0, { min: 0 }),
@@ -101,6 +113,30 @@ function readInstance(read: FieldReader, path: string, value: unknown, defaults:
     perTextMs: read.number(`${path}.perTextMs`, object['perTextMs'], defaults.perTextMs, { min: 0.001 }),
     coldStartSeconds: { min: coldMin, max: coldMax },
     dollarsPerHour: read.number(`${path}.dollarsPerHour`, object['dollarsPerHour'], defaults.dollarsPerHour, { min: 0 }),
+  };
+}
+
+function readLambdaModel(read: FieldReader, path: string, value: unknown): LambdaModel {
+  const object = read.object(path, value);
+  read.onlyKnown(path, object, Object.keys(LAMBDA_DEFAULTS));
+  const init = read.object(`${path}.initSeconds`, object['initSeconds']);
+  read.onlyKnown(`${path}.initSeconds`, init, ['min', 'max']);
+  const initMin = read.number(`${path}.initSeconds.min`, init['min'], LAMBDA_DEFAULTS.initSeconds.min, { min: 0 });
+  const initMax = read.number(`${path}.initSeconds.max`, init['max'], LAMBDA_DEFAULTS.initSeconds.max, { min: 0 });
+  if (initMax < initMin) read.problem(`${path}.initSeconds`, `max ${initMax} is below min ${initMin}`);
+  const number = (key: Exclude<keyof typeof LAMBDA_DEFAULTS, 'initSeconds'>, min: number, extra: { max?: number; integer?: boolean } = {}) =>
+    read.number(`${path}.${key}`, object[key], LAMBDA_DEFAULTS[key], { min, ...extra });
+  return {
+    memoryMb: number('memoryMb', LAMBDA_MIN_MB, { max: LAMBDA_MAX_MB, integer: true }),
+    chunksPerSecondPerVcpu: number('chunksPerSecondPerVcpu', 0.001),
+    invokeOverheadMs: number('invokeOverheadMs', 0),
+    handlerOverheadMs: number('handlerOverheadMs', 0),
+    batchSize: number('batchSize', 1, { max: 4096, integer: true }),
+    initSeconds: { min: initMin, max: Math.max(initMin, initMax) },
+    idleMinutes: number('idleMinutes', 0),
+    scalingPer10Seconds: number('scalingPer10Seconds', 1, { integer: true }),
+    dollarsPerGbSecond: number('dollarsPerGbSecond', 0),
+    dollarsPerMillionRequests: number('dollarsPerMillionRequests', 0),
   };
 }
 
@@ -161,22 +197,42 @@ function readLoad(read: FieldReader, path: string, value: unknown, burstNames: r
 
 function readPolicy(read: FieldReader, path: string, value: unknown): PolicySpec {
   const object = read.object(path, value);
-  read.onlyKnown(path, object, ['name', 'cpu', 'gpu', 'overflow', 'warmup']);
+  read.onlyKnown(path, object, ['name', 'cpu', 'gpu', LAMBDA_TIER, 'overflow', 'warmup', 'overflowWaitMs', 'overflowResumeWaitMs']);
   const scaling: Partial<Record<Tier, ScalingSpec>> = {};
   for (const tier of Object.values(Tier)) {
     if (object[tier] !== undefined) scaling[tier] = readScaling(read, `${path}.${tier}`, object[tier]);
   }
+  const lambda = object[LAMBDA_TIER] === undefined ? undefined : readLambdaSpec(read, `${path}.${LAMBDA_TIER}`, object[LAMBDA_TIER]);
   const policy: PolicySpec = {
     name: read.string(`${path}.name`, object['name'], undefined),
     scaling,
+    lambda,
     overflow: read.boolean(`${path}.overflow`, object['overflow'], false),
     warmup: read.boolean(`${path}.warmup`, object['warmup'], false),
+    overflowWaitMs: read.number(`${path}.overflowWaitMs`, object['overflowWaitMs'], OVERFLOW_DEFAULTS.spillWaitMs, { min: 0, max: MINUTE_MS }),
+    overflowResumeWaitMs: 0,
   };
+  const resumeDefault = Math.min(OVERFLOW_DEFAULTS.resumeWaitMs, policy.overflowWaitMs);
+  const resume = read.number(`${path}.overflowResumeWaitMs`, object['overflowResumeWaitMs'], resumeDefault, { min: 0, max: MINUTE_MS });
+  if (resume > policy.overflowWaitMs) read.problem(`${path}.overflowResumeWaitMs`, `${resume} is above overflowWaitMs ${policy.overflowWaitMs}`);
   if (scaling.cpu === undefined && scaling.gpu === undefined) read.problem(path, 'deploys no tier; give "cpu", "gpu" or both');
-  if (policy.overflow && (scaling.cpu === undefined || scaling.gpu === undefined)) {
-    read.problem(`${path}.overflow`, 'needs both a "cpu" and a "gpu" tier');
+  if (lambda !== undefined && scaling.gpu !== undefined) {
+    read.problem(`${path}.${LAMBDA_TIER}`, 'takes the overflow tier\'s place; give "gpu" or "lambda", not both');
   }
-  return policy;
+  if (lambda !== undefined && !policy.overflow) read.problem(`${path}.${LAMBDA_TIER}`, 'is an overflow tier; set "overflow": true');
+  if (policy.overflow && (scaling.cpu === undefined || (scaling.gpu === undefined && lambda === undefined))) {
+    read.problem(`${path}.overflow`, 'needs both a "cpu" and a "gpu" tier (or a "lambda" function)');
+  }
+  return { ...policy, overflowResumeWaitMs: resume };
+}
+
+function readLambdaSpec(read: FieldReader, path: string, value: unknown): LambdaSpec {
+  const object = read.object(path, value);
+  read.onlyKnown(path, object, ['reservedConcurrency']);
+  return {
+    reservedConcurrency: read.number(`${path}.reservedConcurrency`, object['reservedConcurrency'], undefined,
+      { min: 1, max: LAMBDA_MAX_CONCURRENCY, integer: true }),
+  };
 }
 
 function readScaling(read: FieldReader, path: string, value: unknown): ScalingSpec {
@@ -189,12 +245,16 @@ function readScaling(read: FieldReader, path: string, value: unknown): ScalingSp
     read.onlyKnown(path, object, ['kind', 'instances']);
     return { kind: ScalerKind.fixed, instances: count('instances') };
   }
-  const defaults: Record<string, number> = kind === ScalerKind.ecs ? ECS_DEFAULTS : HPA_DEFAULTS;
+  const defaults: Record<string, number> = kind === ScalerKind.ecs ? ECS_DEFAULTS
+    : kind === ScalerKind.backlog ? BACKLOG_DEFAULTS : HPA_DEFAULTS;
   read.onlyKnown(path, object, ['kind', 'min', 'max', ...Object.keys(defaults)]);
   const min = count('min');
   const max = count('max');
   if (max < min) read.problem(`${path}.max`, `${max} is below min ${min}`);
   const settings: Record<string, number> = {};
   for (const [key, fallback] of Object.entries(defaults)) settings[key] = option(key, fallback);
+  if (kind === ScalerKind.backlog && !((settings['targetBacklogPerInstance'] ?? 0) > 0)) {
+    read.problem(`${path}.targetBacklogPerInstance`, 'must be above 0 (queued texts per instance the scaler aims at)');
+  }
   return { ...settings, kind, min, max: Math.max(min, max) } as ScalingSpec;
 }

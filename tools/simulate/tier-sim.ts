@@ -22,6 +22,8 @@ export interface Batch {
   readonly requests: number[];
   readonly counts: number[];
   readonly texts: number;
+  /** From taken to done: the service time (and, on Lambda, a new environment's init). */
+  readonly durationMs: number;
 }
 
 export class TierSim {
@@ -33,7 +35,7 @@ export class TierSim {
   instanceMs = 0;
   private lastAdvance = 0;
   private busyWorkers = 0;
-  private warmWorkers = 0;
+  protected warmWorkers = 0;
   private readonly queue: number[] = [];
   private queueHead = 0;
   /** Texts of the head request already handed to batches. */
@@ -114,7 +116,7 @@ export class TierSim {
    * instead of a measured one. Undefined without a warm instance.
    */
   drainMs(extra: number): number | undefined {
-    const slots = this.warmWorkers;
+    const slots = this.slots();
     if (slots === 0) return undefined;
     const work = this.queuedTexts + extra;
     const batchTexts = Math.min(this.model.batchSize, Math.max(1, Math.ceil(work / slots)));
@@ -122,14 +124,25 @@ export class TierSim {
     return work / (slots * perSlotRate);
   }
 
-  /** The next batch for a free worker of a warm instance (the least busy one), or undefined. */
-  takeBatch(now: number): Batch | undefined {
-    if (this.queuedTexts === 0) return undefined;
+  /** Batches the tier could run at once: what the front door counts as its slots. */
+  protected slots(): number {
+    return this.warmWorkers;
+  }
+
+  /** The warm instance with a free worker that takes the next batch (the least busy one), or undefined. */
+  protected pickInstance(_now: number): Instance | undefined {
     let instance: Instance | undefined;
     for (const candidate of this.instances) {
       if (candidate.state !== InstanceState.warm || candidate.busyWorkers >= this.model.workers) continue;
       if (instance === undefined || candidate.busyWorkers < instance.busyWorkers) instance = candidate;
     }
+    return instance;
+  }
+
+  /** The next batch for a free worker, or undefined. */
+  takeBatch(now: number): Batch | undefined {
+    if (this.queuedTexts === 0) return undefined;
+    const instance = this.pickInstance(now);
     if (instance === undefined) return undefined;
     this.advance(now);
     const requests: number[] = [];
@@ -156,7 +169,7 @@ export class TierSim {
     this.queuedTexts -= texts;
     instance.busyWorkers++;
     this.busyWorkers++;
-    return { instance, requests, counts, texts };
+    return { instance, requests, counts, texts, durationMs: this.serviceMs(texts) };
   }
 
   serviceMs(texts: number): number {
@@ -173,7 +186,7 @@ export class TierSim {
     }
   }
 
-  private findLast(state: InstanceState, idleOnly: boolean): Instance | undefined {
+  protected findLast(state: InstanceState, idleOnly: boolean): Instance | undefined {
     for (let index = this.instances.length - 1; index >= 0; index--) {
       const instance = this.instances[index] as Instance;
       if (instance.state === state && (!idleOnly || instance.busyWorkers === 0)) return instance;
