@@ -8,6 +8,16 @@ import type { OverflowReason } from '../core/dispatch-events';
 import type { CacheControl, CacheResult, CacheSnapshot } from '../core/cache-events';
 import type { EndpointHealth } from '../upstream/upstream';
 
+/**
+ * What the embedder reads of a cancellation: an AbortSignal fits, and so does the Node server's
+ * cheaper per-request signal (runtime/client-signal.ts).
+ */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 export interface EmbedRequest {
   readonly texts: readonly string[];
   readonly requestId: string;
@@ -19,7 +29,7 @@ export interface EmbedRequest {
    */
   readonly tenant?: string;
   /** Aborted when the client goes away. */
-  readonly signal?: AbortSignal;
+  readonly signal?: CancelSignal;
   /** The client's wish to bypass the embedding cache, if any. */
   readonly cacheControl?: CacheControl;
 }

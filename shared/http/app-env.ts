@@ -3,7 +3,7 @@ import type { Clock } from '../clock';
 import type { Config } from '../config/config';
 import type { Dialect } from '../dialects/dialect';
 import type { ModelNames } from '../dialects/model-names';
-import type { EmbedResult, Embedder } from '../embed/embedder';
+import type { CancelSignal, EmbedResult, Embedder } from '../embed/embedder';
 import type { Logger } from '../logger';
 import type { WarmupRunner } from '../warmup/run-warmup';
 import type { Telemetry } from '../telemetry/telemetry';
@@ -50,6 +50,8 @@ export interface AppContext extends AppDependencies {
 export interface ConnectionFacts {
   /** True once the server cut the client off for not sending its request within CLIENT_BODY_TIMEOUT_MS. */
   readonly clientTimedOut?: () => boolean;
+  /** Aborted when the client leaves before its answer: cheaper than the web Request's signal. */
+  readonly clientSignal?: () => CancelSignal;
 }
 
 export interface AppEnv {

@@ -64,7 +64,7 @@ const CLIENT_DEADLINE_RETRY_AFTER_S = 1;
  * time, not a 504 blaming the backends.
  */
 function clientView(c: Context<AppEnv>, error: unknown, clientDeadline: boolean): unknown {
-  if (c.req.raw.signal.aborted) return clientGoneError(c, error, 'answer');
+  if ((c.env?.clientSignal?.() ?? c.req.raw.signal).aborted) return clientGoneError(c, error, 'answer');
   if (clientDeadline && isFrontDoorError(error) && error.code === ErrorCode.backendTimeout) {
     return new FrontDoorError(429, ErrorCode.overloaded,
       `the request could not be finished within its ${REQUEST_TIMEOUT_HEADER} deadline: allow more time, or retry after ${CLIENT_DEADLINE_RETRY_AFTER_S} s`,
@@ -125,7 +125,8 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     let result: EmbedResult;
     try {
       result = await embedder.embed({
-        texts, requestId: c.get('requestId'), deadline: clock.now() + budgetMs, signal: c.req.raw.signal, tenant: c.get('caller')?.name,
+        texts, requestId: c.get('requestId'), deadline: clock.now() + budgetMs, signal: c.env?.clientSignal?.() ?? c.req.raw.signal,
+        tenant: c.get('caller')?.name,
         ...(cacheControl === undefined ? {} : { cacheControl }),
       });
     } catch (error) {

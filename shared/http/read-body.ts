@@ -36,6 +36,12 @@ export function readFailure(c: Context<AppEnv>, error: unknown): unknown {
 }
 
 /**
+ * Bodies up to this size are decoded in one step: about 0.1 ms for 64 KiB, far below what would
+ * hold other sockets (a 6 MB body took 30-40 ms).
+ */
+export const ONE_STEP_BODY_BYTES = 64 * 1024;
+
+/**
  * The body decoded chunk by chunk as it arrives, so that a 6 MB body costs the event loop many
  * short steps instead of one 30-40 ms decode (eight of those at once held /ping for 0.4 s in
  * bench:hostile (d)). Decodes exactly as `Request.text()` does: UTF-8, a leading BOM dropped,
@@ -66,6 +72,13 @@ export async function decodeByChunks(request: Request): Promise<string> {
  */
 export async function readBodyText(c: Context<AppEnv>): Promise<string> {
   try {
+    // A small body of known length decodes in one short step: read it through the runtime's own
+    // `text()`, which on the Node server reads the socket directly instead of building a web
+    // Request and its stream (about a fifth of the front door's CPU per one-text request).
+    const length = c.req.header('content-length');
+    if (length !== undefined && Number(length) <= ONE_STEP_BODY_BYTES && c.req.header('transfer-encoding') === undefined) {
+      return await c.req.raw.text();
+    }
     return await decodeByChunks(c.req.raw);
   } catch (error) {
     throw readFailure(c, error);

@@ -9,6 +9,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import { type Http2Bindings, type HttpBindings, serve } from '@hono/node-server';
 import { SERVER_DEFAULTS } from '../config/server-config';
+import { ClientSignal } from './client-signal';
 import type { Logger } from '../logger';
 
 export interface NodeServerOptions {
@@ -69,6 +70,29 @@ function logRefusals(server: Server, maxConnections: number, logger: Logger): vo
   });
 }
 
+/**
+ * A request's env: Hono's Node bindings (`incoming`, `outgoing`) and the ConnectionFacts the app
+ * reads, as one object with methods rather than a spread copy and closures per request.
+ */
+class NodeConnection {
+  readonly incoming: HttpBindings['incoming'] | Http2Bindings['incoming'];
+  readonly outgoing: HttpBindings['outgoing'] | Http2Bindings['outgoing'];
+  private signal: ClientSignal | undefined;
+
+  constructor(env: HttpBindings | Http2Bindings) {
+    this.incoming = env.incoming;
+    this.outgoing = env.outgoing;
+  }
+
+  clientTimedOut(): boolean {
+    return wasCutOff(this.incoming);
+  }
+
+  clientSignal(): ClientSignal {
+    return (this.signal ??= new ClientSignal(this.outgoing));
+  }
+}
+
 /** What the server needs of the app: Hono's fetch, with the Node request/response as its env. */
 export interface FetchApp {
   fetch(request: Request, env: unknown): Response | Promise<Response>;
@@ -83,7 +107,7 @@ export async function startNodeServer(app: FetchApp, options: NodeServerOptions)
   const fetch = async (request: Request, env: HttpBindings | Http2Bindings): Promise<Response> => {
     inFlight++;
     try {
-      const response = await app.fetch(request, { ...env, clientTimedOut: () => wasCutOff(env.incoming) });
+      const response = await app.fetch(request, new NodeConnection(env));
       if (draining) response.headers.set('connection', 'close');
       return response;
     } finally {
