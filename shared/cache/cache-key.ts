@@ -35,7 +35,9 @@ export function cacheScope(scope: CacheScope, tenant: string | undefined): strin
 
 /** Builds the keys of texts for one model identity. */
 export function createKeyMaker(identity: string): (scope: string, text: string) => string {
-  const { createHash } = nodeCrypto();
+  const { hash } = nodeCrypto();
   const head = `${CACHE_KEY_VERSION}${SEPARATOR}${identity}${SEPARATOR}`;
-  return (scope, text) => SHARED_KEY_PREFIX + createHash('sha256').update(head).update(scope).update(SEPARATOR).update(text).digest('base64url');
+  // One-shot hash() of the joined parts: the same UTF-8 bytes, so the same digests as updating a
+  // Hash part by part, without a Hash object per text (bench --cpu-prof: createHash was ~2%).
+  return (scope, text) => SHARED_KEY_PREFIX + hash('sha256', `${head}${scope}${SEPARATOR}${text}`, 'base64url');
 }

@@ -189,3 +189,14 @@ describe('caching embedder', () => {
     assert.equal(lines.filter((line) => line.includes('cache_shared_recovered')).length, 1);
   });
 });
+
+test('cache keys are the SHA-256 of version, identity, scope and text, as a Hash updated part by part gives them', async () => {
+  const { createHash } = await import('node:crypto');
+  const makeKey = createKeyMaker('model-x');
+  // The digest keys had before they were computed in one step: the shared store's entries stay valid.
+  const partByPart = (scope: string, text: string): string => SHARED_KEY_PREFIX +
+    createHash('sha256').update(`1\u0000model-x\u0000`).update(scope).update('\u0000').update(text).digest('base64url');
+  for (const text of ['', 'a', 'café ☕ 𝄞', 'x'.repeat(10_000), '\u00e9\u0301']) {
+    for (const scope of ['*', '-', 'k:team']) assert.equal(makeKey(scope, text), partByPart(scope, text));
+  }
+});
