@@ -17,13 +17,20 @@ export interface InvokeResult {
 /** Invokes the worker with a JSON payload; rejects with the SDK's error. */
 export type LambdaInvoke = (payload: string, signal: AbortSignal) => Promise<InvokeResult>;
 
+/** What tests set explicitly instead of through the SDK's environment chain. */
+export interface LambdaClientOverrides {
+  readonly endpoint?: string;
+  readonly region?: string;
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
 /**
  * A LambdaInvoke over the real SDK. The SDK's own retries are off (maxAttempts 1): the dispatcher
  * retries, within its budget and on another endpoint when it can. The region and credentials
  * come from the SDK's chain (AWS_REGION, the role), the endpoint from AWS_ENDPOINT_URL_LAMBDA when
  * set (serverless-offline in the tests); an ARN's region wins over AWS_REGION.
  */
-export function createSdkLambdaInvoke(spec: LambdaBackendSpec): LambdaInvoke {
+export function createSdkLambdaInvoke(spec: LambdaBackendSpec, overrides: LambdaClientOverrides = {}): LambdaInvoke {
   let client: Promise<{ send: (payload: string, signal: AbortSignal) => Promise<InvokeResult> }> | undefined;
   const load = async () => {
     const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
@@ -32,6 +39,7 @@ export function createSdkLambdaInvoke(spec: LambdaBackendSpec): LambdaInvoke {
     const lambda = new LambdaClient({
       maxAttempts: 1,
       ...(spec.region === undefined ? {} : { region: spec.region }),
+      ...overrides,
       requestHandler: { httpAgent: agent, httpsAgent: agent },
     });
     return {
