@@ -3,6 +3,7 @@
  * each endpoint is, and the recent distribution of backend cold starts. Taken synchronously, without
  * touching any backend.
  */
+import type { OverflowReason } from './dispatch-events';
 import type { Tier } from './tier';
 import type { Warmth } from './warmth';
 
@@ -21,6 +22,17 @@ export interface ColdStartStats {
   /** Over the most recent ones (see cold-start-record.ts); undefined before the first. */
   readonly p50Ms: number | undefined;
   readonly p95Ms: number | undefined;
+  /** The latest few, oldest first, for the status page (see cold-start-record.ts). */
+  readonly recent?: readonly BackendColdStart[];
+}
+
+/** One backend cold start: an endpoint's first good answer after being seen cold. */
+export interface BackendColdStart {
+  /** Stable id (`cpu-0`), never the address. */
+  readonly endpoint: string;
+  readonly durationMs: number;
+  /** Epoch ms of that first good answer. */
+  readonly at: number;
 }
 
 export interface TierSnapshot {
@@ -47,4 +59,6 @@ export interface DispatchSnapshot {
   readonly tiers: Readonly<Record<Tier, TierSnapshot>>;
   /** True while the overflow policy sends new work to the GPU tier. */
   readonly overflowActive: boolean;
+  /** Why the latest request spilled, while overflow is active (the status page's "why"). */
+  readonly overflowReason?: OverflowReason;
 }

@@ -122,9 +122,12 @@ export function createDispatchEmbedder(options: DispatchEmbedderOptions): Dispat
 
   function snapshot(): DispatchSnapshot {
     const now = scheduler.now();
+    const overflowActive = gpu.isConfigured && policy.isSpilling(now);
+    const overflowReason = overflowActive ? policy.spillReason(now) : undefined;
     return {
       tiers: { [Tier.cpu]: cpu.snapshot(now), [Tier.gpu]: gpu.snapshot(now) },
-      overflowActive: gpu.isConfigured && policy.isSpilling(now),
+      overflowActive,
+      ...(overflowReason === undefined ? {} : { overflowReason }),
     };
   }
 

@@ -44,12 +44,18 @@ const gpu = (reason: OverflowReason): TierChoice => ({ tier: Tier.gpu, reason })
 
 export class OverflowPolicy {
   private lastSpillAt = Number.NEGATIVE_INFINITY;
+  private lastSpillReason: OverflowReason | undefined;
 
   constructor(private readonly settings: OverflowConfig) {}
 
   /** True while recent requests have spilled: the lower (resume) threshold applies. */
   isSpilling(now: number): boolean {
     return now - this.lastSpillAt < this.settings.holdMs;
+  }
+
+  /** Why the latest request spilled, while spilling (the status page's "why"); undefined otherwise. */
+  spillReason(now: number): OverflowReason | undefined {
+    return this.isSpilling(now) ? this.lastSpillReason : undefined;
   }
 
   /** Chooses the tier for a request of `texts` distinct texts. Records spills for the hysteresis. */
@@ -78,6 +84,7 @@ export class OverflowPolicy {
 
   private spill(now: number, reason: OverflowReason): TierChoice {
     this.lastSpillAt = now;
+    this.lastSpillReason = reason;
     return gpu(reason);
   }
 

@@ -84,7 +84,7 @@ export class TierDispatcher {
   /** Told of each endpoint that joins later (discovery), so an active checker can probe it at once. */
   onAdded: ((endpoint: Endpoint) => void) | undefined;
   private readonly onColdStartEnd = (endpoint: Endpoint, durationMs: number): void => {
-    this.coldStarts.add(durationMs);
+    this.coldStarts.add(durationMs, endpoint.id, this.options.scheduler.now());
     this.events.backendColdStart(this.options.tier, endpoint.id, durationMs);
     this.options.logger.info('backend_cold_start', { tier: this.options.tier, endpoint: endpoint.id, durationMs });
   };

@@ -6,7 +6,7 @@ import type { ModelNames } from '../dialects/model-names';
 import type { CancelSignal, EmbedResult, Embedder } from '../embed/embedder';
 import type { Logger } from '../logger';
 import type { WarmupRunner } from '../warmup/run-warmup';
-import type { Telemetry } from '../telemetry/telemetry';
+import type { FrontDoorColdStart, Telemetry } from '../telemetry/telemetry';
 import type { KeyCaller } from '../security/key-guard';
 import type { BodyLease } from '../security/body-budget';
 
@@ -19,8 +19,8 @@ export interface AppDependencies {
   readonly runtime: string;
   /** Largest answer the runtime can return (Lambda: 6 MB buffered); undefined on a server. */
   readonly maxResponseBytes?: number;
-  /** Told of every request, to report the front door's own cold start at the first. */
-  readonly coldStart?: { onRequest(): void };
+  /** Told of every request, to report the front door's own cold start at the first; `figures` for the status page. */
+  readonly coldStart?: { onRequest(): void; figures?(): FrontDoorColdStart | undefined };
   /** Where request and dispatch events go (metrics); none when absent. */
   readonly telemetry?: Telemetry;
   /** Runs the scheduled warm-up for POST /warmup; absent where the warm-up is its own function (Lambda). */

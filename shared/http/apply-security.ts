@@ -17,8 +17,11 @@ import type { AppContext, AppEnv } from './app-env';
 export const KEYED_PATHS = ['/v1/*', '/embed', '/predictions/*', '/models/*', '/invocations', '/warmup'] as const;
 /** Keyed routes that need an operator's key whatever PROTECT_OPERATOR_ROUTES says: the warm-up scales services. */
 export const OPERATOR_ONLY_PATHS = ['/warmup'] as const;
-/** Operator routes, needing an operator's key unless PROTECT_OPERATOR_ROUTES=false (then open). */
-export const OPERATOR_PATHS = ['/info', '/metrics'] as const;
+/**
+ * Operator routes, needing an operator's key unless PROTECT_OPERATOR_ROUTES=false (then open).
+ * Not /status: that page is a shell holding no data, fetching /status.json with the key it is given.
+ */
+export const OPERATOR_PATHS = ['/info', '/metrics', '/status.json'] as const;
 
 /** Preflight answers are cached by browsers this long. */
 const CORS_MAX_AGE_S = 600;
@@ -32,6 +35,8 @@ export function applySecurity(app: Hono<AppEnv>, ctx: AppContext): void {
     contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
     crossOriginResourcePolicy: crossOrigin ? 'cross-origin' : 'same-origin',
     referrerPolicy: 'no-referrer',
+    // A route that sets its own header keeps it: the status page's CSP allows its inline script by hash.
+    overwrite: false,
   });
   app.use(async (c, next) => {
     await headers(c, next);

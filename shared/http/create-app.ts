@@ -16,6 +16,7 @@ import { requestTelemetry } from './request-telemetry';
 import { registerWarmupRoute } from './warmup-route';
 import { dialectForPath, errorResponse, toFrontDoorError } from './error-response';
 import { allowedMethods, ROUTE_LABELS } from './routes';
+import { registerStatusPageRoutes } from './status-page-routes';
 import { registerStatusRoutes } from './status-routes';
 
 /** Accepted client request ids: short, and safe to put in logs and headers. */
@@ -41,6 +42,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
 
   registerEmbedRoutes(app, ctx);
   registerStatusRoutes(app, ctx);
+  registerStatusPageRoutes(app, ctx);
   registerMetricsRoute(app, deps.metrics);
   registerWarmupRoute(app, ctx, deps.warmup);
 

@@ -34,6 +34,8 @@ export const ROUTE_TABLE = [
   { id: 'ping', method: 'GET', path: '/ping', about: 'liveness, DJL style', onLambda: true },
   { id: 'health', method: 'GET', path: '/health', about: 'readiness, TEI style', onLambda: true },
   { id: 'info', method: 'GET', path: '/info', about: 'model, limits, tiers and routes', onLambda: true },
+  { id: 'status', method: 'GET', path: '/status', about: 'status page for operators (HTML; its data from /status.json)', onLambda: true },
+  { id: 'statusJson', method: 'GET', path: '/status.json', about: 'the status page\'s data: tiers, queue, overflow, cold starts, bursts', onLambda: true },
   { id: 'models', method: 'GET', path: '/v1/models', about: 'the served model, OpenAI style', onLambda: true },
   { id: 'metrics', method: 'GET', path: '/metrics', about: 'Prometheus metrics (Lambda: EMF log lines)', onLambda: false },
   { id: 'warmup', method: 'POST', path: '/warmup', about: 'scheduled warm-up (Lambda: its own function)', onLambda: false },

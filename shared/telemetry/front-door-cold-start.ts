@@ -31,6 +31,8 @@ export interface FrontDoorColdStartOptions {
 export interface FrontDoorColdStartTracker {
   /** Call at the start of every request; only the first one reports. */
   onRequest(): void;
+  /** What was reported, for the status page; undefined before the first request. */
+  figures(): FrontDoorColdStart | undefined;
 }
 
 /** A duration from `fromMs` to `toMs`: never negative (clocks differ in resolution), 0 when either is not a number. */
@@ -53,13 +55,14 @@ export function describeColdStart(processStartMs: number, initDoneMs: number, fi
  * the returned closure (one tracker per process, built at module scope), not in module state.
  */
 export function createFrontDoorColdStart(options: FrontDoorColdStartOptions): FrontDoorColdStartTracker {
-  let reported = false;
+  let reported: FrontDoorColdStart | undefined;
   return {
     onRequest(): void {
-      if (reported) return;
-      // Flip first: a throwing `report` must not make every later request report again.
-      reported = true;
-      options.report(describeColdStart(options.processStartMs, options.initDoneMs, options.now(), options.initializationType));
+      if (reported !== undefined) return;
+      // Kept first: a throwing `report` must not make every later request report again.
+      reported = describeColdStart(options.processStartMs, options.initDoneMs, options.now(), options.initializationType);
+      options.report(reported);
     },
+    figures: () => reported,
   };
 }

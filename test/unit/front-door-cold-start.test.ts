@@ -33,6 +33,17 @@ describe('createFrontDoorColdStart', () => {
     assert.deepEqual(reports, [{ initMs: INIT_MS, firstRequestMs: INIT_MS + 25, initializationType: 'on-demand' }]);
   });
 
+  test('keeps what it reported for the status page, undefined before the first request', () => {
+    const { tracker, reports, advance } = setup();
+    assert.equal(tracker.figures(), undefined);
+    advance(5);
+    tracker.onRequest();
+    advance(50);
+    tracker.onRequest();
+    assert.deepEqual(tracker.figures(), reports[0]);
+    assert.equal(tracker.figures()?.firstRequestMs, INIT_MS + 5);
+  });
+
   test('a provisioned environment reports a short init and a long wait for its first request apart', () => {
     const { tracker, reports, advance } = setup('provisioned-concurrency');
     const ONE_HOUR_MS = 3_600_000;

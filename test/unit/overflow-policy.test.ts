@@ -115,6 +115,19 @@ describe('overflow policy', () => {
     assert.deepEqual(refused.choose(0, 8, { ...unseen, recentCapacityErrors: 1 }, gpuUp), { tier: 'gpu', reason: 'backend_load' });
   });
 
+  test('says why it spills while spilling, the latest reason, and nothing once the hold time has passed', () => {
+    const policy = new OverflowPolicy(SETTINGS);
+    assert.equal(policy.spillReason(0), undefined);
+    policy.choose(0, 8, { ...calm, queueWaitMs: 101 }, gpuUp);
+    assert.equal(policy.spillReason(1), 'queue_wait');
+    policy.choose(1_000, 8, { ...calm, warmEndpoints: 0 }, gpuUp);
+    assert.equal(policy.spillReason(1_000), 'no_warm_endpoint');
+    // A large request goes to the GPU tier without being a spill: the reason stays.
+    assert.equal(policy.choose(1_100, 400, calm, gpuUp).reason, 'large_request');
+    assert.equal(policy.spillReason(1_100), 'no_warm_endpoint');
+    assert.equal(policy.spillReason(4_001), undefined);
+  });
+
   test('the defaults keep the resume level below the spill level', () => {
     assert.ok(OVERFLOW_DEFAULTS.resumeWaitMs < OVERFLOW_DEFAULTS.spillWaitMs);
   });
