@@ -8,6 +8,7 @@
 import { ErrorCode, FrontDoorError } from '../errors';
 import { isJsonMediaType } from './media-type';
 import { parseJsonBody, readTexts, type TextLimits } from './read-texts';
+import { vectorJson, vectorListJson } from '../core/vector-json';
 
 export interface DjlRequest {
   readonly texts: string[];
@@ -34,8 +35,10 @@ export function parseDjlRequest(body: string, contentType: string | undefined, l
   return readTexts(value, { field: 'inputs', limits, allowEmptyStrings: true });
 }
 
-export const formatDjlResponse = (request: DjlRequest, vectors: readonly number[][]): string =>
-  JSON.stringify(request.single ? vectors[0] : vectors);
+/** A single text's flat vector, or the list of vectors; each vector's checked backend text when it has one. */
+export function formatDjlResponse(request: DjlRequest, vectors: readonly number[][]): string {
+  return request.single ? vectorJson(vectors[0] as number[]) : vectorListJson(vectors);
+}
 
 const DJL_TYPE_BY_CODE: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.modelNotFound]: 'ModelNotFoundException',

@@ -6,6 +6,7 @@ import { echoText, echoValue } from './client-echo';
 import type { ModelNames } from './model-names';
 import { checkDimensions, readTexts, requireObject, type TextLimits } from './read-texts';
 import { encodeFloat32Base64 } from './vector-encoding';
+import { vectorJson } from '../core/vector-json';
 
 export const EncodingFormat = { float: 'float', base64: 'base64' } as const;
 export type EncodingFormat = (typeof EncodingFormat)[keyof typeof EncodingFormat];
@@ -74,20 +75,22 @@ export function estimateTokens(texts: readonly string[]): number {
   return tokens;
 }
 
+/**
+ * The answer, written as JSON.stringify would write {object, data: [{object, index, embedding}],
+ * model, usage}, but with each float vector's checked backend text copied when it has one (see
+ * core/vector-json.ts). Base64 is only letters, digits, `+`, `/` and `=`: nothing to escape.
+ */
 export function formatOpenAiResponse(request: OpenAiRequest, vectors: readonly number[][]): string {
   const base64 = request.encodingFormat === EncodingFormat.base64;
-  const data = vectors.map((vector, index) => ({
-    object: 'embedding',
-    index,
-    embedding: base64 ? encodeFloat32Base64(vector) : vector,
-  }));
+  let data = '';
+  for (let index = 0; index < vectors.length; index++) {
+    const vector = vectors[index] as number[];
+    const embedding = base64 ? `"${encodeFloat32Base64(vector)}"` : vectorJson(vector);
+    data += `${index > 0 ? ',' : ''}{"object":"embedding","index":${index},"embedding":${embedding}}`;
+  }
   const tokens = estimateTokens(request.texts);
-  return JSON.stringify({
-    object: 'list',
-    data,
-    model: request.model,
-    usage: { prompt_tokens: tokens, total_tokens: tokens },
-  });
+  return `{"object":"list","data":[${data}],"model":${JSON.stringify(request.model)},` +
+    `"usage":{"prompt_tokens":${tokens},"total_tokens":${tokens}}}`;
 }
 
 const OPENAI_TYPE_BY_STATUS: Readonly<Record<number, string>> = {

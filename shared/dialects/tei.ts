@@ -4,6 +4,7 @@
  */
 import { ErrorCode, FrontDoorError } from '../errors';
 import { checkDimensions, readTexts, requireObject, type TextLimits } from './read-texts';
+import { vectorListJson } from '../core/vector-json';
 
 export interface TeiRequest {
   readonly texts: string[];
@@ -36,7 +37,10 @@ export function parseTeiRequest(json: unknown, limits: TextLimits, dimension: nu
   return { texts };
 }
 
-export const formatTeiResponse = (vectors: readonly number[][]): string => JSON.stringify(vectors);
+/** The list of vectors; each vector's checked backend text when it has one. */
+export function formatTeiResponse(vectors: readonly number[][]): string {
+  return vectorListJson(vectors);
+}
 
 /** TEI answers validation failures with 422 and an empty input with 400. */
 export function teiStatus(error: FrontDoorError): number {

@@ -9,7 +9,8 @@ import type { Tier } from '../core/tier';
 import { embedAnswerLimit, PROBE_ANSWER_MAX_BYTES } from './answer-limit';
 import type { HttpTransport } from './transport';
 import { type EndpointHealth, HealthState, type Upstream, type UpstreamCall } from './upstream';
-import { assertVectors, backendErrorType, postEmbedJson, tryParseJson } from './upstream-http';
+import { assertVectors, backendErrorType, postEmbedAnswer, tryParseJson } from './upstream-http';
+import { attachVectorJson } from '../core/vector-json';
 import { isUpstreamError, UpstreamFailure } from './upstream-error';
 
 export interface DjlUpstreamOptions {
@@ -40,9 +41,12 @@ export function createDjlUpstream(options: DjlUpstreamOptions): Upstream {
   async function embed(texts: readonly string[], call: UpstreamCall): Promise<number[][]> {
     // Exactly `application/json`: DJL 0.29 reads a body as plain text when a charset follows.
     const answerCall = { ...call, maxResponseBytes: embedAnswerLimit(texts.length, dimension) };
-    const vectors = await postEmbedJson(transport, options.url, { inputs: texts }, answerCall, NO_HEADERS,
+    const answer = await postEmbedAnswer(transport, options.url, { inputs: texts }, answerCall, NO_HEADERS,
       (body) => (body as { type?: unknown } | undefined)?.type);
+    const vectors = answer.json;
     assertVectors(vectors, texts.length, dimension);
+    // Checked: DJL and TEI clients get each vector's own text back instead of it printed again.
+    attachVectorJson(answer.text, vectors);
     return vectors;
   }
 

@@ -7,7 +7,8 @@ import type { Tier } from '../core/tier';
 import { embedAnswerLimit } from './answer-limit';
 import type { HttpTransport } from './transport';
 import type { EndpointHealth, Upstream, UpstreamCall } from './upstream';
-import { assertVectors, postEmbedJson, probeForOk } from './upstream-http';
+import { assertVectors, postEmbedAnswer, probeForOk } from './upstream-http';
+import { attachVectorJson } from '../core/vector-json';
 
 export interface TeiUpstreamOptions {
   id: string;
@@ -30,9 +31,11 @@ export function createTeiUpstream(options: TeiUpstreamOptions): Upstream {
 
   async function embedChunk(texts: readonly string[], call: UpstreamCall): Promise<number[][]> {
     const answerCall = { ...call, maxResponseBytes: embedAnswerLimit(texts.length, dimension) };
-    const vectors = await postEmbedJson(transport, options.url, { inputs: texts, truncate: true }, answerCall, auth,
+    const answer = await postEmbedAnswer(transport, options.url, { inputs: texts, truncate: true }, answerCall, auth,
       (body) => (body as { error_type?: unknown } | undefined)?.error_type);
+    const vectors = answer.json;
     assertVectors(vectors, texts.length, dimension);
+    attachVectorJson(answer.text, vectors);
     return vectors;
   }
 

@@ -21,6 +21,18 @@ export async function postEmbedJson(
   extraHeaders: Readonly<Record<string, string>>,
   errorType: (body: unknown) => unknown,
 ): Promise<unknown> {
+  return (await postEmbedAnswer(transport, url, payload, call, extraHeaders, errorType)).json;
+}
+
+/** {@link postEmbedJson}, also giving the answer's text (for attachVectorJson once it is checked). */
+export async function postEmbedAnswer(
+  transport: HttpTransport,
+  url: string,
+  payload: unknown,
+  call: UpstreamCall & { readonly maxResponseBytes: number },
+  extraHeaders: Readonly<Record<string, string>>,
+  errorType: (body: unknown) => unknown,
+): Promise<{ readonly json: unknown; readonly text: string }> {
   const response = await transport.request({
     url,
     method: 'POST',
@@ -33,7 +45,7 @@ export async function postEmbedJson(
   if (response.status !== 200) {
     throw errorFromResponse(response, backendErrorType(errorType(tryParseJson(response.body))));
   }
-  return parseJsonBody(response);
+  return { json: parseJsonBody(response), text: response.body };
 }
 
 /** A health probe that only asks for a 200 (TEI's /health, an OpenAI-compatible /models). */
