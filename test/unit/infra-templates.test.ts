@@ -511,8 +511,8 @@ describe('infra/gcp/djl-cloud-run.yaml (Cloud Run)', () => {
 
 // ---- Kubernetes -------------------------------------------------------------------------------
 
-describe('infra/k8s/djl.yaml (Kubernetes)', () => {
-  const documents = parseAllDocuments(readInfra('k8s/djl.yaml')).map((doc, index) => {
+describe('infra/k8s/djl.yaml and djl-hpa.yaml (Kubernetes)', () => {
+  const documents = parseAllDocuments(readInfra('k8s/djl.yaml') + '\n---\n' + readInfra('k8s/djl-hpa.yaml')).map((doc, index) => {
     assert.deepEqual(doc.errors, [], `document ${index} parses`);
     return obj(doc.toJS(), `document ${index}`);
   });

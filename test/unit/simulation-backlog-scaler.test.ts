@@ -13,7 +13,7 @@ const SYNC_MS = BACKLOG_DEFAULTS.syncSeconds * 1_000;
 const scaler = (overrides: Partial<Record<keyof typeof BACKLOG_DEFAULTS | 'min' | 'max', number>> = {}) =>
   new BacklogAutoscaler({ ...BACKLOG_DEFAULTS, kind: ScalerKind.backlog, min: 2, max: 20, ...overrides });
 const seen = (queuedTexts: number, ready: number, utilization = 0.5, starting = 0): TierObservation =>
-  ({ ready, starting, utilization, backlog: queuedTexts > 0, queuedTexts });
+  ({ ready, starting, utilization, backlog: queuedTexts > 0, backlogTexts: queuedTexts });
 
 describe('backlog autoscaler', () => {
   test('asks for ceil(backlog / target) instances, within the scale-up step (+100% or +4 per 15 s)', () => {

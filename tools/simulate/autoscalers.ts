@@ -4,7 +4,7 @@
  * period, tolerance, stabilization windows, scale-up and scale-down policies). CPU utilization is
  * the share of warm workers busy: DJL's workers are CPU-bound, so that is what the metric shows.
  * Backlog scaling is the HPA's behaviour over a second metric, the front door's queued texts per
- * instance (KEDA's prometheus trigger). A fixed tier never changes. `min` is mutable: the warm-up
+ * instance, queued and in flight (KEDA's prometheus trigger). A fixed tier never changes. `min` is mutable: the warm-up
  * planner raises and restores it, as it raises MinCapacity or KEDA's minReplicaCount.
  */
 import { type BacklogScaling, type EcsScaling, type HpaScaling, ScalerKind, type ScalingSpec } from './scenario-types';
@@ -19,8 +19,8 @@ export interface TierObservation {
   readonly utilization: number | undefined;
   /** True when the front door's queue for the tier is not empty. */
   readonly backlog: boolean;
-  /** Texts in the front door's queue for the tier (efd_backlog_texts summed over front doors). */
-  readonly queuedTexts: number;
+  /** Texts the front door holds for the tier, queued and in flight (efd_backlog_texts summed over front doors). */
+  readonly backlogTexts: number;
 }
 
 export interface Autoscaler {
@@ -179,8 +179,8 @@ export class HorizontalPodAutoscaler implements Autoscaler {
 }
 
 /**
- * The HPA KEDA creates for infra/k8s/keda-scaledobject.yaml: an external metric, the fleet's queued
- * texts, at an AverageValue target per instance (desired = ceil(backlog / target), as the HPA
+ * The HPA KEDA creates for infra/k8s/keda-scaledobject.yaml: an external metric, the fleet's
+ * backlog (texts queued and in flight), at an AverageValue target per instance (desired = ceil(backlog / target), as the HPA
  * computes it for an AverageValue external metric), and CPU as a second metric; the larger
  * recommendation goes through the behaviour. With `targetPercent` 0 there is no CPU floor and an
  * empty queue asks for the minimum.
@@ -192,8 +192,8 @@ export class BacklogAutoscaler extends HorizontalPodAutoscaler {
 
   protected override recommend(desired: number, seen: TierObservation): number {
     const { targetBacklogPerInstance, tolerance, targetPercent } = this.backlogSpec;
-    const usage = seen.queuedTexts / (targetBacklogPerInstance * Math.max(1, desired));
-    const byBacklog = Math.abs(usage - 1) <= tolerance ? desired : Math.ceil(seen.queuedTexts / targetBacklogPerInstance);
+    const usage = seen.backlogTexts / (targetBacklogPerInstance * Math.max(1, desired));
+    const byBacklog = Math.abs(usage - 1) <= tolerance ? desired : Math.ceil(seen.backlogTexts / targetBacklogPerInstance);
     return targetPercent > 0 ? Math.max(byBacklog, super.recommend(desired, seen)) : byBacklog;
   }
 }

@@ -209,7 +209,7 @@ export function runPolicy({ scenario, arrivals, policy, seed, leadMs }: RunInput
     runtime.lastWarmMs = sim.warmWorkerMs;
     const desired = runtime.scaler.decide(now, sim.active, {
       ready: sim.count(InstanceState.warm), starting: sim.count(InstanceState.starting), utilization, backlog: sim.queuedTexts > 0,
-      queuedTexts: sim.queuedTexts,
+      backlogTexts: sim.queuedTexts + sim.inFlightTexts,
     });
     resize(runtime, now, desired);
   };

@@ -29,6 +29,8 @@ export interface Batch {
 export class TierSim {
   readonly instances: Instance[] = [];
   queuedTexts = 0;
+  /** Texts in batches being served: with the queued ones, the front door's backlog (efd_backlog_texts). */
+  inFlightTexts = 0;
   /** Time integrals in worker-ms and instance-ms, for utilization and instance-hours. */
   busyWorkerMs = 0;
   warmWorkerMs = 0;
@@ -167,6 +169,7 @@ export class TierSim {
       this.queueHead = 0;
     }
     this.queuedTexts -= texts;
+    this.inFlightTexts += texts;
     instance.busyWorkers++;
     this.busyWorkers++;
     return { instance, requests, counts, texts, durationMs: this.serviceMs(texts) };
@@ -181,6 +184,7 @@ export class TierSim {
     this.advance(now);
     batch.instance.busyWorkers--;
     this.busyWorkers--;
+    this.inFlightTexts -= batch.texts;
     if (batch.instance.state === InstanceState.draining && batch.instance.busyWorkers === 0) {
       this.instances.splice(this.instances.indexOf(batch.instance), 1);
     }
