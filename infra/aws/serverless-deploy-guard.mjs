@@ -12,8 +12,9 @@
  * 2. **Private backends need the VPC.** `ecs://` and `dns://` entries, and http(s) URLs naming a
  *    private IP literal or an `.internal` name, are reachable from inside the VPC only: without
  *    the VPC parameters packaging stops and says which to set.
- * 3. **embedReservedConcurrency** (a string, as every param) becomes embed's
- *    `reservedConcurrency` when it is a whole number; empty leaves the function unreserved.
+ * 3. **embedReservedConcurrency** and **workerReservedConcurrency** (strings, as every param)
+ *    become embed's and embed-worker's `reservedConcurrency` when a whole number; empty leaves
+ *    the function unreserved.
  * 4. **serverless offline** gets a runtime name it knows (see offlineRuntime).
  * 5. **No open front door by accident.** On any stage but `dev`, an empty `apiKeys` stops
  *    packaging unless `--param allowPublic=true` says the open endpoint is meant.
@@ -36,7 +37,7 @@ import { URL } from 'node:url';
  *     },
  *     custom?: {
  *       network?: { subnetIds?: unknown, securityGroupIds?: unknown },
- *       guard?: { allowPublic?: unknown, embedReservedConcurrency?: unknown },
+ *       guard?: { allowPublic?: unknown, embedReservedConcurrency?: unknown, workerReservedConcurrency?: unknown },
  *     },
  *     functions?: Record<string, { reservedConcurrency?: number, runtime?: string, environment?: Record<string, string | undefined> }>,
  *     resources?: { Resources?: Record<string, RoleResource> },
@@ -143,11 +144,13 @@ export default class ServerlessDeployGuard {
       if (badSubnets.length > 0) this.refuse(`vpcSubnetIds: ${badSubnets.join(', ')} is not a subnet id (subnet-0123abcd...)`);
       if (badGroups.length > 0) this.refuse(`vpcSecurityGroupIds: ${badGroups.join(', ')} is not a security group id (sg-0123abcd...)`);
       provider.vpc = { subnetIds, securityGroupIds };
-      // The framework adds the ENI policy to its default role only; the warm-up has its own.
-      const warmupRole = service.resources?.Resources?.WarmupRole;
-      if (warmupRole) {
-        warmupRole.Properties.ManagedPolicyArns = [
-          ...(warmupRole.Properties.ManagedPolicyArns ?? []),
+      // The framework adds the ENI policy to its default role only; the warm-up and the
+      // embedding worker have their own.
+      for (const roleName of ['WarmupRole', 'EmbedWorkerRole']) {
+        const role = service.resources?.Resources?.[roleName];
+        if (!role) continue;
+        role.Properties.ManagedPolicyArns = [
+          ...(role.Properties.ManagedPolicyArns ?? []),
           { 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole' },
         ];
       }
@@ -164,10 +167,17 @@ export default class ServerlessDeployGuard {
       }
     }
 
-    const reserved = list(service.custom?.guard?.embedReservedConcurrency)[0] ?? '';
-    if (reserved !== '') {
-      if (!/^\d+$/.test(reserved)) this.refuse(`embedReservedConcurrency: expected a whole number or nothing, got ${JSON.stringify(reserved)}`);
-      if (service.functions?.embed) service.functions.embed.reservedConcurrency = Number(reserved);
+    /** @type {[string, unknown, string][]} */
+    const reservations = [
+      ['embedReservedConcurrency', service.custom?.guard?.embedReservedConcurrency, 'embed'],
+      ['workerReservedConcurrency', service.custom?.guard?.workerReservedConcurrency, 'embed-worker'],
+    ];
+    for (const [param, value, name] of reservations) {
+      const reserved = list(value)[0] ?? '';
+      if (reserved === '') continue;
+      if (!/^\d+$/.test(reserved)) this.refuse(`${param}: expected a whole number or nothing, got ${JSON.stringify(reserved)}`);
+      const fn = service.functions?.[name];
+      if (fn) fn.reservedConcurrency = Number(reserved);
     }
 
     const stage = String(provider.stage);

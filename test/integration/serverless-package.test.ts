@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdir, mkdtemp, readFile, readdir, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -17,6 +18,8 @@ import { apiGatewayV2Event, lambdaContext } from '../../tools/fixtures/lambda-ev
 import { FakeAws, TEST_CREDENTIALS } from '../helpers/fake-aws';
 import { FakeCloudRun } from '../helpers/fake-cloud-run';
 import { DJL_PROFILES, type DjlSimulator, simulatedEmbedding, startDjlSimulator } from '../../tools/djl-simulator/djl-simulator';
+import { expectedVector, TINY_CASES, TINY_DIMENSION, writeTinyModel } from '../../tools/fixtures/tiny-model';
+import { decodeVectors, type WorkerAnswer } from '../../shared/worker/worker-payload';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 /** Packaging took about 8 s on this project's 2-core machine; the rest is headroom for a busy CI. */
@@ -31,6 +34,11 @@ const MIN_ZIP_BYTES = 100_000;
 /** Strings only the in-process engine's packages contain (onnxruntime-node, @huggingface/tokenizers). */
 const ENGINE_MARKERS = ['onnxruntime', 'InferenceSession', 'BertPreTokenizer', 'WordPieceDecoder'];
 const PATH_TO_DJL = '/predictions/all_MiniLM_L6_v2';
+/** Lambda's limit on a function's unzipped zip package (layers included). */
+const LAMBDA_UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024;
+/** Where the worker's native binaries may be: Lambda's platform, and nowhere else. */
+const WORKER_BINARIES_DIR = 'node_modules/onnxruntime-node/bin/napi-v6/linux/arm64/';
+const NATIVE_BINARY = /\.(node|so(\.\d+)*|dll|dylib)$/;
 
 interface LambdaResult {
   statusCode: number;
@@ -121,6 +129,7 @@ describe('serverless package', { timeout: PACKAGE_TIMEOUT_MS + 60_000 }, () => {
   let embedEntries: ZipEntry[];
   let unpacked: string;
   let sim: DjlSimulator;
+  let workerModelDir: string;
 
   before(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'efd-sls-package-'));
@@ -129,8 +138,14 @@ describe('serverless package', { timeout: PACKAGE_TIMEOUT_MS + 60_000 }, () => {
     await mkdir(home);
     // The plugin builds here and deletes it afterwards; its own folder, so parallel runs don't collide.
     workFolder = join('.esbuild', `package-test-${process.pid}`);
+    // The worker's model, packaged from a folder relative to serverless.yml as a deploy does.
+    workerModelDir = join('dist', `package-test-model-${process.pid}`);
+    const tiny = await writeTinyModel();
+    await mkdir(join(REPO, workerModelDir), { recursive: true });
+    for (const file of await readdir(tiny.dir)) await writeFile(join(REPO, workerModelDir, file), await readFile(join(tiny.dir, file)));
+    await tiny.remove();
     const started = performance.now();
-    const result = await run('npx', ['serverless', 'package', '--package', artifacts], packagingEnv(home, workFolder));
+    const result = await run('npx', ['serverless', 'package', '--package', artifacts], { ...packagingEnv(home, workFolder), WORKER_MODEL_DIR: workerModelDir });
     packagingMs = performance.now() - started;
     assert.equal(result.code, 0, `serverless package failed:\n${result.output}`);
     template = JSON.parse(await readFile(join(artifacts, 'cloudformation-template-update-stack.json'), 'utf8'));
@@ -147,6 +162,7 @@ describe('serverless package', { timeout: PACKAGE_TIMEOUT_MS + 60_000 }, () => {
   after(async () => {
     await sim?.close();
     await rm(join(REPO, workFolder), { recursive: true, force: true });
+    if (workerModelDir !== undefined) await rm(join(REPO, workerModelDir), { recursive: true, force: true });
     // Remove .esbuild/ only if this run left it empty (another run may be using it).
     await rmdir(join(REPO, '.esbuild')).catch(() => undefined);
     await rm(scratch, { recursive: true, force: true });
@@ -167,7 +183,7 @@ describe('serverless package', { timeout: PACKAGE_TIMEOUT_MS + 60_000 }, () => {
   test('the template: nodejs24.x on arm64, every public route, the warm-up on its own role', () => {
     const resources = Object.values(template.Resources);
     const functions = resources.filter((resource) => resource.Type === 'AWS::Lambda::Function');
-    assert.equal(functions.length, 2);
+    assert.equal(functions.length, 3);
     for (const fn of functions) {
       assert.equal(fn.Properties.Runtime, 'nodejs24.x');
       assert.deepEqual(fn.Properties.Architectures, ['arm64']);
@@ -189,6 +205,59 @@ describe('serverless package', { timeout: PACKAGE_TIMEOUT_MS + 60_000 }, () => {
     }
     assert.ok(embedActions.includes('ecs:ListTasks') && embedActions.includes('ecs:DescribeTasks'));
     assert.ok(![...embedActions, ...warmupActions].some((action) => action === '*' || action.endsWith(':*')), 'no wildcard actions');
+  });
+
+  test('the embedding worker: its own role, memory and timeout, and only embed may invoke it, only it', () => {
+    const worker = template.Resources.EmbedDashworkerLambdaFunction;
+    assert.ok(worker, `no EmbedDashworkerLambdaFunction in ${Object.keys(template.Resources).join(', ')}`);
+    assert.equal(worker.Properties.FunctionName, 'embed-front-door-dev-embed-worker');
+    assert.deepEqual(worker.Properties.Role, { 'Fn::GetAtt': ['EmbedWorkerRole', 'Arn'] });
+    assert.equal(worker.Properties.MemorySize, 3008);
+    assert.equal(worker.Properties.Timeout, 30);
+    assert.equal(worker.Properties.Environment.Variables.EMBED_MODEL_DIR, workerModelDir);
+    const workerActions = template.Resources.EmbedWorkerRole?.Properties.Policies[0].PolicyDocument.Statement.flatMap((statement: { Action: string[] }) => statement.Action);
+    assert.deepEqual(workerActions, ['logs:CreateLogStream', 'logs:PutLogEvents']);
+    const invoke = template.Resources.IamRoleLambdaExecution?.Properties.Policies[0].PolicyDocument.Statement
+      .filter((statement: { Action: string | string[] }) => [statement.Action].flat().includes('lambda:InvokeFunction'));
+    assert.equal(invoke.length, 1);
+    assert.deepEqual(invoke[0].Resource.map((resource: { 'Fn::Sub': string }) => resource['Fn::Sub'].split(':function:')[1]),
+      ['embed-front-door-dev-embed-worker', 'embed-front-door-dev-embed-worker:*']);
+  });
+
+  test('the worker artifact: within Lambda\'s 250 MB unzipped, Linux arm64 binaries only, its model, and it embeds', async () => {
+    const entries = readZip(await readFile(join(artifacts, 'embed-worker.zip')));
+    const names = entries.map((entry) => entry.name);
+    const unzipped = entries.reduce((sum, entry) => sum + entry.data.byteLength, 0);
+    assert.ok(unzipped <= LAMBDA_UNZIPPED_LIMIT_BYTES, `${unzipped} bytes unzipped`);
+    const binaries = names.filter((name) => NATIVE_BINARY.test(name));
+    assert.deepEqual(binaries.sort(), [`${WORKER_BINARIES_DIR}libonnxruntime.so.1`, `${WORKER_BINARIES_DIR}onnxruntime_binding.node`]);
+    for (const name of ['functions/embed-worker/handler.mjs', 'node_modules/onnxruntime-node/dist/index.js', 'node_modules/onnxruntime-common/dist/cjs/index.js',
+      `${workerModelDir}/model.onnx`, `${workerModelDir}/tokenizer.json`]) {
+      assert.ok(names.includes(name), `${name} is missing from embed-worker.zip`);
+    }
+    assert.ok(!names.some((name) => name.startsWith('functions/embed/') || name.startsWith('functions/warmup/')));
+    // The unzipped artifact run as Lambda runs it (cwd the task root, EMBED_MODEL_DIR relative to
+    // it), with this machine's own binary put where Lambda's is, since this machine is not arm64.
+    const root = join(scratch, 'embed-worker');
+    for (const entry of entries) {
+      await mkdir(dirname(join(root, entry.name)), { recursive: true });
+      await writeFile(join(root, entry.name), entry.data);
+    }
+    const local = `node_modules/onnxruntime-node/bin/napi-v6/${process.platform}/${process.arch}`;
+    await mkdir(join(root, local), { recursive: true });
+    for (const file of await readdir(join(REPO, local))) await writeFile(join(root, local, file), await readFile(join(REPO, local, file)));
+    const child = spawn(process.execPath, ['--input-type=module', '-e',
+      'const { handler } = await import("./functions/embed-worker/handler.mjs"); process.stdout.write("ANSWER " + JSON.stringify(await handler(JSON.parse(process.env.EVENT))) + "\\n");'],
+    { cwd: root, env: { PATH: process.env.PATH, EMBED_MODEL_DIR: workerModelDir, EMF_METRICS: 'false', EVENT: JSON.stringify({ v: 1, texts: TINY_CASES.map((entry) => entry.text) }) } });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); });
+    child.stderr.on('data', (chunk: Buffer) => { out += chunk.toString(); });
+    const [code] = await once(child, 'close') as [number | null];
+    assert.equal(code, 0, out);
+    const answer = JSON.parse(out.split('\n').find((line) => line.startsWith('ANSWER '))!.slice('ANSWER '.length)) as WorkerAnswer;
+    assert.ok(answer.ok, out);
+    const floats = decodeVectors(answer.vectors, TINY_CASES.length, TINY_DIMENSION)!;
+    TINY_CASES.forEach((entry, row) => expectedVector(entry.ids).forEach((x, d) => assert.ok(Math.abs(floats[row * TINY_DIMENSION + d]! - x) < 1e-5, entry.why)));
   });
 
   test('the embed artifact holds its own bundle only: no engine packages, no node_modules, no tests', () => {
