@@ -12,6 +12,7 @@ import { createKeyGuard, createOperatorGuard, KEY_HEADERS } from '../security/ke
 import { REQUEST_TIMEOUT_HEADER } from './embed-routes';
 import { OVERFLOW_HEADER, CACHE_HEADER, TIER_HEADER } from './request-telemetry';
 import type { AppContext, AppEnv } from './app-env';
+import { AnswerHeaders, hasCompleteHeaders, NO_STORE } from './answer-headers';
 
 /** Routes that always need a key when keys are configured (every path under them). */
 export const KEYED_PATHS = ['/v1/*', '/embed', '/predictions/*', '/models/*', '/invocations', '/warmup'] as const;
@@ -26,7 +27,8 @@ export const OPERATOR_PATHS = ['/info', '/metrics', '/status.json'] as const;
 /** Preflight answers are cached by browsers this long. */
 const CORS_MAX_AGE_S = 600;
 
-export function applySecurity(app: Hono<AppEnv>, ctx: AppContext): void {
+/** Registers the security layer; returns the embed answers' header builder, which shares its headers. */
+export function applySecurity(app: Hono<AppEnv>, ctx: AppContext): AnswerHeaders {
   const { security } = ctx.config;
   const crossOrigin = security.corsOrigins.length > 0;
 
@@ -38,9 +40,13 @@ export function applySecurity(app: Hono<AppEnv>, ctx: AppContext): void {
     // A route that sets its own header keeps it: the status page's CSP allows its inline script by hash.
     overwrite: false,
   });
+  // The same headers, read once, go into embed answers whole (answer-headers.ts), which this skips.
+  const answerHeaders = new AnswerHeaders(headers);
   app.use(async (c, next) => {
-    await headers(c, next);
-    c.res.headers.set('cache-control', 'no-store');
+    await next();
+    if (hasCompleteHeaders(c.res)) return;
+    await headers(c, async () => {});
+    c.res.headers.set('cache-control', NO_STORE);
   });
 
   if (crossOrigin) {
@@ -58,7 +64,7 @@ export function applySecurity(app: Hono<AppEnv>, ctx: AppContext): void {
       const hostGuard = createHostGuard({ allowedHosts: security.allowedHosts, listenHost: ctx.config.host });
       for (const path of [...KEYED_PATHS, ...OPERATOR_PATHS]) app.use(path, hostGuard);
     }
-    return;
+    return answerHeaders;
   }
   const guard = createKeyGuard<AppEnv>({
     keys: security.keys,
@@ -73,4 +79,5 @@ export function applySecurity(app: Hono<AppEnv>, ctx: AppContext): void {
   const operatorGuard = createOperatorGuard();
   const operator: readonly string[] = protect ? [...OPERATOR_ONLY_PATHS, ...OPERATOR_PATHS] : OPERATOR_ONLY_PATHS;
   for (const path of operator) app.use(path, operatorGuard);
+  return answerHeaders;
 }

@@ -3,13 +3,13 @@
  * Lambda, Cloud Functions) serves this same app; entry points only translate.
  */
 import { Hono } from 'hono';
-import { requestId } from 'hono/request-id';
 import { echoText } from '../dialects/client-echo';
 import { createModelNames } from '../dialects/model-names';
 import { ErrorCode, FrontDoorError } from '../errors';
 import { noTelemetry } from '../telemetry/telemetry';
 import type { AppContext, AppDependencies, AppEnv } from './app-env';
 import { applySecurity } from './apply-security';
+import { requestIdMiddleware } from './answer-headers';
 import { registerEmbedRoutes } from './embed-routes';
 import { registerMetricsRoute } from './metrics-route';
 import { requestTelemetry } from './request-telemetry';
@@ -26,7 +26,7 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
   const ctx: AppContext = { ...deps, models: createModelNames(deps.config) };
   const app = new Hono<AppEnv>();
 
-  app.use(requestId({ limitLength: MAX_REQUEST_ID_LENGTH }));
+  app.use(requestIdMiddleware(MAX_REQUEST_ID_LENGTH));
   app.use(requestTelemetry({
     telemetry: deps.telemetry ?? noTelemetry,
     logger: deps.logger,
@@ -38,9 +38,9 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     c.set('dialect', dialectForPath(c.req.path));
     await next();
   });
-  applySecurity(app, ctx);
+  const answerHeaders = applySecurity(app, ctx);
 
-  registerEmbedRoutes(app, ctx);
+  registerEmbedRoutes(app, ctx, answerHeaders);
   registerStatusRoutes(app, ctx);
   registerStatusPageRoutes(app, ctx);
   registerMetricsRoute(app, deps.metrics);

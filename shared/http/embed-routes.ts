@@ -15,12 +15,10 @@ import type { AppContext, AppEnv } from './app-env';
 import { acceptBody, BodyKind } from './accept-body';
 import { limitBody as createBodyLimit } from './limit-body';
 import { clientGoneError, readBodyText } from './read-body';
-import { setEmbedHeaders } from './request-telemetry';
+import type { AnswerHeaders } from './answer-headers';
 import { AnswerEncoding, createResponseLimit } from './response-limit';
 import { addRoute } from './routes';
 import { BodyBudget } from '../security/body-budget';
-
-const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 
 /**
  * What the client's Cache-Control asks of the embedding cache: `no-store` (neither read nor
@@ -73,7 +71,8 @@ function clientView(c: Context<AppEnv>, error: unknown, clientDeadline: boolean)
   return error;
 }
 
-export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
+/** Registers the embed routes; `answerHeaders` writes their 200 answers' headers (answer-headers.ts). */
+export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext, answerHeaders: AnswerHeaders): void {
   const { config, embedder, clock, models } = ctx;
   const limits = config.limits;
   const responseLimit = createResponseLimit(ctx.maxResponseBytes, config.model.dimension);
@@ -151,8 +150,7 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     const result = await embed(c, request.texts);
     const body = formatOpenAiResponse(request, result.vectors);
     responseLimit.checkBody(body, request.texts.length, encoding);
-    setEmbedHeaders(c, result, performance.now());
-    return c.body(body, 200, JSON_HEADERS);
+    return answerHeaders.answer(c, body, result, performance.now());
   });
 
   addRoute(app, 'teiEmbed', json, limitBody, holdAnswer, async (c) => {
@@ -161,8 +159,7 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     const result = await embed(c, request.texts);
     const body = formatTeiResponse(result.vectors);
     responseLimit.checkBody(body, request.texts.length, AnswerEncoding.floatOnly);
-    setEmbedHeaders(c, result, performance.now());
-    return c.body(body, 200, JSON_HEADERS);
+    return answerHeaders.answer(c, body, result, performance.now());
   });
 
   const djl = async (c: Context<AppEnv>, model: string | undefined): Promise<Response> => {
@@ -174,8 +171,7 @@ export function registerEmbedRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     const result = await embed(c, request.texts);
     const body = formatDjlResponse(request, result.vectors);
     responseLimit.checkBody(body, request.texts.length, AnswerEncoding.floatOnly);
-    setEmbedHeaders(c, result, performance.now());
-    return c.body(body, 200, JSON_HEADERS);
+    return answerHeaders.answer(c, body, result, performance.now());
   };
   addRoute(app, 'djlPredictions', jsonOrText, limitBody, holdAnswer, (c) => djl(c, c.req.param('model')));
   addRoute(app, 'djlPredictionsVersion', jsonOrText, limitBody, holdAnswer, (c) => djl(c, c.req.param('model')));

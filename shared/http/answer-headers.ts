@@ -1,0 +1,83 @@
+/**
+ * Embed answers carry their headers as one plain object, written once: the request id, the
+ * security headers, `cache-control`, the content type and the tier and timing headers. Built the
+ * usual way (Hono's `c.header()`, then secureHeaders and `cache-control` set on the finished
+ * response) each answer got a web Headers object and about thirty validated set/has calls, which
+ * @hono/node-server then copied back into a plain object for `writeHead`; a plain object goes to
+ * `writeHead` as it is. The security headers are read once, from the same secureHeaders
+ * middleware every other route goes through, so both paths send the same values.
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import type { EmbedResult } from '../embed/embedder';
+import type { AppEnv } from './app-env';
+import { CACHE_HEADER, OVERFLOW_HEADER, serverTiming, TIER_HEADER } from './request-telemetry';
+
+/** The request id header, as hono/request-id names it. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+/** Every route's answers are uncacheable: they are per-client computations. */
+export const NO_STORE = 'no-store';
+
+/** The answers built here, whose headers are complete: later middleware leaves them alone. */
+const complete = new WeakSet<Response>();
+
+/** True for an answer built by {@link AnswerHeaders.answer}, whose headers are final. */
+export const hasCompleteHeaders = (response: Response): boolean => complete.has(response);
+
+/**
+ * Runs a header-setting middleware (secureHeaders) once on a throwaway response and returns what
+ * it set, lower-cased as Headers spells them.
+ */
+async function headersSetBy(middleware: MiddlewareHandler<AppEnv>): Promise<Readonly<Record<string, string>>> {
+  const headers = new Headers();
+  const probe = { res: { headers }, req: { header: () => undefined }, get: () => undefined, set: () => undefined };
+  await middleware(probe as unknown as Parameters<MiddlewareHandler<AppEnv>>[0], async () => {});
+  return Object.freeze(Object.fromEntries(headers.entries()));
+}
+
+export class AnswerHeaders {
+  /** The security headers, once read (a microtask after start-up, before any request can arrive). */
+  private security: Readonly<Record<string, string>> | undefined;
+
+  constructor(securityHeaders: MiddlewareHandler<AppEnv>) {
+    void headersSetBy(securityHeaders).then((headers) => {
+      this.security = headers;
+    });
+  }
+
+  /** A 200 JSON answer with every header it will carry; Hono's own path until the security headers are known. */
+  answer(c: Context<AppEnv>, body: string, result: EmbedResult, now: number): Response {
+    const security = this.security;
+    const headers: Record<string, string> = {
+      ...security,
+      'cache-control': NO_STORE,
+      'content-type': 'application/json',
+      [REQUEST_ID_HEADER]: c.get('requestId'),
+      'server-timing': serverTiming(c, result, now),
+    };
+    if (result.tier !== undefined) headers[TIER_HEADER] = result.tier;
+    if (result.cache !== undefined) headers[CACHE_HEADER] = result.cache;
+    if (result.overflowReason !== undefined) headers[OVERFLOW_HEADER] = result.overflowReason;
+    if (security === undefined) return c.body(body, 200, headers);
+    const response = new Response(body, { status: 200, headers });
+    complete.add(response);
+    return response;
+  }
+}
+
+/** Matches hono/request-id: an id a client may choose (word characters, `-` and `=`). */
+const SAFE_REQUEST_ID = /[^\w\-=]/;
+
+/**
+ * hono/request-id's behaviour (the client's id when safe and short enough, else a random UUID),
+ * with the header added after the route rather than through Hono's prepared Headers, so an answer
+ * with complete headers needs none.
+ */
+export function requestIdMiddleware(maxLength: number): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const given = c.req.header(REQUEST_ID_HEADER);
+    const id = given === undefined || given === '' || given.length > maxLength || SAFE_REQUEST_ID.test(given) ? crypto.randomUUID() : given;
+    c.set('requestId', id);
+    await next();
+    if (!hasCompleteHeaders(c.res)) c.res.headers.set(REQUEST_ID_HEADER, id);
+  };
+}
