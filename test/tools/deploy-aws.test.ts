@@ -112,6 +112,22 @@ describe('npm run deploy:aws --dry-run', () => {
     }
   });
 
+  test('--lambda-tier with --gpu: the worker\'s model fetched before the deploy, the Lambda entry after the GPU tier, its concurrency reserved', async () => {
+    const { code, stdout, stderr } = await runTool([...BASE, '--gpu', '--lambda-tier', '12', '--dry-run']);
+    assert.equal(code, 0, stderr);
+    const commands = commandsOf(stdout);
+    const fetchAt = stdout.indexOf('\nenv EMBED_MODEL_DIR=dist/embed-worker-model npm run model:fetch\n');
+    assert.ok(fetchAt >= 0 && fetchAt < stdout.indexOf('\nnpx serverless deploy'), stdout);
+    const deployAt = commands.findIndex((line) => line.startsWith('npx serverless deploy'));
+    for (const pair of ["--param 'gpuBackends=<djl.GpuBackendsDns>,lambda://embed-front-door-prod-embed-worker?concurrency=12'", '--param workerReservedConcurrency=12']) {
+      assert.ok(commands[deployAt]!.includes(pair), `serverless deploy lacks ${pair}: ${commands[deployAt]}`);
+    }
+    const refused = await runTool([...BASE, '--lambda-tier', '0', '--param', 'workerReservedConcurrency=3', '--dry-run']);
+    assert.equal(refused.code, EXIT_USAGE);
+    assert.match(refused.stderr, /--lambda-tier/);
+    assert.match(refused.stderr, /--param workerReservedConcurrency: set by this tool/);
+  });
+
   test('refused before anything runs, every problem named: no keys on prod, two image sources, flags of the other network kind, a param the tool owns', async () => {
     const { code, stdout, stderr } = await runTool(['--stage', 'prod', '--region', 'eu-west-1', '--docker-hub-secret', SECRET,
       '--image-registry', '123456789012.dkr.ecr.eu-west-1.amazonaws.com', '--subnets', 'subnet-0a1b2c3d4e5f60002', '--param', 'vpcSubnetIds=subnet-1', '--dry-run']);

@@ -33,6 +33,9 @@ idempotent: run it again after a failure or a change. Needs the AWS CLI v2 and c
   --security-group SG_ID    with --existing-vpc: the front door's group (default: the DJL stack
                             creates one)
   --gpu                     add the GPU overflow tier (EC2 g4dn; check the account's G quota)
+  --lambda-tier N           add the Lambda burst tier: the embed-worker function (its model
+                            fetched into its package first) as lambda://...?concurrency=N in
+                            the overflow tier, after the GPU tier when --gpu, with N reserved
   --param KEY=VALUE         passed to serverless deploy as --param (repeatable), e.g.
                             httpApiThrottleRate=200 or embedReservedConcurrency=50
   --dry-run                 print every command and parameter, outputs as <stack.Output>,
@@ -56,12 +59,14 @@ export interface AwsDeployOptions {
     | { readonly kind: 'new'; readonly egress: Egress; readonly cidr: string }
     | { readonly kind: 'existing'; readonly vpcId: string; readonly subnetIds: readonly string[]; readonly securityGroupId: string | undefined };
   readonly gpu: boolean;
+  /** The Lambda burst tier's concurrency (`--lambda-tier N`), or undefined without it. */
+  readonly lambdaTier: number | undefined;
   /** Extra `--param KEY=VALUE` for serverless deploy, in order. */
   readonly params: readonly string[];
 }
 
 const FLAGS = {
-  ...valueFlags('stage', 'region', 'docker-hub-secret', 'image-registry', 'api-keys', 'egress', 'vpc-cidr', 'existing-vpc', 'subnets', 'security-group'),
+  ...valueFlags('lambda-tier', 'stage', 'region', 'docker-hub-secret', 'image-registry', 'api-keys', 'egress', 'vpc-cidr', 'existing-vpc', 'subnets', 'security-group'),
   param: { type: 'string', multiple: true },
   'allow-public': { type: 'boolean' },
   gpu: { type: 'boolean' },
@@ -79,7 +84,9 @@ const CIDR_16 = /^(?:\d{1,3}\.){3}\d{1,3}\/16$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:ecr-pullthroughcache\/.+$/;
 const ECR_REGISTRY = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?(?:\/[a-z0-9._/-]+)?$/;
 /** Params the tool sets itself from the stacks' outputs; given again they would disagree. */
-const OWN_PARAMS: readonly string[] = ['vpcSubnetIds', 'vpcSecurityGroupIds', 'cpuBackends', 'gpuBackends', 'warmupCpuBackends', 'warmupGpuBackends', 'ecsCluster', 'apiKeys', 'allowPublic'];
+const OWN_PARAMS: readonly string[] = ['vpcSubnetIds', 'vpcSecurityGroupIds', 'cpuBackends', 'gpuBackends', 'warmupCpuBackends', 'warmupGpuBackends', 'ecsCluster', 'apiKeys', 'allowPublic', 'workerReservedConcurrency'];
+/** lambda:// entries' own limit (shared/config/lambda-backend.ts). */
+const MAX_LAMBDA_TIER = 1000;
 
 /**
  * The deploy's flags; `environmentApiKeys` is $API_KEYS, the fallback of --api-keys (as
@@ -141,6 +148,7 @@ export function parseAwsDeployArgs(argv: readonly string[], environmentApiKeys =
       if (key === undefined) flags.problems.push(`--param: expected KEY=VALUE, got ${JSON.stringify(param)}`);
       else if (OWN_PARAMS.includes(key)) flags.problems.push(`--param ${key}: set by this tool from the stacks' outputs or its own flags`);
     }
-    return { stage, region, dryRun: flags.flag('dry-run'), image, apiKeys, allowPublic, network, gpu: flags.flag('gpu'), params };
+    const lambdaTier = flags.number('lambda-tier', { integer: true, min: 1, max: MAX_LAMBDA_TIER });
+    return { stage, region, dryRun: flags.flag('dry-run'), image, apiKeys, allowPublic, network, gpu: flags.flag('gpu'), lambdaTier, params };
   });
 }

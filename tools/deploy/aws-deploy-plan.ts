@@ -27,6 +27,8 @@ export type PlanStep =
 /** `<network.VpcId>`: an output of an earlier step's stack. */
 export const PLACEHOLDER = /<(network|djl|functions)\.([A-Za-z0-9]+)>/g;
 const out = (stack: StackKey, key: string): string => `<${stack}.${key}>`;
+/** serverless.yml's default workerModelDir: the embed-worker zip carries this folder. */
+export const WORKER_MODEL_DIR = 'dist/embed-worker-model';
 
 /** The stack names of a stage (the functions' is osls's `<service>-<stage>`). */
 export function stackNames(stage: string): Record<StackKey, string> {
@@ -109,6 +111,18 @@ export function planAwsDeploy(options: AwsDeployOptions): PlanStep[] {
   });
 
   const param = (key: string, value: string): string[] => ['--param', `${key}=${value}`];
+  // The Lambda tier spills after the GPU tier: the GPU is paid for all day, the worker per call
+  // (pay-per-call endpoints only take what the tier's always-on ones cannot).
+  const lambdaEntry = options.lambdaTier === undefined ? undefined
+    : `lambda://${stacks.functions}-embed-worker?concurrency=${options.lambdaTier}`;
+  const gpuBackends = [...(options.gpu ? [out('djl', 'GpuBackendsDns')] : []), ...(lambdaEntry === undefined ? [] : [lambdaEntry])].join(',');
+  if (options.lambdaTier !== undefined) {
+    steps.push({
+      kind: 'run',
+      title: 'The embedding worker\'s model (all-MiniLM-L6-v2, pinned and checksummed) into the folder its package carries',
+      argv: ['env', `EMBED_MODEL_DIR=${WORKER_MODEL_DIR}`, 'npm', 'run', 'model:fetch'],
+    });
+  }
   steps.push({
     kind: 'run',
     title: 'The front door: Lambda functions in the VPC (serverless deploy), backends by Cloud Map DNS',
@@ -116,7 +130,8 @@ export function planAwsDeploy(options: AwsDeployOptions): PlanStep[] {
       ...param('vpcSubnetIds', subnets),
       ...param('vpcSecurityGroupIds', out('djl', 'FrontDoorSecurityGroupId')),
       ...param('cpuBackends', out('djl', 'CpuBackendsDns')),
-      ...(options.gpu ? param('gpuBackends', out('djl', 'GpuBackendsDns')) : []),
+      ...(gpuBackends === '' ? [] : param('gpuBackends', gpuBackends)),
+      ...(options.lambdaTier === undefined ? [] : param('workerReservedConcurrency', String(options.lambdaTier))),
       // The warm-up raises services, which only ecs:// names (one scheduled call every 5 minutes).
       ...param('warmupCpuBackends', out('djl', 'CpuBackends')),
       ...(options.gpu ? param('warmupGpuBackends', out('djl', 'GpuBackends')) : []),
