@@ -11,6 +11,8 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { type CollectionTag, type ScalarTag, isMap, isScalar, isSeq, parse } from 'yaml';
 import { createEcsScaler } from '../../shared/aws/ecs-scaler';
+import { DISPATCH_DEFAULTS } from '../../shared/config/dispatch-config';
+import { serviceCapacity } from '../../shared/gcp/cloud-run-source';
 import { RUNTIME_DEFAULTS } from '../../shared/config/runtime-config';
 import { Tier } from '../../shared/core/tier';
 import { EmfDimension, EmfMetric } from '../../shared/telemetry/emf-telemetry';
@@ -216,5 +218,27 @@ describe('Kubernetes: KEDA ScaledObject on the backlog (infra/k8s/keda-scaledobj
     assert.ok(start < 2 * 60 && 2 * 60 - start >= 1.5, `starts a lead before 02:00 (${String(cron.start)})`);
     assert.equal(end, 3 * 60);
     assert.ok(Number(cron.desiredReplicas) <= spec.maxReplicaCount);
+  });
+});
+
+describe('Cloud Run: concurrency-based autoscaling and DJL\'s settings (infra/gcp/djl-cloud-run.yaml)', () => {
+  const service = parse(read('infra/gcp/djl-cloud-run.yaml')) as Json;
+  const template = service.spec.template as Json;
+  const annotations = template.metadata.annotations as Json;
+  const env = Object.fromEntries((template.spec.containers[0].env as Json[]).map((item) => [item.name, item.value]));
+
+  test('concurrency is one DJL server batch running and one filling; the front door holds at most max instances x that', () => {
+    assert.equal(template.spec.containerConcurrency, 2 * Number(env.SERVING_BATCH_SIZE));
+    const maxInstances = Number(annotations['autoscaling.knative.dev/maxScale']);
+    // What cloudrun:// discovery reads from the same settings through the Admin API.
+    const capacity = serviceCapacity({ template: { scaling: { maxInstanceCount: maxInstances }, maxInstanceRequestConcurrency: template.spec.containerConcurrency } });
+    assert.equal(capacity, 160);
+    assert.ok((capacity ?? 0) > DISPATCH_DEFAULTS.cpuMaxInFlight, 'a service is one endpoint with many more slots than a task');
+  });
+
+  test('request-based billing, a warm minimum the warm-up raises, extra CPU at start', () => {
+    assert.equal(annotations['run.googleapis.com/cpu-throttling'], 'true');
+    assert.ok(Number(annotations['autoscaling.knative.dev/minScale']) >= 1);
+    assert.equal(annotations['run.googleapis.com/startup-cpu-boost'], 'true');
   });
 });

@@ -121,11 +121,13 @@ export const LAMBDA_MB_PER_VCPU = 1_769;
 export const LAMBDA_MAX_VCPUS = 6;
 
 /**
- * Sources: throughput from `npm run bench:local` (tools/bench/results/local-engine.md: the
- * MiniLM-L6-shaped uint8 model, 107 chunks/s on 2 cores at 32 texts per call, so 53 per vCPU; the
- * worker benchmark, tools/bench/results/worker.md, replaces it when it has run). Init: 1.5-3 s, an
- * assumption for Node 24 with onnxruntime-node and a 23 MB model in the package, until the worker's
- * measured init is in. Memory: the most Lambda offers (10,240 MB, ~5.8 vCPUs), which shortens an
+ * Sources: throughput from `npm run bench:worker` (tools/bench/results/worker.md: the packaged
+ * worker with the MiniLM-L6-shaped uint8 model, 47 chunks/s on one pinned core at 32 texts per
+ * invoke; `npm run bench:local` measured about 52 per core), scaled linearly with vCPUs (an
+ * assumption: ONNX Runtime's intra-op threads on cores nobody else uses; this machine's shared
+ * 2-core row cannot confirm it). Init: 0.4-1.5 s, the worker's measured init (261-1,107 ms from
+ * process start to the first answer, bundle, runtime, model and warm-up inference) plus Lambda's
+ * own sandbox start (about 0.1-0.3 s, an assumption). Memory: the most Lambda offers (10,240 MB, ~5.8 vCPUs), which shortens an
  * invoke and costs the same per text when throughput grows with vCPUs. Invoke overheads (20 ms
  * outside the function, 3 ms of JSON inside): assumptions for a synchronous invoke in one region
  * carrying 16 texts and 16 vectors of 384 floats. Prices: arm64, us-east-1,
@@ -136,11 +138,11 @@ export const LAMBDA_MAX_VCPUS = 6;
  */
 export const LAMBDA_DEFAULTS = {
   memoryMb: 10_240,
-  chunksPerSecondPerVcpu: 53,
+  chunksPerSecondPerVcpu: 47,
   invokeOverheadMs: 20,
   handlerOverheadMs: 3,
   batchSize: 16,
-  initSeconds: { min: 1.5, max: 3 },
+  initSeconds: { min: 0.4, max: 1.5 },
   idleMinutes: 5,
   scalingPer10Seconds: 1_000,
   dollarsPerGbSecond: 0.0000133334,
