@@ -273,6 +273,12 @@ describe('target checks', () => {
       { ...cell('a', 'frontDoor', result({ requestsPerS: 1_500 })), cpu: { loadGenerator: 1, simulators: 1, proxy: 30, machine: 40 } },
     ]);
     assert.match(table, /\| a +\| +100 \| +200 \| 2\.00x +\|/);
+    const withBaseline = cpuPerRequestTable([
+      { ...cell('a', 'nginx', result({ requestsPerS: 450 })), cpu: { loadGenerator: 1, simulators: 1, proxy: 4.5, machine: 10 } },
+      { ...cell('a', 'baseline', result({ requestsPerS: 1_000 })), cpu: { loadGenerator: 1, simulators: 1, proxy: 40, machine: 40 } },
+      { ...cell('a', 'frontDoor', result({ requestsPerS: 1_500 })), cpu: { loadGenerator: 1, simulators: 1, proxy: 30, machine: 40 } },
+    ]);
+    assert.match(withBaseline, /\| a +\| +100 \| +200 \| 2\.00x +\| +400 \| 4\.00x +\|/, 'the baseline front door side by side');
   });
 
   test('the physical limit of three CPU instances is about 2,400 chunks/s', () => {

@@ -116,10 +116,12 @@ export function summarizeProfile(profile: CpuProfile): ProfileSummary {
     const frame = frames.get(id);
     const category = categoryOf(id);
     if (frame === undefined || category === 'idle') continue;
+    // A function met under several categories (a socket write for the answer and for the backend) is listed once per category.
     const name = frameLabel(frame);
-    const entry = byFunction.get(name) ?? { name, category, ms: 0 };
+    const key = `${name}\u0000${category}`;
+    const entry = byFunction.get(key) ?? { name, category, ms: 0 };
     entry.ms += ms;
-    byFunction.set(name, entry);
+    byFunction.set(key, entry);
   }
   const topFunctions = [...byFunction.values()].sort((a, b) => b.ms - a.ms).slice(0, TOP_FUNCTIONS);
   return { totalMs, busyMs: totalMs - byCategory.idle, byCategory, topFunctions };

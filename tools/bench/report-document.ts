@@ -30,6 +30,8 @@ export interface BenchReport {
   readonly closedLoopLimit: number;
   /** The checkout the front door ran from, when not this one. */
   readonly frontDoorRoot: string | undefined;
+  /** The baseline front door's checkout and revision, when the run measured one. */
+  readonly baseline: { readonly root: string; readonly revision: string } | undefined;
   /** The front door's CPU profiles (`--cpu-prof`), one per profiled workload. */
   readonly profiles: readonly ProfileRecord[];
   readonly workloads: readonly Workload[];
@@ -138,10 +140,11 @@ function pacedNote(report: Pick<BenchReport, 'physicalLimit' | 'settings'>): str
 /** The profile section: a table per profile side by side, and each profile's busiest functions. */
 export function profileSection(profiles: readonly ProfileRecord[]): string {
   if (profiles.length === 0) return 'Not profiled in this run (`--cpu-prof` profiles the front door under (a) and (d)).';
-  const table = profileTable(profiles.map((profile) => ({ label: `(${profile.workload})`, summary: profile.summary, requests: profile.requests })));
-  const files = profiles.map((profile) => `(${profile.workload}) ${profile.file === undefined ? 'not saved' : `\`${profile.file}\` (${formatNumber((profile.bytes ?? 0) / 1024)} KB)`}` +
+  const labelOf = (profile: ProfileRecord): string => `(${profile.workload})${profile.setup === 'baseline' ? ' baseline' : ''}`;
+  const table = profileTable(profiles.map((profile) => ({ label: labelOf(profile), summary: profile.summary, requests: profile.requests })));
+  const files = profiles.map((profile) => `${labelOf(profile)} ${profile.file === undefined ? 'not saved' : `\`${profile.file}\` (${formatNumber((profile.bytes ?? 0) / 1024)} KB)`}` +
     `, ${formatNumber(profile.requests)} requests in the window`);
-  const tops = profiles.map((profile) => `Busiest functions in (${profile.workload}), self time:\n\n${topFunctionsTable(profile.summary)}`);
+  const tops = profiles.map((profile) => `Busiest functions in ${labelOf(profile)}, self time:\n\n${topFunctionsTable(profile.summary)}`);
   return `The front door ran with \`node --cpu-prof\`; each profile is cut to its cell's measured window
 (samples only; open it in Chrome DevTools' Performance panel after gunzip) and summarised by
 \`tools/bench/cpu-profile-summary.ts\`: a sample's time goes to the deepest frame of the call stack that
@@ -166,7 +169,8 @@ export function renderReport(report: BenchReport): string {
   return `# Dispatch benchmark
 
 Measured by \`npm run bench\` (tools/bench/run.ts) on ${report.date}, in ${formatNumber(report.runSeconds)} s, at ${report.revision}${
-  report.frontDoorRoot === undefined ? '' : `; the front door ran from ${report.frontDoorRoot}`}.
+  report.frontDoorRoot === undefined ? '' : `; the front door ran from ${report.frontDoorRoot}`}${
+  report.baseline === undefined ? '' : `; the "front door baseline" rows are the front door of ${report.baseline.revision} (${report.baseline.root}), measured in the same run`}.
 
 - Machine: ${machine.nproc} cores (\`nproc\`), ${machine.cpuModel}, ${machine.os}
 - Node ${machine.node}; nginx: ${machine.nginx}

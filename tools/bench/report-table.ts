@@ -4,7 +4,7 @@
  */
 import { formatMs, formatNumber, formatTable, NOT_AVAILABLE } from '../report/tables';
 import type { LoadResult } from './load-loop';
-import { SETUPS, WORKLOADS, type Cell, type CellCpu } from './workloads';
+import { SETUPS, WORKLOADS, type Cell, type CellCpu, type SetupId } from './workloads';
 
 /** `0`, or the total and its kinds: `12 (status 503: 10, ECONNRESET: 2)`; unfinished requests too. */
 export function formatErrors(result: LoadResult): string {
@@ -39,18 +39,30 @@ export function cpuPerRequestUs(percentOfCore: number, requestsPerS: number): nu
   return requestsPerS > 0 ? (percentOfCore / PERCENT) * MICROS_PER_S / requestsPerS : undefined;
 }
 
-/** Per workload, nginx's and the front door's CPU per request from the same run, and their ratio. */
+const ratioText = (a: number | undefined, b: number | undefined): string =>
+  (a === undefined || b === undefined ? NOT_AVAILABLE : `${(a / b).toFixed(2)}x`);
+
+/**
+ * Per workload, nginx's and the front door's CPU per request from the same run, and their ratio
+ * (and the baseline front door's, when the run had one).
+ */
 export function cpuPerRequestTable(cells: readonly Cell[]): string {
-  const perRequest = (cell: Cell | undefined): number | undefined =>
-    cell?.result === undefined || cell.cpu.proxy === undefined ? undefined : cpuPerRequestUs(cell.cpu.proxy, cell.result.requestsPerS);
+  const perRequest = (workload: string, setup: SetupId): number | undefined => {
+    const cell = cells.find((entry) => entry.workload === workload && entry.setup === setup);
+    return cell?.result === undefined || cell.cpu.proxy === undefined ? undefined : cpuPerRequestUs(cell.cpu.proxy, cell.result.requestsPerS);
+  };
+  const withBaseline = cells.some((cell) => cell.setup === 'baseline');
   const rows = WORKLOADS.flatMap((workload) => {
-    const nginx = perRequest(cells.find((cell) => cell.workload === workload.id && cell.setup === 'nginx'));
-    const frontDoor = perRequest(cells.find((cell) => cell.workload === workload.id && cell.setup === 'frontDoor'));
+    const nginx = perRequest(workload.id, 'nginx');
+    const frontDoor = perRequest(workload.id, 'frontDoor');
     if (nginx === undefined && frontDoor === undefined) return [];
-    const ratio = nginx === undefined || frontDoor === undefined ? undefined : frontDoor / nginx;
-    return [[workload.id, formatNumber(nginx), formatNumber(frontDoor), ratio === undefined ? NOT_AVAILABLE : `${ratio.toFixed(2)}x`]];
+    const row = [workload.id, formatNumber(nginx), formatNumber(frontDoor), ratioText(frontDoor, nginx)];
+    if (!withBaseline) return [row];
+    const baseline = perRequest(workload.id, 'baseline');
+    return [[...row, formatNumber(baseline), ratioText(baseline, nginx)]];
   });
-  return formatTable(['workload', 'nginx µs CPU/req', 'front door µs CPU/req', 'front door / nginx'], rows);
+  const headers = ['workload', 'nginx µs CPU/req', 'front door µs CPU/req', 'front door / nginx'];
+  return formatTable(withBaseline ? [...headers, 'baseline µs CPU/req', 'baseline / nginx'] : headers, rows);
 }
 
 /** The main table: one row per workload and setup. */

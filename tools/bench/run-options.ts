@@ -21,6 +21,8 @@ export interface RunOptions {
   readonly cpuProfile: readonly WorkloadId[];
   /** Another checkout to run the front door from (an older commit, for a before/after). */
   readonly frontDoorRoot: string | undefined;
+  /** A checkout whose front door runs as a fifth setup, `baseline`, in the same run. */
+  readonly baselineRoot: string | undefined;
   /** Results file name, without extension: tools/bench/results/NAME.{json,md}. */
   readonly resultsName: string;
 }
@@ -55,12 +57,15 @@ door (all on 127.0.0.1), prints a Markdown table and writes tools/bench/results/
   --front-door-root DIR
                    run the front door from another checkout (e.g. a git worktree of an older
                    commit, node_modules linked), to measure it with this benchmark
+  --baseline-root DIR
+                   also measure the front door of that checkout, as a fifth setup ("front door
+                   baseline") just before this one in every workload: a before/after in one run
   --name NAME      results file name (default ${DEFAULT_RESULTS_NAME}: tools/bench/results/NAME.{json,md})
   --help           this text
 `;
 
 const FLAGS = {
-  ...valueFlags('duration', 'warmup', 'only', 'quiet-wait', 'front-door-root', 'name'),
+  ...valueFlags('duration', 'warmup', 'only', 'quiet-wait', 'front-door-root', 'baseline-root', 'name'),
   quick: { type: 'boolean' },
   'cpu-prof': { type: 'boolean' },
   write: { type: 'boolean' },
@@ -92,6 +97,7 @@ export function parseRunOptions(argv: readonly string[]): CommandLine<RunOptions
       writeResults: flags.flag('write') || (!quick && only === undefined),
       cpuProfile: flags.flag('cpu-prof') ? PROFILED_WORKLOADS : [],
       frontDoorRoot: flags.string('front-door-root'),
+      baselineRoot: flags.string('baseline-root'),
       resultsName,
     };
   });

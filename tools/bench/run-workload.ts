@@ -17,7 +17,7 @@ import { CpuMeter, withChildren } from './process-cpu';
 import { cpuPerRequestUs, formatCpu } from './report-table';
 import { waitForQuietMachine } from './quiet-machine';
 import { startSimulators } from './simulator-process';
-import { INSTANCES, NO_CPU, SETUP_IDS, SETUPS, type Cell, type CellCpu, type SetupId, type Workload, type WorkloadId } from './workloads';
+import { INSTANCES, NO_CPU, setupsOf, SETUPS, type Cell, type CellCpu, type SetupId, type Workload, type WorkloadId } from './workloads';
 
 /** What every workload shares. */
 export interface WorkloadContext {
@@ -36,11 +36,15 @@ export interface WorkloadContext {
   readonly profileDir: { readonly dir: string; readonly name: string } | undefined;
   /** Another checkout to run the front door from; undefined: this one. */
   readonly frontDoorRoot: string | undefined;
+  /** A checkout whose front door is measured too, as the `baseline` setup. */
+  readonly baselineRoot: string | undefined;
 }
 
 /** The front door's CPU profile over its cell's window, summarised. */
 export interface ProfileRecord {
   readonly workload: WorkloadId;
+  /** This checkout's front door, or the baseline's. */
+  readonly setup: 'frontDoor' | 'baseline';
   readonly summary: ProfileSummary;
   /** Requests the front door answered in the window. */
   readonly requests: number | undefined;
@@ -52,7 +56,7 @@ export interface ProfileRecord {
 /** What one workload produced. */
 export interface WorkloadRun {
   readonly cells: Cell[];
-  readonly profile: ProfileRecord | undefined;
+  readonly profiles: readonly ProfileRecord[];
 }
 
 /** A setup ready to take load, or why it is not. */
@@ -63,49 +67,80 @@ type Reachable =
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 const firstLine = (text: string): string => text.split('\n')[0] ?? text;
 
-/** Runs `workload` against every setup and returns one cell per setup (and the profile, if asked). */
-export async function runWorkload(workload: Workload, context: WorkloadContext): Promise<WorkloadRun> {
-  const profiling = context.cpuProfile.includes(workload.id);
-  const profileTemp = join(context.tempDir, `profile-${workload.id}`);
-  if (profiling) await mkdir(profileTemp, { recursive: true });
-  const window: { value: ProfileWindow | undefined } = { value: undefined };
-  const cells = await runSetups(workload, context, profiling ? { dir: profileTemp, window } : undefined);
-  if (!profiling || window.value === undefined) return { cells, profile: undefined };
-  try {
-    return { cells, profile: await saveProfile(workload.id, profileTemp, window.value, cells, context) };
-  } catch (error) {
-    context.log(`  the front door's profile could not be read: ${errorText(error)}`);
-    return { cells, profile: undefined };
-  }
+/** The front doors a run may profile. */
+type ProfiledSetup = 'frontDoor' | 'baseline';
+const PROFILED_SETUPS: readonly ProfiledSetup[] = ['frontDoor', 'baseline'];
+
+/** Where each profiled front door writes its profile, and the window of its cell once measured. */
+interface Profiling {
+  readonly dir: string;
+  readonly windows: Partial<Record<ProfiledSetup, ProfileWindow>>;
 }
 
-/** Reads the profile the front door wrote at exit, cuts it to its cell's window, saves and summarises it. */
+/** Runs `workload` against every setup and returns one cell per setup (and the profiles, if asked). */
+export async function runWorkload(workload: Workload, context: WorkloadContext): Promise<WorkloadRun> {
+  const profiling: Profiling | undefined = context.cpuProfile.includes(workload.id)
+    ? { dir: join(context.tempDir, `profile-${workload.id}`), windows: {} }
+    : undefined;
+  const cells = await runSetups(workload, context, profiling);
+  const profiles: ProfileRecord[] = [];
+  for (const setup of PROFILED_SETUPS) {
+    const window = profiling?.windows[setup];
+    if (profiling === undefined || window === undefined) continue;
+    try {
+      profiles.push(await saveProfile(workload.id, setup, join(profiling.dir, setup), window, cells, context));
+    } catch (error) {
+      context.log(`  the ${SETUPS[setup]} profile could not be read: ${errorText(error)}`);
+    }
+  }
+  return { cells, profiles };
+}
+
+/** Reads the profile a front door wrote at exit, cuts it to its cell's window, saves and summarises it. */
 async function saveProfile(
-  workload: WorkloadId, dir: string, window: ProfileWindow, cells: readonly Cell[], context: WorkloadContext,
+  workload: WorkloadId, setup: ProfiledSetup, dir: string, window: ProfileWindow, cells: readonly Cell[], context: WorkloadContext,
 ): Promise<ProfileRecord> {
   const file = (await readdir(dir)).find((name) => name.endsWith('.cpuprofile'));
   if (file === undefined) throw new Error('the front door wrote no .cpuprofile (did it exit cleanly?)');
   const profile = cutToWindow(await readProfile(join(dir, file)), window);
-  const result = cells.find((cell) => cell.setup === 'frontDoor')?.result;
+  const result = cells.find((cell) => cell.setup === setup)?.result;
   const requests = result === undefined ? undefined : Math.round(result.requestsPerS * ((window.endUs - window.startUs) / 1e6));
   let saved: string | undefined;
   let bytes: number | undefined;
   if (context.profileDir !== undefined) {
     await mkdir(context.profileDir.dir, { recursive: true });
-    saved = `profiles/${context.profileDir.name}-${workload}.cpuprofile.gz`;
-    bytes = await writeProfileGz(join(context.profileDir.dir, `${context.profileDir.name}-${workload}.cpuprofile.gz`), profile);
+    const name = `${context.profileDir.name}-${workload}${setup === 'baseline' ? '-baseline' : ''}.cpuprofile.gz`;
+    saved = `profiles/${name}`;
+    bytes = await writeProfileGz(join(context.profileDir.dir, name), profile);
   }
-  return { workload, summary: summarizeProfile(profile), requests, file: saved, bytes };
+  return { workload, setup, summary: summarizeProfile(profile), requests, file: saved, bytes };
 }
 
-async function runSetups(
-  workload: Workload,
-  context: WorkloadContext,
-  profile: { readonly dir: string; readonly window: { value: ProfileWindow | undefined } } | undefined,
-): Promise<Cell[]> {
+/** Starts a front door (this checkout's, or the baseline's) as the `setup` target. */
+async function startFrontDoorSetup(
+  setup: ProfiledSetup, repoRoot: string | undefined, backends: readonly string[], predictionsPath: string,
+  context: WorkloadContext, profiling: Profiling | undefined, started: TrackedProcess[],
+): Promise<Reachable> {
+  try {
+    const dir = profiling === undefined ? undefined : join(profiling.dir, setup);
+    if (dir !== undefined) await mkdir(dir, { recursive: true });
+    const frontDoor = await startFrontDoor(context.registry, backends, {
+      ...(repoRoot === undefined ? {} : { repoRoot }),
+      ...(dir === undefined ? {} : { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] }),
+    });
+    started.push(frontDoor.process);
+    return { urls: [`${frontDoor.url}${predictionsPath}`], proxy: () => [frontDoor.process.pid] };
+  } catch (error) {
+    context.log(`  the ${SETUPS[setup]} did not start: ${errorText(error)}`);
+    return { skipped: `the front door did not start: ${firstLine(errorText(error))}` };
+  }
+}
+
+async function runSetups(workload: Workload, context: WorkloadContext, profiling: Profiling | undefined): Promise<Cell[]> {
   const { registry, log } = context;
+  const setups = setupsOf(context.baselineRoot !== undefined);
   const started: TrackedProcess[] = [];
-  const skipAll = (reason: string): Cell[] => SETUP_IDS.map((setup) => ({
+  const skipAll = (reason: string): Cell[] => setups.map((setup) => ({
     workload: workload.id, setup, result: undefined, skipped: reason,
     cpu: NO_CPU,
   }));
@@ -137,23 +172,20 @@ async function runSetups(
       reach.nginx = { skipped: context.nginx.reason };
     }
 
-    try {
-      const frontDoor = await startFrontDoor(registry, simulators.urls, {
-        ...(context.frontDoorRoot === undefined ? {} : { repoRoot: context.frontDoorRoot }),
-        ...(profile === undefined ? {} : { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profile.dir}`] }),
-      });
-      started.push(frontDoor.process);
-      reach.frontDoor = { urls: [`${frontDoor.url}${predictionsPath}`], proxy: () => [frontDoor.process.pid] };
-    } catch (error) {
-      log(`  the front door did not start: ${errorText(error)}`);
-      reach.frontDoor = { skipped: `the front door did not start: ${firstLine(errorText(error))}` };
+    reach.frontDoor = await startFrontDoorSetup('frontDoor', context.frontDoorRoot, simulators.urls, predictionsPath, context, profiling, started);
+    if (context.baselineRoot !== undefined) {
+      reach.baseline = await startFrontDoorSetup('baseline', context.baselineRoot, simulators.urls, predictionsPath, context, profiling, started);
     }
 
     const cells: Cell[] = [];
-    for (const setup of SETUP_IDS) {
+    for (const setup of setups) {
       const target = reach[setup] ?? { skipped: 'not set up' };
-      const window = setup === 'frontDoor' && profile !== undefined ? profile.window : undefined;
-      cells.push(await runCell(workload, setup, target, simulators.process.pid, context, window));
+      const onWindow = profiling !== undefined && (setup === 'frontDoor' || setup === 'baseline')
+        ? (window: ProfileWindow): void => {
+          profiling.windows[setup] = window;
+        }
+        : undefined;
+      cells.push(await runCell(workload, setup, target, simulators.process.pid, context, onWindow));
     }
     return cells;
   } finally {
@@ -167,7 +199,7 @@ async function runCell(
   target: Reachable,
   simulatorPid: number,
   context: WorkloadContext,
-  window?: { value: ProfileWindow | undefined },
+  onWindow?: (window: ProfileWindow) => void,
 ): Promise<Cell> {
   const label = `  ${SETUPS[setup].padEnd(22)}`;
   if ('skipped' in target) {
@@ -188,7 +220,7 @@ async function runCell(
       windowStartUs = monotonicNowUs();
     },
     stop: () => {
-      if (window !== undefined) window.value = { startUs: windowStartUs, endUs: monotonicNowUs() };
+      onWindow?.({ startUs: windowStartUs, endUs: monotonicNowUs() });
     },
   };
   try {

@@ -19,7 +19,7 @@ import { exitUnlessRun } from '../../shared/cli/command-line';
 import { runWorkload, type ProfileRecord } from './run-workload';
 import { checkTargets, overheadVsDirect } from './target-checks';
 import { CpuMeter } from './process-cpu';
-import { closedLoopLimit, INSTANCES, physicalLimit, SETUP_IDS, WORKLOADS, type Cell } from './workloads';
+import { closedLoopLimit, INSTANCES, physicalLimit, setupsOf, WORKLOADS, type Cell } from './workloads';
 import { writeReportFiles } from '../report/report-files';
 
 const EXIT_FAILURE = 1;
@@ -56,7 +56,7 @@ async function main(registry: ProcessRegistry, tempDir: string): Promise<void> {
       log(`Warning: the machine was already ${Math.round(busyBefore)}% busy (100 = one core) before the run; ` +
         'other work competes with every cell (see the "other" CPU figures).');
     }
-    const cellCount = options.workloads.length * SETUP_IDS.length;
+    const cellCount = options.workloads.length * setupsOf(options.baselineRoot !== undefined).length;
     const estimateS = cellCount * (options.durationS + options.warmupS + 1);
     log(`Benchmark: ${options.workloads.map((workload) => workload.id).join(', ')}; ${options.durationS} s per cell after ` +
       `${options.warmupS} s warm-up (about ${Math.ceil(estimateS / 60)} min). ${machine.nproc} cores, ${machine.cpuModel}, ` +
@@ -66,6 +66,7 @@ async function main(registry: ProcessRegistry, tempDir: string): Promise<void> {
     const loopLimit = a === undefined ? Number.NaN : closedLoopLimit(a.profile, INSTANCES, a.clients);
     log(`Closed-loop limit of (a) from the simulators' cost model: ${Math.round(loopLimit)} chunks/s.`);
     if (options.frontDoorRoot !== undefined) log(`The front door runs from ${options.frontDoorRoot}.`);
+    if (options.baselineRoot !== undefined) log(`The baseline front door runs from ${options.baselineRoot} (${readRevision(options.baselineRoot)}).`);
     const cells: Cell[] = [];
     const profiles: ProfileRecord[] = [];
     for (const workload of options.workloads) {
@@ -76,9 +77,10 @@ async function main(registry: ProcessRegistry, tempDir: string): Promise<void> {
         cpuProfile: options.cpuProfile,
         profileDir: options.writeResults ? { dir: join(RESULTS_DIR, 'profiles'), name: options.resultsName } : undefined,
         frontDoorRoot: options.frontDoorRoot,
+        baselineRoot: options.baselineRoot,
       });
       cells.push(...run.cells);
-      if (run.profile !== undefined) profiles.push(run.profile);
+      profiles.push(...run.profiles);
     }
 
     const limit = physicalLimit('cpu', INSTANCES);
@@ -90,6 +92,7 @@ async function main(registry: ProcessRegistry, tempDir: string): Promise<void> {
       physicalLimit: limit,
       closedLoopLimit: loopLimit,
       frontDoorRoot: options.frontDoorRoot,
+      baseline: options.baselineRoot === undefined ? undefined : { root: options.baselineRoot, revision: readRevision(options.baselineRoot) },
       profiles,
       workloads: options.workloads,
       cells,

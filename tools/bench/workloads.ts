@@ -97,17 +97,24 @@ export const WORKLOADS: readonly Workload[] = [
   },
 ];
 
-/** The four ways of reaching the instances that are compared. */
+/**
+ * The four ways of reaching the instances that are compared, and a fifth with `--baseline-root`:
+ * the front door of another checkout (an older commit), measured in the same run.
+ */
 export const SETUPS = {
   direct: 'direct, 1 instance',
   nginx: 'nginx least_conn, 3',
   pool: 'round-robin pool, 3',
+  baseline: 'front door baseline, 3',
   frontDoor: 'front door, 3',
 } as const;
 /** One of {@link SETUPS}. */
 export type SetupId = keyof typeof SETUPS;
-/** Every setup, in the order they run (and appear in the table). */
-export const SETUP_IDS = Object.keys(SETUPS) as SetupId[];
+/** Every setup of a run without a baseline, in the order they run (and appear in the table). */
+export const SETUP_IDS: readonly SetupId[] = ['direct', 'nginx', 'pool', 'frontDoor'];
+/** The setups of a run, the baseline front door just before this one when there is one. */
+export const setupsOf = (withBaseline: boolean): readonly SetupId[] =>
+  withBaseline ? ['direct', 'nginx', 'pool', 'baseline', 'frontDoor'] : SETUP_IDS;
 
 /** CPU use during a cell's window; 100 = one core busy. */
 export interface CellCpu {
