@@ -49,6 +49,7 @@ describe('serverless package: network and deploy guards', { timeout: 3 * SERVERL
       ['plain', ['--stage', 'prod', ...params({ allowPublic: 'true', cpuBackends: 'https://embed.example.com/v1/embeddings' })]],
       ['vpc', ['--stage', 'prod', ...params({
         cpuBackends: DNS_BACKEND, warmupCpuBackends: ECS_BACKEND, apiKeys: KEY_ENTRY, vpcSubnetIds: SUBNETS.join(','), vpcSecurityGroupIds: SECURITY_GROUP, embedReservedConcurrency: '20',
+        workerReservedConcurrency: '8',
       })]],
     ] as const) {
       const result = await packageWith(name, [...args]);
@@ -69,23 +70,26 @@ describe('serverless package: network and deploy guards', { timeout: 3 * SERVERL
 
   test('without the VPC parameters (a public backend, open by allowPublic=true): no VpcConfig, no ENI policy, no reserved concurrency', () => {
     const functions = functionsOf(templates.plain);
-    assert.equal(functions.length, 2);
+    assert.equal(functions.length, 3);
     for (const [name, fn] of functions) {
       assert.equal(fn.Properties.VpcConfig, undefined, `${name} has a VpcConfig`);
       assert.equal(fn.Properties.ReservedConcurrentExecutions, undefined, `${name} reserves concurrency`);
     }
     assert.doesNotMatch(managedPolicies(templates.plain.Resources.IamRoleLambdaExecution), new RegExp(VPC_POLICY));
     assert.doesNotMatch(managedPolicies(templates.plain.Resources.WarmupRole), new RegExp(VPC_POLICY));
+    assert.doesNotMatch(managedPolicies(templates.plain.Resources.EmbedWorkerRole), new RegExp(VPC_POLICY));
   });
 
-  test('with them: VpcConfig on embed and warmup, the ENI policy on both roles, reserved concurrency on embed', () => {
+  test('with them: VpcConfig on every function, the ENI policy on every role, reserved concurrency on embed and the worker', () => {
     const resources = templates.vpc.Resources;
-    for (const name of ['EmbedLambdaFunction', 'WarmupLambdaFunction']) {
+    for (const name of ['EmbedLambdaFunction', 'WarmupLambdaFunction', 'EmbedDashworkerLambdaFunction']) {
       assert.deepEqual(resources[name]?.Properties.VpcConfig, { SubnetIds: SUBNETS, SecurityGroupIds: [SECURITY_GROUP] }, name);
     }
     assert.match(managedPolicies(resources.IamRoleLambdaExecution), new RegExp(VPC_POLICY));
     assert.match(managedPolicies(resources.WarmupRole), new RegExp(VPC_POLICY));
+    assert.match(managedPolicies(resources.EmbedWorkerRole), new RegExp(VPC_POLICY));
     assert.equal(resources.EmbedLambdaFunction?.Properties.ReservedConcurrentExecutions, 20);
+    assert.equal(resources.EmbedDashworkerLambdaFunction?.Properties.ReservedConcurrentExecutions, 8);
     assert.equal(resources.WarmupLambdaFunction?.Properties.ReservedConcurrentExecutions, undefined);
     // Embed resolves Cloud Map names; the warm-up reads the services it raises from the ECS API.
     assert.equal(resources.EmbedLambdaFunction?.Properties.Environment.Variables.CPU_BACKENDS, DNS_BACKEND);
