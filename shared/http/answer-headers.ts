@@ -25,13 +25,21 @@ export const hasCompleteHeaders = (response: Response): boolean => complete.has(
 
 /**
  * Runs a header-setting middleware (secureHeaders) once on a throwaway response and returns what
- * it set, lower-cased as Headers spells them.
+ * it set, lower-cased as Headers spells them. The response's headers are a Map standing in for
+ * Headers: the first use of Node's web classes costs about 20 ms, which Lambda's import must not
+ * pay (decision 0005).
  */
 async function headersSetBy(middleware: MiddlewareHandler<AppEnv>): Promise<Readonly<Record<string, string>>> {
-  const headers = new Headers();
+  const set = new Map<string, string>();
+  const headers = {
+    has: (name: string): boolean => set.has(name.toLowerCase()),
+    get: (name: string): string | null => set.get(name.toLowerCase()) ?? null,
+    set: (name: string, value: string): void => void set.set(name.toLowerCase(), value),
+    delete: (name: string): void => void set.delete(name.toLowerCase()),
+  };
   const probe = { res: { headers }, req: { header: () => undefined }, get: () => undefined, set: () => undefined };
   await middleware(probe as unknown as Parameters<MiddlewareHandler<AppEnv>>[0], async () => {});
-  return Object.freeze(Object.fromEntries(headers.entries()));
+  return Object.freeze(Object.fromEntries(set));
 }
 
 export class AnswerHeaders {
