@@ -126,7 +126,7 @@ export function createDependencies(config: Config, options: DependencyOptions): 
     tiers[name].addEndpoints(config.tiers[name].filter(isLambdaSpec).map((spec, index) => {
       const id = `${name}-lambda-${index}`;
       const onColdStart = (durationMs: number): void => {
-        tiers[name].coldStarts.add(durationMs);
+        tiers[name].coldStarts.add(durationMs, id, scheduler.now());
         events.backendColdStart(name, id, durationMs);
         logger.info('backend_cold_start', { tier: name, endpoint: id, durationMs: Math.round(durationMs) });
       };
