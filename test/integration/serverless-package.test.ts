@@ -17,6 +17,7 @@ import { after, before, describe, test } from 'node:test';
 import { apiGatewayV2Event, lambdaContext } from '../../tools/fixtures/lambda-events';
 import { FakeAws, TEST_CREDENTIALS } from '../helpers/fake-aws';
 import { FakeCloudRun } from '../helpers/fake-cloud-run';
+import { withPackageLock } from '../helpers/serverless-cli';
 import { DJL_PROFILES, type DjlSimulator, simulatedEmbedding, startDjlSimulator } from '../../tools/djl-simulator/djl-simulator';
 import { expectedVector, TINY_CASES, TINY_DIMENSION, writeTinyModel } from '../../tools/fixtures/tiny-model';
 import { decodeVectors, type WorkerAnswer } from '../../shared/worker/worker-payload';
@@ -145,7 +146,8 @@ describe('serverless package', { timeout: PACKAGE_TIMEOUT_MS + 60_000 }, () => {
     for (const file of await readdir(tiny.dir)) await writeFile(join(REPO, workerModelDir, file), await readFile(join(tiny.dir, file)));
     await tiny.remove();
     const started = performance.now();
-    const result = await run('npx', ['serverless', 'package', '--package', artifacts], { ...packagingEnv(home, workFolder), WORKER_MODEL_DIR: workerModelDir });
+    // One packaging at a time across test files: osls builds in the repository's .serverless.
+    const result = await withPackageLock(() => run('npx', ['serverless', 'package', '--package', artifacts], { ...packagingEnv(home, workFolder), WORKER_MODEL_DIR: workerModelDir }));
     packagingMs = performance.now() - started;
     assert.equal(result.code, 0, `serverless package failed:\n${result.output}`);
     template = JSON.parse(await readFile(join(artifacts, 'cloudformation-template-update-stack.json'), 'utf8'));
