@@ -29,6 +29,8 @@ const PROMETHEUS_WAIT = { timeoutMs: 20_000 };
 /** An operator key: POST /warmup needs one, and Prometheus scrapes /metrics with it. */
 const OPERATOR_KEY = 'efd_operator-key';
 const AS_OPERATOR = { authorization: `Bearer ${OPERATOR_KEY}` };
+/** Tries at binding a free port (another process may take it first). */
+const MAX_START_ATTEMPTS = 3;
 const CLIENTS = 4;
 const REQUESTS_PER_CLIENT = 10;
 
@@ -95,8 +97,6 @@ describe('dashboard and alerts against a real Prometheus', { skip: !existsSync(P
       API_KEYS: `ops:${hashApiKey(OPERATOR_KEY)}:role=operator:rps=0:tps=0`,
     });
     tempDir = await mkdtemp(path.join(tmpdir(), 'efd-prometheus-'));
-    const port = await freePort();
-    api = `http://127.0.0.1:${port}`;
     const config = path.join(tempDir, 'prometheus.yml');
     await writeFile(config, [
       'global: { scrape_interval: 1s, evaluation_interval: 1s }',
@@ -107,14 +107,25 @@ describe('dashboard and alerts against a real Prometheus', { skip: !existsSync(P
       `    static_configs: [{ targets: [${JSON.stringify(new URL(door.url).host)}] }]`,
       '',
     ].join('\n'));
-    prometheus = spawn(PROMETHEUS, [
-      `--config.file=${config}`, `--storage.tsdb.path=${path.join(tempDir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn',
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
-    prometheus.stderr?.on('data', (chunk: Buffer) => { prometheusLog += chunk.toString(); });
-    await eventually(async () => {
-      assert.equal(prometheus?.exitCode, null, `prometheus exited:\n${prometheusLog}`);
-      assert.equal((await fetch(`${api}/-/ready`)).status, 200);
-    }, PROMETHEUS_WAIT);
+    // The free port may be taken between freePort() and Prometheus binding it: then another one.
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      api = `http://127.0.0.1:${port}`;
+      prometheusLog = '';
+      const child = spawn(PROMETHEUS, [
+        `--config.file=${config}`, `--storage.tsdb.path=${path.join(tempDir, `data-${attempt}`)}`, `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=warn',
+      ], { stdio: ['ignore', 'ignore', 'pipe'] });
+      prometheus = child;
+      child.stderr?.on('data', (chunk: Buffer) => { prometheusLog += chunk.toString(); });
+      const outcome = await eventually(async () => {
+        if (child.exitCode !== null) return 'exited';
+        assert.equal((await fetch(`${api}/-/ready`)).status, 200);
+        return 'ready';
+      }, PROMETHEUS_WAIT);
+      if (outcome === 'ready') break;
+      assert.ok(attempt < MAX_START_ATTEMPTS && /address already in use/.test(prometheusLog), `prometheus exited:\n${prometheusLog}`);
+    }
   });
 
   after(async () => {
