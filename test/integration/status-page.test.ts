@@ -170,7 +170,7 @@ describe('GET /status in headless Chromium', () => {
     assert.equal(await page.locator('#bursts tr[data-burst="always-on"]').getAttribute('data-state'), 'running');
     assert.equal(await page.locator('#bursts tr[data-burst="weekday-ingest"]').getAttribute('data-state'), 'scheduled');
     assert.match(await page.locator('#bursts').innerText(), /Warm-up lead: 300 s before each burst/);
-    assert.match(await page.locator('#front-door').innerText(), /init\s+\d+ ms/);
+    assert.match(await page.locator('#front-door').innerText(), /init\s+[\d.]+ (ms|s)\b/);
     assert.match(await page.locator('#cold-starts').innerText(), /No backend cold start since this front door started/);
 
     // An instance stops: the page shows it out of service.
