@@ -8,6 +8,7 @@ import { BacklogAutoscaler, type TierObservation, createAutoscaler } from '../..
 import { BACKLOG_DEFAULTS } from '../../tools/simulate/defaults';
 import { parseScenario } from '../../tools/simulate/scenario';
 import { ScalerKind } from '../../tools/simulate/scenario-types';
+import { simulateScenario } from '../../tools/simulate/simulate';
 
 const SYNC_MS = BACKLOG_DEFAULTS.syncSeconds * 1_000;
 const scaler = (overrides: Partial<Record<keyof typeof BACKLOG_DEFAULTS | 'min' | 'max', number>> = {}) =>
@@ -71,5 +72,29 @@ describe('backlog autoscaler', () => {
     assert.throws(() => parseScenario(JSON.stringify({
       ...base, policies: [{ name: 'b', cpu: { kind: 'backlog', min: 1, max: 4, targetBacklogPerInstance: 0 } }],
     })), /policies\[0\]\.cpu\.targetBacklogPerInstance: must be above 0/);
+  });
+
+  test('on a spike it grows the fleet sooner than the seed\'s CPU HPA and refuses fewer requests', () => {
+    const result = simulateScenario(parseScenario(JSON.stringify({
+      name: 'spike', hours: 0.5, slo: { latencyMs: 1000, maxShareOver: 0.01 },
+      load: [
+        { kind: 'steady', chunksPerSecond: 300, textsPerRequest: { min: 1, max: 32 } },
+        // +3,200 texts/s for 5 minutes from 300 s: 100 requests of 32 texts a second.
+        { kind: 'trace', requests: Array.from({ length: 30_000 }, (_, index) => [300 + index / 100, 32]) },
+      ],
+      policies: [
+        { name: 'hpa', cpu: { kind: 'hpa', min: 2, max: 10 } },
+        { name: 'backlog', cpu: { kind: 'backlog', min: 2, max: 10 } },
+      ],
+    })));
+    const [hpa, backlog] = result.policies;
+    assert.ok(hpa !== undefined && backlog !== undefined);
+    assert.ok(backlog.rejected < hpa.rejected, `429s: backlog ${backlog.rejected}, HPA ${hpa.rejected}`);
+    const instancesAt = (series: typeof hpa.series, hour: number) => {
+      const point = series.find((item) => item.hour >= hour);
+      return (point?.warm.cpu ?? 0) + (point?.cold.cpu ?? 0);
+    };
+    // One minute into the spike (it starts at 300 s): the backlog scaler has launched more instances.
+    assert.ok(instancesAt(backlog.series, 360 / 3600) > instancesAt(hpa.series, 360 / 3600));
   });
 });
