@@ -44,9 +44,10 @@ describe('infra/aws/network.yaml', () => {
     const endpoints = Object.values(network.Resources as Record<string, Json>).filter((resource) => resource.Type === 'AWS::EC2::VPCEndpoint');
     const interfaces = endpoints.filter((endpoint) => endpoint.Properties.VpcEndpointType === 'Interface');
     const services = interfaces.map((endpoint) => String(endpoint.Properties.ServiceName).replace('com.amazonaws.${AWS::Region}.', '')).sort();
-    assert.deepEqual(services, ['application-autoscaling', 'ecr.api', 'ecr.dkr', 'ecs', 'ecs-agent', 'ecs-telemetry', 'logs']);
+    assert.deepEqual(services, ['application-autoscaling', 'ecr.api', 'ecr.dkr', 'ecs', 'ecs-agent', 'ecs-telemetry', 'lambda', 'logs']);
     for (const endpoint of interfaces) {
-      assert.equal(endpoint.Condition, 'UseEndpoints');
+      // The Lambda API's only with the Lambda tier (LambdaEndpoint=true, npm run deploy:aws --lambda-tier).
+      assert.equal(endpoint.Condition, String(endpoint.Properties.ServiceName).endsWith('.lambda') ? 'UseLambdaEndpoint' : 'UseEndpoints');
       assert.equal(endpoint.Properties.PrivateDnsEnabled, true, 'the SDKs reach the endpoint by the API\'s own name');
     }
     const gateways = endpoints.filter((endpoint) => endpoint.Properties.VpcEndpointType === 'Gateway');
@@ -60,7 +61,7 @@ describe('npm run deploy:aws and the templates it deploys', () => {
   const overrides = (argv: readonly string[]) => argv.slice(argv.indexOf('--parameter-overrides') + 1, argv.indexOf('--tags')).map((pair) => pair.split('=')[0] ?? pair);
 
   test('every parameter it passes is one the template declares, and every output it reads one the template writes', () => {
-    for (const steps of [plan([]), plan(['--existing-vpc', 'vpc-0a1b2c3d4e5f60001', '--subnets', 'subnet-0a1b2c3d4e5f60002,subnet-0a1b2c3d4e5f60003'])]) {
+    for (const steps of [plan([]), plan(['--lambda-tier', '4']), plan(['--existing-vpc', 'vpc-0a1b2c3d4e5f60001', '--subnets', 'subnet-0a1b2c3d4e5f60002,subnet-0a1b2c3d4e5f60003'])]) {
       for (const step of steps) {
         const template = step.argv.includes('infra/aws/network.yaml') ? network : step.argv.includes('infra/aws/djl-ecs.yaml') ? djl : undefined;
         if (step.kind === 'run' && template !== undefined) {

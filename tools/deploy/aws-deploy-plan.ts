@@ -61,7 +61,9 @@ export function planAwsDeploy(options: AwsDeployOptions): PlanStep[] {
         : 'Network: VPC with DNS, private subnets in two AZs, interface endpoints, no internet',
       argv: ['aws', 'cloudformation', 'deploy', '--region', region, '--stack-name', stacks.network,
         '--template-file', 'infra/aws/network.yaml', '--no-fail-on-empty-changeset',
-        '--parameter-overrides', `Egress=${network.egress}`, `VpcCidr=${network.cidr}`, ...tags],
+        '--parameter-overrides', `Egress=${network.egress}`, `VpcCidr=${network.cidr}`,
+        // The Lambda API's endpoint, needed without internet only, billed only when asked for.
+        `LambdaEndpoint=${network.egress === 'endpoints' && options.lambdaTier !== undefined}`, ...tags],
     }, {
       kind: 'outputs',
       title: 'Network outputs',
