@@ -17,7 +17,8 @@ const ERROR_BODIES = {
   [Dialect.djl]: djlErrorBody,
 } as const satisfies Record<Dialect, (error: FrontDoorError) => unknown>;
 
-const WWW_AUTHENTICATE = 'Bearer realm="embed-front-door"';
+/** The challenge a 401 carries (RFC 6750). */
+export const WWW_AUTHENTICATE = 'Bearer realm="embed-front-door"';
 
 /** Picks the dialect of a path, for errors raised before or outside a route (404, 405, 413). */
 export function dialectForPath(path: string): Dialect {

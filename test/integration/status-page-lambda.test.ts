@@ -44,8 +44,11 @@ describe('GET /status on Lambda', () => {
   };
 
   test('the shell with its own CSP; the data only with the operator key, as one environment\'s view', async () => {
+    // Without the key, /info's 401, with the shell (the sign-in form) as its body.
     const shell = await get('/status');
-    assert.equal(shell.statusCode, 200);
+    assert.equal(shell.statusCode, 401);
+    assert.match(shell.headers['www-authenticate'] ?? '', /^Bearer /);
+    assert.equal((await get('/status', { authorization: `Bearer ${OPERATOR_KEY}` })).statusCode, 200);
     assert.match(shell.headers['content-type'] ?? '', /^text\/html/);
     assert.match(shell.headers['content-security-policy'] ?? '', /script-src 'sha256-/);
     assert.ok(!shell.text.includes('cpu-0') && !shell.text.includes('127.0.0.1'), 'the shell holds no data');

@@ -110,8 +110,13 @@ describe('GET /status in headless Chromium', () => {
   });
 
   test('the shell reveals nothing; its data needs an operator key', async () => {
+    // Protected like /info in its status (401 with no key, 403 with a client key), with the
+    // sign-in shell as the body either way.
     const shell = await fetch(`${door.url}/status`);
-    assert.equal(shell.status, 200);
+    assert.equal(shell.status, 401);
+    assert.match(shell.headers.get('www-authenticate') ?? '', /^Bearer /);
+    assert.equal((await fetch(`${door.url}/status`, { headers: { authorization: `Bearer ${KEYS.client}` } })).status, 403);
+    assert.equal((await fetch(`${door.url}/status`, { headers: { authorization: `Bearer ${KEYS.operator}` } })).status, 200);
     assert.match(shell.headers.get('content-type') ?? '', /^text\/html/);
     const csp = shell.headers.get('content-security-policy') ?? '';
     assert.match(csp, /script-src 'sha256-[A-Za-z0-9+/]+=*'/);
@@ -146,7 +151,9 @@ describe('GET /status in headless Chromium', () => {
     });
     const violations = (): Promise<string[]> => page.evaluate(() => window.cspViolations);
 
-    await page.goto(`${door.url}/status`);
+    // A navigation sends no key: /info's 401, whose body is the page that asks for one.
+    const navigation = await page.goto(`${door.url}/status`);
+    assert.equal(navigation?.status(), 401);
     // No key yet: the JSON answers 401 and the page asks for one.
     await page.locator('#auth').waitFor({ state: 'visible', timeout: PAGE_STATE_TIMEOUT_MS });
     assert.equal(await page.locator('#content').isVisible(), false);
