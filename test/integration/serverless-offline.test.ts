@@ -5,111 +5,30 @@
  * function answers a direct Lambda invoke. The whole process group is stopped afterwards.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtemp, rm, rmdir } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { DJL_PROFILES, type DjlSimulator, simulatedEmbedding, startDjlSimulator } from '../../tools/djl-simulator/djl-simulator';
+import { OFFLINE_READY_TIMEOUT_MS, type ServerlessOffline, startServerlessOffline } from '../helpers/serverless-offline';
 
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
-/** Bundling both functions and starting up took about 10 s here; headroom for a busy CI machine. */
-const READY_TIMEOUT_MS = 90_000;
-const STOP_GRACE_MS = 5_000;
 const WARMUP_FUNCTION = 'embed-front-door-dev-warmup';
 /** serverless.yml's default WARMUP_LEAD_SECONDS (the 5-minute tick plus a 120 s cold start). */
 const CONFIGURED_LEAD_MS = 420_000;
 
-/** A port that was free a moment ago: bind port 0, read it, release it. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-/** Resolves once `pattern` appears in the child's output; rejects if it exits or time runs out. */
-function waitForOutput(child: ChildProcess, pattern: RegExp, output: () => string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error(`no ${pattern} within ${READY_TIMEOUT_MS} ms:\n${output()}`)), READY_TIMEOUT_MS);
-    const check = () => { if (pattern.test(output())) finish(); };
-    const exited = (code: number | null) => finish(new Error(`serverless offline exited (${code}) before it was ready:\n${output()}`));
-    function finish(error?: Error) {
-      clearTimeout(timer);
-      child.stdout?.off('data', check);
-      child.stderr?.off('data', check);
-      child.off('exit', exited);
-      if (error) reject(error); else resolve();
-    }
-    child.stdout?.on('data', check);
-    child.stderr?.on('data', check);
-    child.once('exit', exited);
-    check();
-  });
-}
-
-describe('serverless offline', { timeout: READY_TIMEOUT_MS + 60_000 }, () => {
+describe('serverless offline', { timeout: OFFLINE_READY_TIMEOUT_MS + 60_000 }, () => {
   let sim: DjlSimulator;
-  let child: ChildProcess;
-  let output = '';
-  let home: string;
+  let offline: ServerlessOffline | undefined;
   let httpUrl: string;
   let lambdaUrl: string;
-  const workFolder = join('.esbuild', `offline-test-${process.pid}`);
 
   before(async () => {
     sim = await startDjlSimulator({ ...DJL_PROFILES.zero });
-    home = await mkdtemp(join(tmpdir(), 'efd-sls-offline-'));
-    const [httpPort, lambdaPort] = [await freePort(), await freePort()];
-    httpUrl = `http://127.0.0.1:${httpPort}`;
-    lambdaUrl = `http://127.0.0.1:${lambdaPort}`;
-    const env: NodeJS.ProcessEnv = {};
-    for (const [key, value] of Object.entries(process.env)) {
-      if (!key.startsWith('AWS_') && !key.startsWith('SLS_')) env[key] = value;
-    }
-    // Its own process group (detached), so the stop below reaches npx, the framework and its workers.
-    child = spawn('npx', ['serverless', 'offline'], {
-      cwd: REPO,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...env,
-        HOME: home,
-        SLS_TELEMETRY_DISABLED: '1',
-        SLS_NOTIFICATIONS_MODE: 'off',
-        npm_config_update_notifier: 'false',
-        EFD_ESBUILD_WORK_FOLDER: workFolder,
-        OFFLINE_HOST: '127.0.0.1',
-        OFFLINE_HTTP_PORT: String(httpPort),
-        OFFLINE_LAMBDA_PORT: String(lambdaPort),
-        // Read by serverless.yml into the functions' environment, as a deploy would.
-        CPU_BACKENDS: sim.predictionsUrl,
-        LOG_LEVEL: 'warn',
-      },
-    });
-    child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-    child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-    await waitForOutput(child, /Server ready/, () => output);
+    // CPU_BACKENDS is read by serverless.yml into the functions' environment, as a deploy would.
+    offline = await startServerlessOffline({ CPU_BACKENDS: sim.predictionsUrl, LOG_LEVEL: 'warn' });
+    ({ httpUrl, lambdaUrl } = offline);
   });
 
   after(async () => {
-    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-      const exited = once(child, 'exit');
-      process.kill(-child.pid, 'SIGTERM');
-      const timer = setTimeout(() => process.kill(-(child.pid as number), 'SIGKILL'), STOP_GRACE_MS);
-      await exited;
-      clearTimeout(timer);
-    }
+    await offline?.stop();
     await sim?.close();
-    await rm(join(REPO, workFolder), { recursive: true, force: true });
-    await rmdir(join(REPO, '.esbuild')).catch(() => undefined);
-    if (home !== undefined) await rm(home, { recursive: true, force: true });
   });
 
   test('POST /embed through the HTTP API route returns the backend\'s vectors', async () => {
