@@ -35,9 +35,11 @@ export function cacheScope(scope: CacheScope, tenant: string | undefined): strin
 
 /** Builds the keys of texts for one model identity. */
 export function createKeyMaker(identity: string): (scope: string, text: string) => string {
-  const { hash } = nodeCrypto();
+  // node:crypto at the first key, not when the cache is built: building it is part of a Lambda
+  // environment's import, which loading node:crypto (and node:stream under it) would slow.
+  let hash: typeof import('node:crypto').hash | undefined;
   const head = `${CACHE_KEY_VERSION}${SEPARATOR}${identity}${SEPARATOR}`;
   // One-shot hash() of the joined parts: the same UTF-8 bytes, so the same digests as updating a
   // Hash part by part, without a Hash object per text (bench --cpu-prof: createHash was ~2%).
-  return (scope, text) => SHARED_KEY_PREFIX + hash('sha256', `${head}${scope}${SEPARATOR}${text}`, 'base64url');
+  return (scope, text) => SHARED_KEY_PREFIX + (hash ??= nodeCrypto().hash)('sha256', `${head}${scope}${SEPARATOR}${text}`, 'base64url');
 }
