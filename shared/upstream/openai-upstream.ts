@@ -7,7 +7,7 @@ import type { Tier } from '../core/tier';
 import { embedAnswerLimit } from './answer-limit';
 import type { HttpTransport } from './transport';
 import type { EndpointHealth, Upstream, UpstreamCall } from './upstream';
-import { assertVectors, backendErrorType, postEmbedJson, probeForOk } from './upstream-http';
+import { assertVectors, backendErrorType, postEmbedAnswer, probeForOk } from './upstream-http';
 import { UpstreamError, UpstreamFailure } from './upstream-error';
 
 export interface OpenAiUpstreamOptions {
@@ -33,12 +33,13 @@ export function createOpenAiUpstream(options: OpenAiUpstreamOptions): Upstream {
 
   async function embed(texts: readonly string[], call: UpstreamCall): Promise<number[][]> {
     const answerCall = { ...call, maxResponseBytes: embedAnswerLimit(texts.length, dimension) };
-    const list = await postEmbedJson(transport, options.url, { input: texts, model: options.model, encoding_format: 'float' }, answerCall, auth,
+    const answer = await postEmbedAnswer(transport, options.url, { input: texts, model: options.model, encoding_format: 'float' }, answerCall, auth,
       (body) => {
         // OpenAI's `code` is often null; then its `type` names the error.
         const error = (body as { error?: { type?: unknown; code?: unknown } } | undefined)?.error;
         return backendErrorType(error?.code, error?.type);
-      }) as OpenAiEmbeddingList;
+      });
+    const list = answer.json as OpenAiEmbeddingList;
     if (!Array.isArray(list?.data)) {
       throw new UpstreamError(UpstreamFailure.badResponse, 'the backend answered without a data list');
     }

@@ -9,22 +9,11 @@ import { type EndpointHealth, HealthState, type UpstreamCall } from './upstream'
 import { isUpstreamError, UpstreamError, UpstreamFailure } from './upstream-error';
 
 /**
- * POSTs a JSON payload for one embed call. Resolves with the 200 answer's parsed body; any other
- * status becomes an UpstreamError carrying the type `errorType` reads from the error body. The
- * answer is read up to `call.maxResponseBytes` (embedAnswerLimit of what was asked) and no further.
+ * POSTs a JSON payload for one embed call. Resolves with the 200 answer's parsed body and its text
+ * (for attachVectorJson once the vectors are checked); any other status becomes an UpstreamError
+ * carrying the type `errorType` reads from the error body. The answer is read up to
+ * `call.maxResponseBytes` (embedAnswerLimit of what was asked) and no further.
  */
-export async function postEmbedJson(
-  transport: HttpTransport,
-  url: string,
-  payload: unknown,
-  call: UpstreamCall & { readonly maxResponseBytes: number },
-  extraHeaders: Readonly<Record<string, string>>,
-  errorType: (body: unknown) => unknown,
-): Promise<unknown> {
-  return (await postEmbedAnswer(transport, url, payload, call, extraHeaders, errorType)).json;
-}
-
-/** {@link postEmbedJson}, also giving the answer's text (for attachVectorJson once it is checked). */
 export async function postEmbedAnswer(
   transport: HttpTransport,
   url: string,
