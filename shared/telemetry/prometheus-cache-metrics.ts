@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { CacheErrorKind, type CacheEvents, CacheResult, type CacheSnapshot } from '../core/cache-events';
+import { createCounterSeries } from './prometheus-series';
 
 /** Which level answered a text, or that none did. */
 const TextSource = { memory: 'memory', shared: 'shared', miss: 'miss' } as const;
@@ -64,16 +65,20 @@ export function registerCacheMetrics(options: CacheMetricsOptions): CacheEvents 
   for (const result of Object.values(CacheResult)) requests.inc({ result }, 0);
   for (const source of Object.values(TextSource)) texts.inc({ source }, 0);
   for (const kind of Object.values(CacheErrorKind)) errors.inc({ kind }, 0);
+  // Every cached request moves these (and a failing shared store moves errors as often).
+  const requestSeries = createCounterSeries(requests, ['result']);
+  const textSeries = createCounterSeries(texts, ['source']);
+  const errorSeries = createCounterSeries(errors, ['kind']);
   return {
     cacheLookup({ result, texts: count, memoryHits, sharedHits }) {
-      requests.inc({ result });
-      if (memoryHits > 0) texts.inc({ source: TextSource.memory }, memoryHits);
-      if (sharedHits > 0) texts.inc({ source: TextSource.shared }, sharedHits);
+      requestSeries.inc([result]);
+      if (memoryHits > 0) textSeries.inc([TextSource.memory], memoryHits);
+      if (sharedHits > 0) textSeries.inc([TextSource.shared], sharedHits);
       const missed = count - memoryHits - sharedHits;
-      if (missed > 0) texts.inc({ source: TextSource.miss }, missed);
+      if (missed > 0) textSeries.inc([TextSource.miss], missed);
     },
     cacheError(kind) {
-      errors.inc({ kind });
+      errorSeries.inc([kind]);
     },
   };
 }

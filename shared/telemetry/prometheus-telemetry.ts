@@ -10,6 +10,7 @@ import type { DispatchSnapshot } from '../core/dispatch-snapshot';
 import { CacheResult, type CacheSnapshot } from '../core/cache-events';
 import { registerCacheMetrics } from './prometheus-cache-metrics';
 import { registerControlMetrics } from './prometheus-control-metrics';
+import { createCounterSeries, createHistogramSeries } from './prometheus-series';
 import { registerSnapshotGauges } from './prometheus-snapshot-gauges';
 import type { Telemetry } from './telemetry';
 import { OverflowReason, RejectReason } from '../core/dispatch-events';
@@ -174,6 +175,16 @@ export function createPrometheusTelemetry(options: PrometheusTelemetryOptions): 
     backendColdStartDuration.zero({ tier });
   }
 
+  // The series moved on every request and batch (or every refusal under overload) go through
+  // cached per-series handles; the rare events keep prom-client's label-object calls.
+  const requestSeries = createCounterSeries(requests, ['route', 'method', 'status', 'tier']);
+  const requestDurationSeries = createHistogramSeries(requestDuration, ['route', 'tier'], LATENCY_BUCKETS_S);
+  const queueWaitSeries = createHistogramSeries(queueWait, ['tier'], LATENCY_BUCKETS_S);
+  const batchSizeSeries = createHistogramSeries(batchSize, ['tier'], BATCH_SIZE_BUCKETS);
+  const upstreamDurationSeries = createHistogramSeries(upstreamDuration, ['tier', 'endpoint', 'outcome'], LATENCY_BUCKETS_S);
+  const overflowSeries = createCounterSeries(overflows, ['tier', 'reason']);
+  const rejectedSeries = createCounterSeries(rejected, ['tier', 'reason']);
+
   return {
     ...cacheEvents,
     ...controlEvents,
@@ -187,11 +198,11 @@ export function createPrometheusTelemetry(options: PrometheusTelemetryOptions): 
       }
     },
     batchDone({ tier, endpoint, texts, durationMs, ok }) {
-      batchSize.observe({ tier }, texts);
-      upstreamDuration.observe({ tier, endpoint, outcome: ok ? 'ok' : 'error' }, seconds(durationMs));
+      batchSizeSeries.observe([tier], texts);
+      upstreamDurationSeries.observe([tier, endpoint, ok ? 'ok' : 'error'], seconds(durationMs));
     },
     queueWait(tier, waitMs) {
-      queueWait.observe({ tier }, seconds(waitMs));
+      queueWaitSeries.observe([tier], seconds(waitMs));
     },
     retry(tier) {
       retries.inc({ tier });
@@ -200,10 +211,10 @@ export function createPrometheusTelemetry(options: PrometheusTelemetryOptions): 
       ejections.inc({ tier, endpoint });
     },
     rejected(tier, reason) {
-      rejected.inc({ tier, reason });
+      rejectedSeries.inc([tier, reason]);
     },
     overflow(to, reason) {
-      overflows.inc({ tier: to, reason });
+      overflowSeries.inc([to, reason]);
     },
     backendColdStart(tier, _endpoint, durationMs) {
       backendColdStarts.inc({ tier });
@@ -212,8 +223,8 @@ export function createPrometheusTelemetry(options: PrometheusTelemetryOptions): 
     requestDone({ route, method, status, tier, durationMs, cache }) {
       const served = tier ?? (cache === CacheResult.hit ? CACHE_TIER : NO_TIER);
       const upper = method.toUpperCase();
-      requests.inc({ route, method: KNOWN_METHODS.has(upper) ? upper : OTHER_METHOD, status: String(status), tier: served });
-      requestDuration.observe({ route, tier: served }, seconds(durationMs));
+      requestSeries.inc([route, KNOWN_METHODS.has(upper) ? upper : OTHER_METHOD, String(status), served]);
+      requestDurationSeries.observe([route, served], seconds(durationMs));
     },
     frontDoorColdStart({ initMs, firstRequestMs, initializationType }) {
       const labels = { initialization_type: initializationType ?? UNKNOWN_INITIALIZATION };
