@@ -6,14 +6,14 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { deadPort } from '../helpers/dead-port';
 import { ERROR_BODY_MAX_BYTES } from '../../shared/upstream/answer-limit';
 import { createFetchTransport } from '../../shared/upstream/fetch-transport';
 import { classifyNetworkError } from '../../shared/upstream/network-error';
 import { createNodeHttpTransport } from '../../shared/upstream/node-http-transport';
-import type { HttpTransport } from '../../shared/upstream/transport';
+import type { HttpTransport, TransportResponse } from '../../shared/upstream/transport';
 import { createUndiciTransport } from '../../shared/upstream/undici-transport';
 import { UpstreamError, UpstreamFailure } from '../../shared/upstream/upstream-error';
 
@@ -33,6 +33,8 @@ const ANSWER_CAP_BYTES = 256 * 1024;
  * client's stream buffers. A transport reading on would let it write gigabytes in the call budget.
  */
 const SOCKET_BUFFER_ALLOWANCE_BYTES = 32 * 1024 * 1024;
+/** A cap the mid-body abort test's answer, held back by the socket's buffers, cannot reach. */
+const MID_BODY_CAP_BYTES = 2 * SOCKET_BUFFER_ALLOWANCE_BYTES;
 /** One chunk of an endless answer. */
 const ENDLESS_CHUNK = Buffer.alloc(16 * 1024, '0.1234567,');
 
@@ -242,6 +244,53 @@ for (const [name, create] of TRANSPORTS) {
       });
     });
 
+    test('a body cut at its cap closes its connection, and the next call gets a fresh one', async () => {
+      const cap = 1_000;
+      // Far past the cap and past one socket read (64 KiB), so the answer is unfinished when cut.
+      const longBody = 'x'.repeat(1024 * 1024);
+      const connections: Array<{ socket: Socket; closed: Promise<void> }> = [];
+      await withServer((req, res) => {
+        const { socket } = req;
+        connections.push({ socket, closed: new Promise((resolve) => socket.once('close', () => resolve())) });
+        // A 2xx past the cap, an error past the cap, then a short answer.
+        const call = connections.length;
+        if (call === 1) res.writeHead(200, { 'content-type': 'application/json' }).end(longBody);
+        else if (call === 2) res.writeHead(503, { 'content-type': 'text/plain' }).end(longBody);
+        else res.writeHead(200, { 'content-type': 'application/json' }).end('[[0.5]]');
+      }, async ({ url }) => {
+        const call = (): Promise<TransportResponse> => transport.request({ url, method: 'GET', timeoutMs: GENEROUS_TIMEOUT_MS, maxResponseBytes: cap });
+        await rejectsWith(call(), UpstreamFailure.tooLarge);
+        const cut = await call();
+        assert.equal(cut.status, 503);
+        assert.equal(cut.body.length, cap);
+        assert.equal((await call()).body, '[[0.5]]');
+        const [tooLarge, errorCut, fresh] = connections;
+        assert.ok(tooLarge !== undefined && errorCut !== undefined && fresh !== undefined);
+        await tooLarge.closed;
+        await errorCut.closed;
+        assert.ok(errorCut.socket !== tooLarge.socket, 'the call after a 2xx body was cut reused its connection');
+        assert.ok(fresh.socket !== errorCut.socket, 'the call after an error body was cut reused its connection');
+      });
+    });
+
+    test('the caller aborts mid-body: aborted, and the connection is closed', async () => {
+      let markClosed = (): void => {};
+      const closed = new Promise<void>((resolve) => { markClosed = resolve; });
+      const caller = new AbortController();
+      await withServer((_req, res) => {
+        res.on('close', markClosed);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        // Write until the socket pushes back; its first drain proves the client is reading the body.
+        while (res.write(ENDLESS_CHUNK));
+        res.once('drain', () => caller.abort());
+      }, async ({ url }) => {
+        await rejectsWith(transport.request({
+          url, method: 'GET', timeoutMs: GENEROUS_TIMEOUT_MS, maxResponseBytes: MID_BODY_CAP_BYTES, signal: caller.signal,
+        }), UpstreamFailure.aborted);
+        await closed;
+      });
+    });
+
     test('an already-aborted signal: aborted, and the backend is never called', async () => {
       let calls = 0;
       await withServer((_req, res) => { calls += 1; res.end(); }, async ({ url }) => {
@@ -284,6 +333,40 @@ describe('node:http transport', () => {
       res.end(bytes.subarray(3));
     }, async ({ url }) => {
       assert.equal((await transport.request({ url, method: 'GET', timeoutMs: GENEROUS_TIMEOUT_MS, maxResponseBytes: ROOMY_MAX_BYTES })).body, text);
+    });
+    await transport.close();
+  });
+});
+
+describe('undici transport', () => {
+  test('repeated response headers, set-cookie among them, arrive joined with ", " under lower-case names', async () => {
+    const transport = createUndiciTransport({ connectionsPerOrigin: 1 });
+    await withServer((_req, res) => {
+      res.setHeader('Set-Cookie', ['a=1', 'b=2']);
+      res.setHeader('X-Repeated', ['one', 'two']);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('[]');
+    }, async ({ url }) => {
+      const { headers } = await transport.request({ url, method: 'GET', timeoutMs: GENEROUS_TIMEOUT_MS, maxResponseBytes: ROOMY_MAX_BYTES });
+      assert.equal(headers['set-cookie'], 'a=1, b=2');
+      assert.equal(headers['x-repeated'], 'one, two');
+      assert.equal(headers['content-type'], 'application/json');
+    });
+    await transport.close();
+  });
+
+  test('a call queued behind a full pool fails at its own budget, not when a connection frees', async () => {
+    const transport = createUndiciTransport({ connectionsPerOrigin: 1 });
+    await withServer(() => {}, async ({ url, received }) => {
+      const holder = new AbortController();
+      let holderSettled = false;
+      const holding = transport.request({ url, method: 'GET', timeoutMs: GENEROUS_TIMEOUT_MS, maxResponseBytes: ROOMY_MAX_BYTES, signal: holder.signal })
+        .finally(() => { holderSettled = true; });
+      await received;
+      // The pool's one connection waits on an answer that never comes: this call can only queue.
+      await rejectsWith(transport.request({ url, method: 'GET', timeoutMs: SHORT_TIMEOUT_MS, maxResponseBytes: ROOMY_MAX_BYTES }), UpstreamFailure.timeout);
+      assert.equal(holderSettled, false, 'the queued call only failed once the connection ahead of it was released');
+      holder.abort();
+      await rejectsWith(holding, UpstreamFailure.aborted);
     });
     await transport.close();
   });
