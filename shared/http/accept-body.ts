@@ -43,19 +43,24 @@ function acceptsType(kind: BodyKind, contentType: string | undefined): boolean {
   return kind === BodyKind.jsonOrText && (contentType === undefined || contentType.trim() === '' || isTextMediaType(contentType));
 }
 
+/** Throws the 415 for a compressed body or a content type a route of `kind` does not read. */
+export function checkBodyHeaders(kind: BodyKind, header: (name: string) => string | undefined): void {
+  if (!isIdentityEncoding(header('content-encoding'))) {
+    // Decoding gzip would need a second bound (on the decoded size) and costs CPU per byte;
+    // the clients this door serves (openai SDKs, TEI and DJL clients) send uncompressed bodies.
+    throw new FrontDoorError(415, ErrorCode.unsupportedMediaType,
+      `compressed request bodies (Content-Encoding) are not accepted: ${UNCOMPRESSED[kind]}`);
+  }
+  if (!acceptsType(kind, header('content-type'))) {
+    throw new FrontDoorError(415, ErrorCode.unsupportedMediaType,
+      `this route reads ${ACCEPTED_TYPES[kind]}; send the body with that Content-Type`);
+  }
+}
+
 /** Refuses, with 415 in the route's dialect, a compressed body or a content type the route does not read. */
 export function acceptBody(kind: BodyKind): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    if (!isIdentityEncoding(c.req.header('content-encoding'))) {
-      // Decoding gzip would need a second bound (on the decoded size) and costs CPU per byte;
-      // the clients this door serves (openai SDKs, TEI and DJL clients) send uncompressed bodies.
-      throw new FrontDoorError(415, ErrorCode.unsupportedMediaType,
-        `compressed request bodies (Content-Encoding) are not accepted: ${UNCOMPRESSED[kind]}`);
-    }
-    if (!acceptsType(kind, c.req.header('content-type'))) {
-      throw new FrontDoorError(415, ErrorCode.unsupportedMediaType,
-        `this route reads ${ACCEPTED_TYPES[kind]}; send the body with that Content-Type`);
-    }
+    checkBodyHeaders(kind, (name) => c.req.header(name));
     await next();
   };
 }

@@ -10,7 +10,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { EmbedResult } from '../embed/embedder';
 import type { AppEnv } from './app-env';
-import { CACHE_HEADER, OVERFLOW_HEADER, serverTiming, TIER_HEADER } from './request-telemetry';
+import { CACHE_HEADER, OVERFLOW_HEADER, serverTimingValue, TIER_HEADER } from './request-telemetry';
 
 /** The request id header, as hono/request-id names it. */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -52,38 +52,63 @@ export class AnswerHeaders {
     });
   }
 
+  /**
+   * Every header of a 200 JSON answer, as one plain object; undefined until the security headers
+   * are known (a microtask after start-up). `startedAt` and `now` are monotonic milliseconds.
+   */
+  headers(requestId: string, result: EmbedResult, startedAt: number | undefined, now: number): Record<string, string> | undefined {
+    const security = this.security;
+    if (security === undefined) return undefined;
+    return this.build(security, requestId, result, startedAt, now);
+  }
+
   /** A 200 JSON answer with every header it will carry; Hono's own path until the security headers are known. */
   answer(c: Context<AppEnv>, body: string, result: EmbedResult, now: number): Response {
     const security = this.security;
-    const headers: Record<string, string> = {
-      ...security,
-      'cache-control': NO_STORE,
-      'content-type': 'application/json',
-      [REQUEST_ID_HEADER]: c.get('requestId'),
-      'server-timing': serverTiming(c, result, now),
-    };
-    if (result.tier !== undefined) headers[TIER_HEADER] = result.tier;
-    if (result.cache !== undefined) headers[CACHE_HEADER] = result.cache;
-    if (result.overflowReason !== undefined) headers[OVERFLOW_HEADER] = result.overflowReason;
+    const headers = this.build(security, c.get('requestId'), result, c.get('startedAt'), now);
     if (security === undefined) return c.body(body, 200, headers);
     const response = new Response(body, { status: 200, headers });
     complete.add(response);
     return response;
+  }
+
+  private build(
+    security: Readonly<Record<string, string>> | undefined, requestId: string, result: EmbedResult, startedAt: number | undefined, now: number,
+  ): Record<string, string> {
+    const headers: Record<string, string> = {
+      ...security,
+      'cache-control': NO_STORE,
+      'content-type': 'application/json',
+      [REQUEST_ID_HEADER]: requestId,
+      'server-timing': serverTimingValue(startedAt, result, now),
+    };
+    if (result.tier !== undefined) headers[TIER_HEADER] = result.tier;
+    if (result.cache !== undefined) headers[CACHE_HEADER] = result.cache;
+    if (result.overflowReason !== undefined) headers[OVERFLOW_HEADER] = result.overflowReason;
+    return headers;
+  }
+
+  /** The security headers every other answer gets (secureHeaders' own), once known. */
+  get securityHeaders(): Readonly<Record<string, string>> | undefined {
+    return this.security;
   }
 }
 
 /** Matches hono/request-id: an id a client may choose (word characters, `-` and `=`). */
 const SAFE_REQUEST_ID = /[^\w\-=]/;
 
+/** hono/request-id's choice: the client's id when safe and short enough, else a random UUID. */
+export function chooseRequestId(given: string | undefined, maxLength: number): string {
+  return given === undefined || given === '' || given.length > maxLength || SAFE_REQUEST_ID.test(given) ? crypto.randomUUID() : given;
+}
+
 /**
- * hono/request-id's behaviour (the client's id when safe and short enough, else a random UUID),
- * with the header added after the route rather than through Hono's prepared Headers, so an answer
- * with complete headers needs none.
+ * hono/request-id's behaviour, with the header added after the route rather than through Hono's
+ * prepared Headers, so an answer with complete headers needs none.
  */
 export function requestIdMiddleware(maxLength: number): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const given = c.req.header(REQUEST_ID_HEADER);
-    const id = given === undefined || given === '' || given.length > maxLength || SAFE_REQUEST_ID.test(given) ? crypto.randomUUID() : given;
+    const id = chooseRequestId(c.req.header(REQUEST_ID_HEADER), maxLength);
     c.set('requestId', id);
     await next();
     if (!hasCompleteHeaders(c.res)) c.res.headers.set(REQUEST_ID_HEADER, id);

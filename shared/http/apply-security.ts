@@ -7,9 +7,9 @@
 import type { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
-import { ANY_HOST, createHostGuard } from '../security/host-guard';
-import { createKeyGuard, createOperatorGuard, KEY_HEADERS } from '../security/key-guard';
-import { REQUEST_TIMEOUT_HEADER } from './embed-routes';
+import { ANY_HOST, createHostCheck, createHostGuard } from '../security/host-guard';
+import { createKeyCheck, createKeyGuard, createOperatorGuard, KEY_HEADERS, type KeyCaller } from '../security/key-guard';
+import { REQUEST_TIMEOUT_HEADER } from './embed-service';
 import { OVERFLOW_HEADER, CACHE_HEADER, TIER_HEADER } from './request-telemetry';
 import type { AppContext, AppEnv } from './app-env';
 import { AnswerHeaders, hasCompleteHeaders, NO_STORE } from './answer-headers';
@@ -27,8 +27,21 @@ export const OPERATOR_PATHS = ['/info', '/metrics', '/status.json'] as const;
 /** Preflight answers are cached by browsers this long. */
 const CORS_MAX_AGE_S = 600;
 
-/** Registers the security layer; returns the embed answers' header builder, which shares its headers. */
-export function applySecurity(app: Hono<AppEnv>, ctx: AppContext): AnswerHeaders {
+/** What the routes registered after the security layer (and the Node server's fast lane) need of it. */
+export interface SecurityLayer {
+  /** The embed answers' header builder, which shares the layer's security headers. */
+  readonly answerHeaders: AnswerHeaders;
+  /** True when CORS is configured (CORS_ORIGINS): answers then carry per-request CORS headers. */
+  readonly crossOrigin: boolean;
+  /**
+   * What the guards do on a keyed path (every embed route), in the same order: the caller of a
+   * valid key (charged a request), undefined in open mode; throws the guard's 401, 403 or 429.
+   */
+  admitKeyed(header: (name: string) => string | undefined): KeyCaller | undefined;
+}
+
+/** Registers the security layer; returns what later routes need of it. */
+export function applySecurity(app: Hono<AppEnv>, ctx: AppContext): SecurityLayer {
   const { security } = ctx.config;
   const crossOrigin = security.corsOrigins.length > 0;
 
@@ -61,17 +74,29 @@ export function applySecurity(app: Hono<AppEnv>, ctx: AppContext): AnswerHeaders
 
   if (security.keys.length === 0) {
     if (ctx.checkHost === true && !security.allowedHosts.includes(ANY_HOST)) {
-      const hostGuard = createHostGuard({ allowedHosts: security.allowedHosts, listenHost: ctx.config.host });
+      const options = { allowedHosts: security.allowedHosts, listenHost: ctx.config.host };
+      const hostGuard = createHostGuard(options);
       for (const path of [...KEYED_PATHS, ...OPERATOR_PATHS]) app.use(path, hostGuard);
+      const checkHost = createHostCheck(options);
+      return {
+        answerHeaders,
+        crossOrigin,
+        admitKeyed: (header) => {
+          checkHost(header('host'));
+          return undefined;
+        },
+      };
     }
-    return answerHeaders;
+    return { answerHeaders, crossOrigin, admitKeyed: () => undefined };
   }
-  const guard = createKeyGuard<AppEnv>({
+  // One check, and one set of token buckets, behind every guarded path and the fast lane.
+  const checkKey = createKeyCheck({
     keys: security.keys,
     defaultRps: security.defaultRps,
     defaultTps: security.defaultTps,
     clock: ctx.clock,
   });
+  const guard = createKeyGuard<AppEnv>(checkKey);
   const protect = security.protectOperatorRoutes;
   const keyed: readonly string[] = protect ? [...KEYED_PATHS, ...OPERATOR_PATHS] : KEYED_PATHS;
   for (const path of keyed) app.use(path, guard);
@@ -79,5 +104,5 @@ export function applySecurity(app: Hono<AppEnv>, ctx: AppContext): AnswerHeaders
   const operatorGuard = createOperatorGuard();
   const operator: readonly string[] = protect ? [...OPERATOR_ONLY_PATHS, ...OPERATOR_PATHS] : OPERATOR_ONLY_PATHS;
   for (const path of operator) app.use(path, operatorGuard);
-  return answerHeaders;
+  return { answerHeaders, crossOrigin, admitKeyed: checkKey };
 }

@@ -11,6 +11,8 @@ import type { AppContext, AppDependencies, AppEnv } from './app-env';
 import { applySecurity } from './apply-security';
 import { requestIdMiddleware } from './answer-headers';
 import { registerEmbedRoutes } from './embed-routes';
+import { createEmbedFastLane, type EmbedFastLane } from './embed-fast-lane';
+import { EmbedService } from './embed-service';
 import { registerMetricsRoute } from './metrics-route';
 import { requestTelemetry } from './request-telemetry';
 import { registerWarmupRoute } from './warmup-route';
@@ -22,25 +24,32 @@ import { registerStatusRoutes } from './status-routes';
 /** Accepted client request ids: short, and safe to put in logs and headers. */
 const MAX_REQUEST_ID_LENGTH = 128;
 
-export function createApp(deps: AppDependencies): Hono<AppEnv> {
+/** The app, and the Node server's fast lane for embed requests, which shares its parts. */
+export interface FrontDoorApp extends Hono<AppEnv> {
+  readonly embedFastLane: EmbedFastLane;
+}
+
+export function createApp(deps: AppDependencies): FrontDoorApp {
   const ctx: AppContext = { ...deps, models: createModelNames(deps.config) };
   const app = new Hono<AppEnv>();
-
-  app.use(requestIdMiddleware(MAX_REQUEST_ID_LENGTH));
-  app.use(requestTelemetry({
+  const telemetry = {
     telemetry: deps.telemetry ?? noTelemetry,
     logger: deps.logger,
     accessLog: deps.config.accessLog,
     ...(deps.coldStart ? { coldStart: deps.coldStart } : {}),
     now: () => performance.now(),
-  }));
+  };
+
+  app.use(requestIdMiddleware(MAX_REQUEST_ID_LENGTH));
+  app.use(requestTelemetry(telemetry));
   app.use(async (c, next) => {
     c.set('dialect', dialectForPath(c.req.path));
     await next();
   });
-  const answerHeaders = applySecurity(app, ctx);
+  const security = applySecurity(app, ctx);
+  const service = new EmbedService(ctx);
 
-  registerEmbedRoutes(app, ctx, answerHeaders);
+  registerEmbedRoutes(app, service, security.answerHeaders);
   registerStatusRoutes(app, ctx);
   registerStatusPageRoutes(app, ctx);
   registerMetricsRoute(app, deps.metrics);
@@ -71,5 +80,6 @@ export function createApp(deps: AppDependencies): Hono<AppEnv> {
     return errorResponse(failure, c.get('dialect') ?? dialectForPath(c.req.path), { 'x-request-id': requestIdValue });
   });
 
-  return app;
+  const embedFastLane = createEmbedFastLane({ service, security, telemetry, logger: deps.logger, maxRequestIdLength: MAX_REQUEST_ID_LENGTH });
+  return Object.assign(app, { embedFastLane });
 }

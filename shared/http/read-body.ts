@@ -11,15 +11,23 @@ import type { AppEnv } from './app-env';
 /** nginx's "client closed request": the client left before its answer; never a server error. */
 export const CLIENT_CLOSED_STATUS = 499;
 
-/** The error for a client that left (or was cut off) before its request was read or answered. */
-export function clientGoneError(c: Context<AppEnv>, cause: unknown, phase: 'body' | 'answer'): FrontDoorError {
-  if (phase === 'body' && c.env?.clientTimedOut?.() === true) {
+/**
+ * The error for a client that left (or was cut off, `timedOut`) before its request was read or
+ * answered.
+ */
+export function clientGone(timedOut: boolean, cause: unknown, phase: 'body' | 'answer'): FrontDoorError {
+  if (phase === 'body' && timedOut) {
     return new FrontDoorError(408, ErrorCode.clientTimeout,
       'the request body did not arrive within CLIENT_BODY_TIMEOUT_MS: send it faster, or in smaller requests', { cause });
   }
   return new FrontDoorError(CLIENT_CLOSED_STATUS, ErrorCode.clientClosed,
     phase === 'body' ? 'the client closed the connection before sending its whole body'
       : 'the client closed the connection before its answer was ready', { cause });
+}
+
+/** {@link clientGone} for a Hono request, asking the runtime whether it cut the client off. */
+export function clientGoneError(c: Context<AppEnv>, cause: unknown, phase: 'body' | 'answer'): FrontDoorError {
+  return clientGone(phase === 'body' && c.env?.clientTimedOut?.() === true, cause, phase);
 }
 
 /**

@@ -43,43 +43,64 @@ export interface RequestTelemetryOptions {
 }
 
 /**
- * The Server-Timing value of an embed answer: queue, upstream and total milliseconds. The answer
- * is built with all its headers at once (answer-headers.ts): `c.header()` on a finished response
- * makes Hono copy the whole Response (a third more CPU per request, measured).
+ * The Server-Timing value of an embed answer: queue, upstream and total milliseconds, the total
+ * counted from `startedAt` (monotonic ms; undefined: now). The answer is built with all its headers
+ * at once (answer-headers.ts): `c.header()` on a finished response makes Hono copy the whole Response.
  */
-export function serverTiming(c: Context<AppEnv>, result: EmbedResult, now: number): string {
-  const totalMs = now - (c.get('startedAt') ?? now);
+export function serverTimingValue(startedAt: number | undefined, result: EmbedResult, now: number): string {
+  const totalMs = now - (startedAt ?? now);
   return `queue;dur=${roundMs(result.queueMs)}, upstream;dur=${roundMs(result.upstreamMs)}, total;dur=${roundMs(totalMs)}`;
 }
 
+/** One finished request, as the metrics and the access log see it. */
+export interface RequestOutcome {
+  readonly requestId: string | undefined;
+  readonly method: string;
+  /** The route pattern asked for, or `unmatched`. */
+  readonly route: string;
+  readonly status: number;
+  readonly result: EmbedResult | undefined;
+  readonly items: number;
+  readonly durationMs: number;
+}
+
+/** Reports a finished request to the telemetry sink and, when on, the access log. */
+export function reportRequest(options: RequestTelemetryOptions, outcome: RequestOutcome): void {
+  const { route, method, status, result, items, durationMs } = outcome;
+  options.telemetry.requestDone({ route, method, status, tier: result?.tier, durationMs, items, ...(result?.cache === undefined ? {} : { cache: result.cache }) });
+  if (!options.accessLog) return;
+  options.logger.info('request', {
+    requestId: outcome.requestId,
+    method,
+    route,
+    status,
+    tier: result?.tier,
+    overflow: result?.overflowReason,
+    cache: result?.cache,
+    items,
+    upstreamCalls: result?.attempts,
+    retries: result?.retries,
+    queueMs: result === undefined ? undefined : roundMs(result.queueMs),
+    upstreamMs: result === undefined ? undefined : roundMs(result.upstreamMs),
+    latencyMs: roundMs(durationMs),
+  });
+}
+
 export function requestTelemetry(options: RequestTelemetryOptions): MiddlewareHandler<AppEnv> {
-  const { telemetry, logger, now } = options;
+  const { now } = options;
   return async (c, next) => {
     options.coldStart?.onRequest();
     const started = now();
     c.set('startedAt', started);
     await next();
-    const durationMs = now() - started;
-    const result = c.get('embedResult');
-    const status = c.res.status;
-    const route = requestedRoute(c);
-    const items = c.get('items') ?? 0;
-    telemetry.requestDone({ route, method: c.req.method, status, tier: result?.tier, durationMs, items, ...(result?.cache === undefined ? {} : { cache: result.cache }) });
-    if (!options.accessLog) return;
-    logger.info('request', {
+    reportRequest(options, {
       requestId: c.get('requestId'),
       method: c.req.method,
-      route,
-      status,
-      tier: result?.tier,
-      overflow: result?.overflowReason,
-      cache: result?.cache,
-      items,
-      upstreamCalls: result?.attempts,
-      retries: result?.retries,
-      queueMs: result === undefined ? undefined : roundMs(result.queueMs),
-      upstreamMs: result === undefined ? undefined : roundMs(result.upstreamMs),
-      latencyMs: roundMs(durationMs),
+      route: requestedRoute(c),
+      status: c.res.status,
+      result: c.get('embedResult'),
+      items: c.get('items') ?? 0,
+      durationMs: now() - started,
     });
   };
 }

@@ -2,14 +2,17 @@
  * Serves the app from a Node HTTP server, with the graceful shutdown Cloud Run and Fargate expect:
  * on SIGTERM stop accepting, let in-flight requests finish within a grace period, then close. Its
  * sockets are bounded: a connection cap (MAX_CONNECTIONS) and an idle keep-alive timeout
- * (CLIENT_IDLE_TIMEOUT_MS), so held connections cannot use up the file descriptors.
+ * (CLIENT_IDLE_TIMEOUT_MS), so held connections cannot use up the file descriptors. The common
+ * embed requests go through the app's fast lane (shared/http/embed-fast-lane.ts), everything else
+ * through Hono's Node adapter.
  */
 import type { AddressInfo, Socket } from 'node:net';
-import type { IncomingMessage, Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import { type Http2Bindings, type HttpBindings, serve } from '@hono/node-server';
 import { SERVER_DEFAULTS } from '../config/server-config';
 import { ClientSignal } from './client-signal';
+import type { EmbedFastLane } from '../http/embed-fast-lane';
 import type { Logger } from '../logger';
 
 export interface NodeServerOptions {
@@ -72,7 +75,8 @@ function logRefusals(server: Server, maxConnections: number, logger: Logger): vo
 
 /**
  * A request's env: Hono's Node bindings (`incoming`, `outgoing`) and the ConnectionFacts the app
- * reads, as one object with methods rather than a spread copy and closures per request.
+ * (and the embed fast lane) reads, as one object with methods rather than a spread copy and
+ * closures per request.
  */
 class NodeConnection {
   readonly incoming: HttpBindings['incoming'] | Http2Bindings['incoming'];
@@ -96,7 +100,10 @@ class NodeConnection {
 /** What the server needs of the app: Hono's fetch, with the Node request/response as its env. */
 export interface FetchApp {
   fetch(request: Request, env: unknown): Response | Promise<Response>;
+  /** Serves the common embed requests from Node's request and response directly (createApp's). */
+  readonly embedFastLane?: EmbedFastLane;
 }
+
 
 export async function startNodeServer(app: FetchApp, options: NodeServerOptions): Promise<RunningServer> {
   let inFlight = 0;
@@ -115,6 +122,22 @@ export async function startNodeServer(app: FetchApp, options: NodeServerOptions)
     }
   };
 
+  // The fast lane takes the embed requests it can; every other request goes to Hono's listener.
+  const lane = app.embedFastLane;
+  const createLaneServer = (serverOptions: ServerOptions, appListener: RequestListener): Server =>
+    createServer(serverOptions, (incoming, outgoing) => {
+      if (lane !== undefined) {
+        if (draining) outgoing.setHeader('connection', 'close');
+        const served = lane.serve(incoming, outgoing, new NodeConnection({ incoming, outgoing }));
+        if (served !== undefined) {
+          inFlight++;
+          void served.finally(() => inFlight--);
+          return;
+        }
+      }
+      void appListener(incoming, outgoing);
+    });
+
   const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   // Node refuses a headers timeout longer than the whole request's.
   const headersTimeout = Math.min(HEADERS_TIMEOUT_MS, requestTimeout);
@@ -124,7 +147,7 @@ export async function startNodeServer(app: FetchApp, options: NodeServerOptions)
     connectionsCheckingInterval: Math.min(MAX_TIMEOUT_CHECK_INTERVAL_MS, Math.ceil(requestTimeout / TIMEOUT_CHECKS_PER_TIMEOUT)),
   };
   const server = await new Promise<Server>((resolve, reject) => {
-    const created = serve({ fetch, hostname: options.host, port: options.port, serverOptions }, () => resolve(created)) as Server;
+    const created = serve({ fetch, hostname: options.host, port: options.port, serverOptions, createServer: createLaneServer as typeof createServer }, () => resolve(created)) as Server;
     created.once('error', reject);
   });
   server.headersTimeout = headersTimeout;

@@ -47,15 +47,25 @@ export interface HostGuardOptions {
   readonly listenHost: string;
 }
 
-/** Refuses, with 403 `host_not_allowed`, a request whose Host this server cannot vouch for. */
-export function createHostGuard(options: HostGuardOptions): MiddlewareHandler {
+/** Throws the 403 `host_not_allowed` for a Host header this server cannot vouch for. */
+export type HostCheck = (header: string | undefined) => void;
+
+export function createHostCheck(options: HostGuardOptions): HostCheck {
   const allowed = options.allowedHosts.map((entry) => entry.toLowerCase());
-  return async (c, next) => {
-    if (!isHostAllowed(c.req.header('host'), allowed, options.listenHost)) {
+  return (header) => {
+    if (!isHostAllowed(header, allowed, options.listenHost)) {
       throw new FrontDoorError(403, ErrorCode.hostNotAllowed,
         'this Host name is not allowed while no API keys are set (a DNS-rebinding guard): add it to ALLOWED_HOSTS, ' +
           'call by IP address or localhost, or set API_KEYS (see docs/security.md)');
     }
+  };
+}
+
+/** Refuses, with 403 `host_not_allowed`, a request whose Host this server cannot vouch for. */
+export function createHostGuard(options: HostGuardOptions): MiddlewareHandler {
+  const check = createHostCheck(options);
+  return async (c, next) => {
+    check(c.req.header('host'));
     await next();
   };
 }

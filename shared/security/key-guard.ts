@@ -1,5 +1,5 @@
 /**
- * The API-key guard: a Hono middleware that finds the caller's key, refuses a missing or unknown
+ * The API-key guard: a check (and a Hono middleware running it) that finds the caller's key, refuses a missing or unknown
  * one with 401 (one message for both, so a caller learns nothing about what was close), and
  * charges the key's requests/s bucket; the operator guard after it refuses a client key with 403. Texts are charged later, once the body is parsed, through
  * the `caller` it leaves on the context. Buckets exist per configured key, built once here, so
@@ -62,7 +62,13 @@ function rateLimited(name: string, what: string, rate: number, retryAfterSeconds
     { retryAfterSeconds });
 }
 
-export function createKeyGuard<E extends KeyGuardEnv = KeyGuardEnv>(options: KeyGuardOptions): MiddlewareHandler<E> {
+/**
+ * Finds a request's caller from its headers and charges the key's requests/s bucket; throws the
+ * 401 or 429 FrontDoorError. What the key guard middleware runs, and the Node server's fast lane.
+ */
+export type KeyCheck = (header: (name: string) => string | undefined) => KeyCaller;
+
+export function createKeyCheck(options: KeyGuardOptions): KeyCheck {
   const ring = new KeyRing(options.keys);
   const callers = new Map<ApiKeyEntry, { requests: TokenBucket | undefined; caller: KeyCaller }>();
   for (const entry of options.keys) {
@@ -82,14 +88,21 @@ export function createKeyGuard<E extends KeyGuardEnv = KeyGuardEnv>(options: Key
     });
   }
 
-  return async (c, next) => {
-    const key = presentedKey((name) => c.req.header(name));
+  return (header) => {
+    const key = presentedKey(header);
     const entry = key === undefined ? undefined : ring.find(key);
     const known = entry === undefined ? undefined : callers.get(entry);
     if (entry === undefined || known === undefined) throw new FrontDoorError(401, ErrorCode.unauthorized, UNAUTHORIZED_MESSAGE);
     const taken = known.requests?.take() ?? { ok: true };
     if (!taken.ok) throw rateLimited(entry.name, 'requests', entry.rps ?? options.defaultRps, taken.retryAfterSeconds);
-    c.set('caller', known.caller);
+    return known.caller;
+  };
+}
+
+/** The key guard as a Hono middleware over `check` (one check, and its buckets, for every path it guards). */
+export function createKeyGuard<E extends KeyGuardEnv = KeyGuardEnv>(check: KeyCheck): MiddlewareHandler<E> {
+  return async (c, next) => {
+    c.set('caller', check((name) => c.req.header(name)));
     await next();
   };
 }

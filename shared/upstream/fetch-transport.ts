@@ -28,7 +28,7 @@ export function createFetchTransport(options: FetchTransportOptions = {}): HttpT
   const fetchImpl = options.fetch ?? globalThis.fetch;
 
   function request(req: TransportRequest): Promise<TransportResponse> {
-    // fetch needs a real AbortSignal (undici-transport's cheaper EventEmitter is not accepted).
+    // fetch needs a real AbortSignal (undici-transport's handler-level abort has no web equivalent).
     const controller = new AbortController();
     return withinCallBudget(req, () => controller.abort(), async () => {
       const response = await fetchImpl(req.url, {

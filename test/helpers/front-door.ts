@@ -3,10 +3,10 @@
  * for a test, and stops it.
  */
 import { parseConfig } from '../../shared/config/config';
-import { createApp } from '../../shared/http/create-app';
+import { createApp, type FrontDoorApp } from '../../shared/http/create-app';
 import { type Logger, silentLogger } from '../../shared/logger';
 import { createDependencies, type Dependencies, type DependencyOptions } from '../../shared/runtime/create-dependencies';
-import { startNodeServer } from '../../shared/runtime/node-server';
+import { type FetchApp, startNodeServer } from '../../shared/runtime/node-server';
 import { createWarmupRunner } from '../../shared/runtime/warmup-runner';
 import { createPrometheusTelemetry } from '../../shared/telemetry/prometheus-telemetry';
 import { createLazyLocalUpstream } from '../../shared/upstream/local/lazy-local-upstream';
@@ -19,11 +19,18 @@ export interface TestFrontDoor {
   close(): Promise<void>;
 }
 
-/** Dependency options a test may set beyond the environment, and the warm-up POST /warmup runs (default: the real one). */
-export type FrontDoorOptions = Pick<DependencyOptions, 'pingTimeoutMs'> & { readonly warmup?: (deps: Dependencies) => WarmupRunner };
+/**
+ * Dependency options a test may set beyond the environment, the warm-up POST /warmup runs
+ * (default: the real one), and what the Node server is given of the app (default: the app, with
+ * its embed fast lane).
+ */
+export type FrontDoorOptions = Pick<DependencyOptions, 'pingTimeoutMs'> & {
+  readonly warmup?: (deps: Dependencies) => WarmupRunner;
+  readonly serve?: (app: FrontDoorApp) => FetchApp;
+};
 
 export async function startFrontDoor(env: Record<string, string | undefined>, logger: Logger = silentLogger, options: FrontDoorOptions = {}): Promise<TestFrontDoor> {
-  const { warmup = createWarmupRunner, ...dependencyOptions } = options;
+  const { warmup = createWarmupRunner, serve = (app) => app, ...dependencyOptions } = options;
   // The embedding cache is off unless a test asks for it: tests count the texts backends receive.
   const config = parseConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', CACHE_MEMORY_MB: '0', ...env });
   const deps = createDependencies(config, {
@@ -34,7 +41,7 @@ export async function startFrontDoor(env: Record<string, string | undefined>, lo
     localEngine: createLazyLocalUpstream,
     ...dependencyOptions,
   });
-  const server = await startNodeServer(createApp({ ...deps, warmup: warmup(deps), checkHost: true }), {
+  const server = await startNodeServer(serve(createApp({ ...deps, warmup: warmup(deps), checkHost: true })), {
     host: config.host,
     port: config.port,
     shutdownGraceMs: 1_000,
