@@ -143,6 +143,14 @@ describe('runner flags', () => {
     assert.equal(expectRun(parseRunOptions(['--duration', '5', '--quick'])).durationS, 5);
   });
 
+  test('the front doors run as their bundles, or through tsx when profiled (the summary names source files)', () => {
+    assert.equal(expectRun(parseRunOptions([])).entry, 'bundle');
+    assert.equal(expectRun(parseRunOptions(['--entry', 'tsx'])).entry, 'tsx');
+    assert.equal(expectRun(parseRunOptions(['--cpu-prof'])).entry, 'tsx');
+    assert.throws(() => expectRun(parseRunOptions(['--cpu-prof', '--entry', 'bundle'])), /--cpu-prof needs --entry tsx/);
+    assert.throws(() => expectRun(parseRunOptions(['--entry', 'docker'])), /--entry: expected bundle or tsx, got "docker"/);
+  });
+
   test('bad flags are all named', () => {
     assert.throws(() => expectRun(parseRunOptions(['--only', 'e', '--duration', 'x'])), (error: unknown) => {
       assert.ok(error instanceof UsageError);

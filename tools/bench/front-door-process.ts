@@ -1,10 +1,24 @@
 /**
- * The front door exactly as `npm start` runs it (functions/server/main.ts), in its own process,
- * configured only through its environment. Whatever embedder that entry point builds is what gets
- * measured.
+ * The front door exactly as `npm start` runs it (functions/server/main.ts), or as its container
+ * image runs it (the server bundle), in its own process, configured only through its environment.
+ * Whatever embedder that entry point builds is what gets measured.
  */
+import { execFileSync } from 'node:child_process';
 import type { ProcessRegistry, TrackedProcess } from './child-processes';
-import { ENTRY_POINTS, REPO_ROOT, tsxCommand } from './repo-paths';
+import { ENTRY_POINTS, REPO_ROOT, SERVER_BUNDLE, tsxCommand } from './repo-paths';
+
+/**
+ * How the front door runs: `bundle`, the server bundle as the container image runs it (`node
+ * --enable-source-maps dist/server/main.mjs`, what Cloud Run and Fargate bill), or `tsx`, the
+ * TypeScript sources as `npm start` runs them (what a CPU profile can name by source file).
+ */
+export const FRONT_DOOR_ENTRIES = ['bundle', 'tsx'] as const;
+export type FrontDoorEntry = (typeof FRONT_DOOR_ENTRIES)[number];
+
+/** Builds a checkout's server bundle (`npm run build -- --target server`, run without npm). */
+export function buildServerBundle(repoRoot: string = REPO_ROOT): void {
+  execFileSync(...tsxCommand('tools/build/main.ts', ['--target', 'server']), { cwd: repoRoot, stdio: 'pipe' });
+}
 
 /** A running front door. */
 export interface FrontDoorProcess {
@@ -38,6 +52,8 @@ export interface FrontDoorOptions {
   readonly repoRoot?: string;
   /** Node flags before the entry (`--cpu-prof`, ...). */
   readonly nodeArgs?: readonly string[];
+  /** The sources through tsx (default) or the built bundle, built beforehand by {@link buildServerBundle}. */
+  readonly entry?: FrontDoorEntry;
 }
 
 /**
@@ -50,7 +66,9 @@ export async function startFrontDoor(
   backends: readonly string[],
   options: FrontDoorOptions = {},
 ): Promise<FrontDoorProcess> {
-  const [command, entryArgs] = tsxCommand(ENTRY_POINTS.frontDoor);
+  const [command, entryArgs] = options.entry === 'bundle'
+    ? [process.execPath, ['--enable-source-maps', SERVER_BUNDLE]]
+    : tsxCommand(ENTRY_POINTS.frontDoor);
   const args = [...(options.nodeArgs ?? []), ...entryArgs];
   const env: NodeJS.ProcessEnv = {
     // No access log, as nginx runs with `access_log off`: both proxies are measured without one.

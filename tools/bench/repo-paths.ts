@@ -15,6 +15,9 @@ export const ENTRY_POINTS = {
   loadGenerator: 'tools/bench/load-generator.ts',
 } as const;
 
+/** The server bundle `npm run build -- --target server` writes, relative to a checkout's root. */
+export const SERVER_BUNDLE = 'dist/server/main.mjs';
+
 /** Where results are written. */
 export const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 

@@ -3,6 +3,7 @@
  * front door's own overhead, the target verdicts, and the notes needed to read them. Pure: a
  * {@link BenchReport} in, Markdown out.
  */
+import type { FrontDoorEntry } from './front-door-process';
 import type { MachineInfo } from './machine-info';
 import { NGINX_UPSTREAM_KEEPALIVE } from './nginx-config';
 import { QUIET_PERCENT } from './quiet-machine';
@@ -30,6 +31,8 @@ export interface BenchReport {
   readonly closedLoopLimit: number;
   /** The checkout the front door ran from, when not this one. */
   readonly frontDoorRoot: string | undefined;
+  /** How the front doors ran: their server bundles, or the sources through tsx (absent in older results: tsx). */
+  readonly entry?: FrontDoorEntry;
   /** The baseline front door's checkout and revision, when the run measured one. */
   readonly baseline: { readonly root: string; readonly revision: string } | undefined;
   /** The front door's CPU profiles (`--cpu-prof`), one per profiled workload. */
@@ -174,6 +177,9 @@ Measured by \`npm run bench\` (tools/bench/run.ts) on ${report.date}, in ${forma
 
 - Machine: ${machine.nproc} cores (\`nproc\`), ${machine.cpuModel}, ${machine.os}
 - Node ${machine.node}; nginx: ${machine.nginx}
+- The front door${report.baseline === undefined ? '' : 's'} ran ${report.entry === 'bundle'
+    ? 'as the container image runs it: `node --enable-source-maps dist/server/main.mjs`, each checkout\'s own server bundle built first'
+    : 'as `npm start` runs it: the TypeScript sources through tsx'}.
 - The machine was ${formatNumber(report.machineBusyBefore)}% busy (100 = one core) in the second before the run.
 - Each cell: up to ${settings.quietWaitS} s waiting for other work on the machine to finish (below ${QUIET_PERCENT}% of a core),
   ${settings.warmupS} s warm-up, then ${settings.durationS} s measured; fresh simulators for every workload.

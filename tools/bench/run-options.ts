@@ -3,6 +3,7 @@
  * flag is reported at once.
  */
 import { type CommandLine, parseCommandLine, valueFlags } from '../../shared/cli/command-line';
+import { FRONT_DOOR_ENTRIES, type FrontDoorEntry } from './front-door-process';
 import { WORKLOAD_IDS, WORKLOADS, type Workload, type WorkloadId } from './workloads';
 
 /** What the runner will do. */
@@ -25,6 +26,8 @@ export interface RunOptions {
   readonly baselineRoot: string | undefined;
   /** Results file name, without extension: tools/bench/results/NAME.{json,md}. */
   readonly resultsName: string;
+  /** How the front doors run: the built bundle (default) or the sources through tsx (with --cpu-prof). */
+  readonly entry: FrontDoorEntry;
 }
 
 /** The workloads `--cpu-prof` profiles: the one-text load on real-cost and on zero-cost backends. */
@@ -61,11 +64,15 @@ door (all on 127.0.0.1), prints a Markdown table and writes tools/bench/results/
                    also measure the front door of that checkout, as a fifth setup ("front door
                    baseline") just before this one in every workload: a before/after in one run
   --name NAME      results file name (default ${DEFAULT_RESULTS_NAME}: tools/bench/results/NAME.{json,md})
+  --entry E        how the front doors run: bundle (default: each checkout's server bundle, built
+                   first, run as the container image runs it: node --enable-source-maps
+                   dist/server/main.mjs) or tsx (the sources, as npm start runs them; the default
+                   with --cpu-prof, whose summary names source files)
   --help           this text
 `;
 
 const FLAGS = {
-  ...valueFlags('duration', 'warmup', 'only', 'quiet-wait', 'front-door-root', 'baseline-root', 'name'),
+  ...valueFlags('duration', 'warmup', 'only', 'quiet-wait', 'front-door-root', 'baseline-root', 'name', 'entry'),
   quick: { type: 'boolean' },
   'cpu-prof': { type: 'boolean' },
   write: { type: 'boolean' },
@@ -88,6 +95,10 @@ export function parseRunOptions(argv: readonly string[]): CommandLine<RunOptions
     const only = flags.string('only');
     const resultsName = flags.string('name') ?? DEFAULT_RESULTS_NAME;
     if (!RESULTS_NAME.test(resultsName)) flags.problems.push(`--name: expected lower-case letters, digits and dashes, got "${resultsName}"`);
+    const cpuProfile = flags.flag('cpu-prof');
+    const entry = flags.string('entry') ?? (cpuProfile ? 'tsx' : 'bundle');
+    if (!(FRONT_DOOR_ENTRIES as readonly string[]).includes(entry)) flags.problems.push(`--entry: expected ${FRONT_DOOR_ENTRIES.join(' or ')}, got "${entry}"`);
+    if (cpuProfile && entry === 'bundle') flags.problems.push('--cpu-prof needs --entry tsx: the profile summary names source files, which the bundle does not keep');
     return {
       durationS: flags.number('duration', { above: 0 }) ?? (quick ? QUICK_DURATION_S : DEFAULT_DURATION_S),
       warmupS: flags.number('warmup', { min: 0 }) ?? (quick ? QUICK_WARMUP_S : DEFAULT_WARMUP_S),
@@ -95,10 +106,11 @@ export function parseRunOptions(argv: readonly string[]): CommandLine<RunOptions
       workloads: selectWorkloads(only, flags.problems),
       // A partial or short run would replace the full results docs/benchmarks.md quotes.
       writeResults: flags.flag('write') || (!quick && only === undefined),
-      cpuProfile: flags.flag('cpu-prof') ? PROFILED_WORKLOADS : [],
+      cpuProfile: cpuProfile ? PROFILED_WORKLOADS : [],
       frontDoorRoot: flags.string('front-door-root'),
       baselineRoot: flags.string('baseline-root'),
       resultsName,
+      entry: entry as FrontDoorEntry,
     };
   });
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { ProcessRegistry, TrackedProcess } from './child-processes';
 import { cutToWindow, monotonicNowUs, readProfile, writeProfileGz, type ProfileWindow } from './cpu-profile';
 import { summarizeProfile, type ProfileSummary } from './cpu-profile-summary';
-import { startFrontDoor } from './front-door-process';
+import { type FrontDoorEntry, startFrontDoor } from './front-door-process';
 import { runLoadGenerator } from './load-generator-process';
 import { LOAD_PLAN_DEFAULTS } from './load-plan';
 import type { NginxAvailability } from './nginx-process';
@@ -38,6 +38,8 @@ export interface WorkloadContext {
   readonly frontDoorRoot: string | undefined;
   /** A checkout whose front door is measured too, as the `baseline` setup. */
   readonly baselineRoot: string | undefined;
+  /** How the front doors run (their bundles built beforehand when `bundle`). */
+  readonly entry: FrontDoorEntry;
 }
 
 /** The front door's CPU profile over its cell's window, summarised. */
@@ -127,6 +129,7 @@ async function startFrontDoorSetup(
     const frontDoor = await startFrontDoor(context.registry, backends, {
       ...(repoRoot === undefined ? {} : { repoRoot }),
       ...(dir === undefined ? {} : { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] }),
+      entry: context.entry,
     });
     started.push(frontDoor.process);
     return { urls: [`${frontDoor.url}${predictionsPath}`], proxy: () => [frontDoor.process.pid] };

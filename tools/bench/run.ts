@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join, relative } from 'node:path';
 import { ProcessRegistry } from './child-processes';
+import { buildServerBundle } from './front-door-process';
 import { readMachineInfo, readRevision } from './machine-info';
 import { ensureNginx, NGINX_WORKER_PROCESSES } from './nginx-process';
 import { renderReport, type BenchReport } from './report-document';
@@ -66,6 +67,13 @@ async function main(registry: ProcessRegistry, tempDir: string): Promise<void> {
     const loopLimit = a === undefined ? Number.NaN : closedLoopLimit(a.profile, INSTANCES, a.clients);
     log(`Closed-loop limit of (a) from the simulators' cost model: ${Math.round(loopLimit)} chunks/s.`);
     if (options.frontDoorRoot !== undefined) log(`The front door runs from ${options.frontDoorRoot}.`);
+    if (options.entry === 'bundle') {
+      // Each checkout's own bundle, as its container image would run it.
+      for (const root of [options.frontDoorRoot ?? REPO_ROOT, ...(options.baselineRoot === undefined ? [] : [options.baselineRoot])]) {
+        log(`Building the server bundle of ${root} (npm run build -- --target server).`);
+        buildServerBundle(root);
+      }
+    }
     if (options.baselineRoot !== undefined) log(`The baseline front door runs from ${options.baselineRoot} (${readRevision(options.baselineRoot)}).`);
     const cells: Cell[] = [];
     const profiles: ProfileRecord[] = [];
@@ -78,6 +86,7 @@ async function main(registry: ProcessRegistry, tempDir: string): Promise<void> {
         profileDir: options.writeResults ? { dir: join(RESULTS_DIR, 'profiles'), name: options.resultsName } : undefined,
         frontDoorRoot: options.frontDoorRoot,
         baselineRoot: options.baselineRoot,
+        entry: options.entry,
       });
       cells.push(...run.cells);
       profiles.push(...run.profiles);
@@ -92,6 +101,7 @@ async function main(registry: ProcessRegistry, tempDir: string): Promise<void> {
       physicalLimit: limit,
       closedLoopLimit: loopLimit,
       frontDoorRoot: options.frontDoorRoot,
+      entry: options.entry,
       baseline: options.baselineRoot === undefined ? undefined : { root: options.baselineRoot, revision: readRevision(options.baselineRoot) },
       profiles,
       workloads: options.workloads,
