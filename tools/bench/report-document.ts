@@ -178,7 +178,7 @@ Measured by \`npm run bench\` (tools/bench/run.ts) on ${report.date}, in ${forma
 - Machine: ${machine.nproc} cores (\`nproc\`), ${machine.cpuModel}, ${machine.os}
 - Node ${machine.node}; nginx: ${machine.nginx}
 - The front door${report.baseline === undefined ? '' : 's'} ran ${report.entry === 'bundle'
-    ? 'as the container image runs it: `node --enable-source-maps dist/server/main.mjs`, each checkout\'s own server bundle built first'
+    ? `as the container image runs ${report.baseline === undefined ? 'it' : 'them'}: \`node --enable-source-maps dist/server/main.mjs\`, each checkout's own server bundle built first`
     : 'as `npm start` runs it: the TypeScript sources through tsx'}.
 - The machine was ${formatNumber(report.machineBusyBefore)}% busy (100 = one core) in the second before the run.
 - Each cell: up to ${settings.quietWaitS} s waiting for other work on the machine to finish (below ${QUIET_PERCENT}% of a core),
