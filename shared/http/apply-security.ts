@@ -74,10 +74,10 @@ export function applySecurity(app: Hono<AppEnv>, ctx: AppContext): SecurityLayer
 
   if (security.keys.length === 0) {
     if (ctx.checkHost === true && !security.allowedHosts.includes(ANY_HOST)) {
-      const options = { allowedHosts: security.allowedHosts, listenHost: ctx.config.host };
-      const hostGuard = createHostGuard(options);
+      // One check behind every guarded path and the fast lane.
+      const checkHost = createHostCheck({ allowedHosts: security.allowedHosts, listenHost: ctx.config.host });
+      const hostGuard = createHostGuard(checkHost);
       for (const path of [...KEYED_PATHS, ...OPERATOR_PATHS]) app.use(path, hostGuard);
-      const checkHost = createHostCheck(options);
       return {
         answerHeaders,
         crossOrigin,

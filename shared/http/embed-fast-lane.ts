@@ -102,8 +102,11 @@ function headerOf(rawHeaders: readonly string[], name: string): string | undefin
   return value;
 }
 
-/** Bodies are decoded as `Request.text()` does: UTF-8, a leading BOM dropped, bad bytes replaced. */
-const utf8 = new TextDecoder();
+/**
+ * Bodies are decoded as `Request.text()` does: UTF-8, a leading BOM dropped, bad bytes replaced.
+ * Made at the first body, so the Lambda import (which builds the app, lane included) does not pay.
+ */
+let utf8: InstanceType<typeof TextDecoder> | undefined;
 
 /** Reads a small body of known length; rejects when the client leaves (or is cut off) before its end. */
 function readSmallBody(req: IncomingMessage): Promise<string> {
@@ -116,7 +119,7 @@ function readSmallBody(req: IncomingMessage): Promise<string> {
     };
     const onEnd = (): void => {
       done();
-      resolve(utf8.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
+      resolve((utf8 ??= new TextDecoder()).decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
     };
     const onGone = (error?: Error): void => {
       done();

@@ -32,12 +32,7 @@ function embedCall(c: Context<AppEnv>): EmbedCall {
 /** Registers the embed routes; `answerHeaders` writes their 200 answers' headers (answer-headers.ts). */
 export function registerEmbedRoutes(app: Hono<AppEnv>, service: EmbedService, answerHeaders: AnswerHeaders): void {
   // Checked from Content-Length or while the body streams in, never buffering past the limit.
-  const limitBody = createBodyLimit({
-    maxBytes: service.maxBodyBytes,
-    budget: service.bodies,
-    tooLarge: () => service.tooLarge(),
-    overBudget: () => service.overBudget(),
-  });
+  const limitBody = createBodyLimit(service.bodyLimit);
 
   const holdAnswer: MiddlewareHandler<AppEnv> = async (c, next) => {
     const lease = service.answers.lease();

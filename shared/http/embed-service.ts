@@ -15,6 +15,7 @@ import { ErrorCode, FrontDoorError, isFrontDoorError } from '../errors';
 import type { KeyCaller } from '../security/key-guard';
 import { BodyBudget, type BodyLease } from '../security/body-budget';
 import type { AppContext } from './app-env';
+import { admitKnownLength, type BodyLimitOptions } from './limit-body';
 import { clientGone } from './read-body';
 import { AnswerEncoding, createResponseLimit } from './response-limit';
 
@@ -84,6 +85,13 @@ export class EmbedService {
    * for the same 2,048 texts built ~20 MB answers dozens at a time (bench:hostile (a)).
    */
   readonly answers: BodyBudget;
+  /**
+   * The request body limits: one body's size (MAX_BODY_BYTES, 413) and the bytes of every body
+   * being received at once (MAX_INFLIGHT_BODY_BYTES, 429 like the full queue's, not 503: it is
+   * load, and any client can cause it, so it must not count as a server error (alerts on 5xx)
+   * while the openai SDKs still retry it).
+   */
+  readonly bodyLimit: BodyLimitOptions;
   private readonly responseLimit;
 
   constructor(private readonly ctx: AppContext) {
@@ -91,35 +99,24 @@ export class EmbedService {
     this.bodies = new BodyBudget(limits.maxInflightBodyBytes);
     this.answers = new BodyBudget(limits.maxInflightAnswerBytes);
     this.responseLimit = createResponseLimit(ctx.maxResponseBytes, ctx.config.model.dimension);
-  }
-
-  /** Largest body one request may send (MAX_BODY_BYTES). */
-  get maxBodyBytes(): number {
-    return this.ctx.config.limits.maxBodyBytes;
-  }
-
-  /** The 413 for one body over MAX_BODY_BYTES. */
-  tooLarge(): never {
-    throw new FrontDoorError(413, ErrorCode.bodyTooLarge,
-      `the request body is larger than ${this.maxBodyBytes} bytes (MAX_BODY_BYTES): send fewer or shorter texts per request`);
-  }
-
-  /**
-   * The refusal for a body MAX_INFLIGHT_BODY_BYTES cannot take now: 429 like the full queue's, not
-   * 503: it is load, and any client can cause it, so it must not count as a server error (alerts
-   * on 5xx) while the openai SDKs still retry it.
-   */
-  overBudget(): never {
-    const max = this.ctx.config.limits.maxInflightBodyBytes;
-    throw new FrontDoorError(429, ErrorCode.overloaded,
-      `the front door is receiving too many request bodies at once (MAX_INFLIGHT_BODY_BYTES=${max} bytes): ` +
-        `retry after ${UPLOADS_RETRY_AFTER_S} s`, { retryAfterSeconds: UPLOADS_RETRY_AFTER_S });
+    this.bodyLimit = {
+      maxBytes: limits.maxBodyBytes,
+      budget: this.bodies,
+      tooLarge: () => {
+        throw new FrontDoorError(413, ErrorCode.bodyTooLarge,
+          `the request body is larger than ${limits.maxBodyBytes} bytes (MAX_BODY_BYTES): send fewer or shorter texts per request`);
+      },
+      overBudget: () => {
+        throw new FrontDoorError(429, ErrorCode.overloaded,
+          `the front door is receiving too many request bodies at once (MAX_INFLIGHT_BODY_BYTES=${limits.maxInflightBodyBytes} bytes): ` +
+            `retry after ${UPLOADS_RETRY_AFTER_S} s`, { retryAfterSeconds: UPLOADS_RETRY_AFTER_S });
+      },
+    };
   }
 
   /** Reserves a body of known length, refusing it (413, 429) before any of it is read. */
   admitBody(lease: BodyLease, bytes: number): void {
-    if (bytes > this.maxBodyBytes) this.tooLarge();
-    if (bytes > 0 && !lease.reserve(bytes)) this.overBudget();
+    admitKnownLength(this.bodyLimit, lease, bytes);
   }
 
   /** POST /v1/embeddings. */

@@ -61,9 +61,8 @@ export function createHostCheck(options: HostGuardOptions): HostCheck {
   };
 }
 
-/** Refuses, with 403 `host_not_allowed`, a request whose Host this server cannot vouch for. */
-export function createHostGuard(options: HostGuardOptions): MiddlewareHandler {
-  const check = createHostCheck(options);
+/** Refuses, with 403 `host_not_allowed`, a request whose Host `check` cannot vouch for. */
+export function createHostGuard(check: HostCheck): MiddlewareHandler {
   return async (c, next) => {
     check(c.req.header('host'));
     await next();
