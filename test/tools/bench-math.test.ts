@@ -20,7 +20,8 @@ import { parseBackendsLine } from '../../tools/bench/simulator-process';
 import { checkTargets, overheadVsDirect } from '../../tools/bench/target-checks';
 import { CHUNK_CHARS, chunkText, requestBody } from '../../tools/bench/texts';
 import { countTopLevelItems, TopLevelItemCounter } from '../../tools/bench/vector-count';
-import { closedLoopLimit, physicalLimit, type Cell, type SetupId, type WorkloadId } from '../../tools/bench/workloads';
+import { closedLoopLimit, physicalLimit, setupsOf, WORKLOADS, type Cell, type SetupId, type WorkloadId } from '../../tools/bench/workloads';
+import { nodeFloorNote } from '../../tools/bench/report-document';
 
 /** A load result with only the figures a test cares about set. */
 function result(figures: { chunksPerS?: number; requestsPerS?: number; p50?: number; p99?: number; errorCount?: number }): LoadResult {
@@ -287,6 +288,37 @@ describe('target checks', () => {
       { ...cell('a', 'frontDoor', result({ requestsPerS: 1_500 })), cpu: { loadGenerator: 1, simulators: 1, proxy: 30, machine: 40 } },
     ]);
     assert.match(withBaseline, /\| a +\| +100 \| +200 \| 2\.00x +\| +400 \| 4\.00x +\|/, 'the baseline front door side by side');
+    const withNodeProxy = cpuPerRequestTable([
+      { ...cell('d', 'nginx', result({ requestsPerS: 1_000 })), cpu: { loadGenerator: 1, simulators: 1, proxy: 5, machine: 10 } },
+      { ...cell('d', 'nodeProxy', result({ requestsPerS: 1_000 })), cpu: { loadGenerator: 1, simulators: 1, proxy: 10, machine: 10 } },
+      { ...cell('d', 'frontDoor', result({ requestsPerS: 1_000 })), cpu: { loadGenerator: 1, simulators: 1, proxy: 15, machine: 40 } },
+    ]);
+    assert.match(withNodeProxy, /plain Node proxy µs CPU\/req \| front door \/ plain Node/);
+    assert.match(withNodeProxy, /\| d +\| +50 \| +150 \| 3\.00x +\| +100 \| 1\.50x +\|/, 'the plain Node proxy side by side');
+  });
+
+  test('the plain Node proxy runs under the zero-cost workloads only, before the front doors', () => {
+    const of = (id: WorkloadId, withBaseline = false): readonly SetupId[] => {
+      const workload = WORKLOADS.find((entry) => entry.id === id);
+      assert.ok(workload !== undefined);
+      return setupsOf(withBaseline, workload);
+    };
+    assert.deepEqual(of('a'), ['direct', 'nginx', 'pool', 'frontDoor']);
+    assert.deepEqual(of('c-paced', true), ['direct', 'nginx', 'pool', 'baseline', 'frontDoor']);
+    assert.deepEqual(of('d'), ['direct', 'nginx', 'pool', 'nodeProxy', 'frontDoor']);
+    assert.deepEqual(of('d-moderate', true), ['direct', 'nginx', 'pool', 'nodeProxy', 'baseline', 'frontDoor']);
+  });
+
+  test("the floor note splits the front door's added latency into a Node hop's and its own", () => {
+    const cells = [
+      cell('d-moderate', 'direct', result({ p50: 0.5, p99: 2 })),
+      { ...cell('d-moderate', 'nodeProxy', result({ p50: 0.8, p99: 3, requestsPerS: 400 })), cpu: { loadGenerator: 8, simulators: 10, proxy: 10, machine: 30 } },
+      { ...cell('d-moderate', 'frontDoor', result({ p50: 1.2, p99: 4, requestsPerS: 400 })), cpu: { loadGenerator: 8, simulators: 10, proxy: 20, machine: 40 } },
+    ];
+    const note = nodeFloorNote(cells, overheadVsDirect(cells, 'd-moderate'));
+    assert.match(note, /it added \+0\.30 ms at the median using 250 µs of CPU a request, and the front door \+0\.70 ms using 500 µs/);
+    assert.match(note, /added \+0\.40 ms over it/);
+    assert.equal(nodeFloorNote(cells.filter((entry) => entry.setup !== 'nodeProxy'), overheadVsDirect(cells, 'a')), '', 'no plain Node proxy, no note');
   });
 
   test('the physical limit of three CPU instances is about 2,400 chunks/s', () => {

@@ -8,13 +8,13 @@ import type { MachineInfo } from './machine-info';
 import { NGINX_UPSTREAM_KEEPALIVE } from './nginx-config';
 import { QUIET_PERCENT } from './quiet-machine';
 import { formatNumber, formatSigned, formatTable } from '../report/tables';
-import { cpuPerRequestTable, formatCpu, resultsTable } from './report-table';
+import { cpuPerRequestTable, cpuPerRequestUs, formatCpu, resultsTable } from './report-table';
 import { profileTable, topFunctionsTable } from './cpu-profile-summary';
 import type { ProfileRecord } from './run-workload';
 import { DJL_PROFILES } from '../djl-simulator/options';
 import { THRESHOLDS, type Overhead, type TargetCheck } from './target-checks';
 import {
-  findResult, INSTANCES, jobMs, MODERATE_RATE_PER_S, PACED_OFFERED_FRACTION, SETUPS, WORKLOADS, type Cell, type Workload,
+  findResult, INSTANCES, jobMs, MODERATE_RATE_PER_S, PACED_OFFERED_FRACTION, SETUPS, WORKLOADS, type Cell, type SetupId, type Workload,
 } from './workloads';
 
 /** Everything a run produced; written as JSON next to the Markdown. */
@@ -105,7 +105,7 @@ function loadGeneratorCeiling(cells: readonly Cell[]): string {
   const unproxied = cells.filter((cell) => cell.workload === 'd' && (cell.setup === 'direct' || cell.setup === 'pool') && cell.result !== undefined);
   const best = unproxied.sort((a, b) => (b.result?.requestsPerS ?? 0) - (a.result?.requestsPerS ?? 0))[0];
   if (best?.result === undefined) return 'not measured in this run (needs workload d).';
-  const proxied = cells.filter((cell) => cell.workload === 'd' && (cell.setup === 'nginx' || cell.setup === 'frontDoor') && cell.result !== undefined);
+  const proxied = cells.filter((cell) => cell.workload === 'd' && cell.setup !== 'direct' && cell.setup !== 'pool' && cell.result !== undefined);
   const fastestProxy = Math.max(...proxied.map((cell) => cell.result?.requestsPerS ?? 0));
   const lgPercent = best.cpu.loadGenerator;
   const perCoreCeiling = lgPercent === undefined || lgPercent <= 0 ? undefined : (best.result.requestsPerS * PERCENT) / lgPercent;
@@ -115,6 +115,25 @@ function loadGeneratorCeiling(cells: readonly Cell[]): string {
     `CPU ${formatCpu(best.cpu)}). ${proxied.length === 0 ? '' : fastestProxy < best.result.requestsPerS
       ? 'The proxies in (d) stayed below that, so the load generator did not limit them.'
       : 'A proxy in (d) reached that rate: there the load generator may be the limit.'}`;
+}
+
+/**
+ * What the plain Node proxy says about the hop: the part of the front door's added latency and CPU
+ * that any Node process in the path pays on this machine, and the part that is the front door's own.
+ */
+export function nodeFloorNote(cells: readonly Cell[], overhead: readonly Overhead[]): string {
+  const added = (setup: SetupId): number | undefined => overhead.find((entry) => entry.setup === setup)?.addedP50Ms;
+  const floor = added('nodeProxy');
+  const frontDoor = added('frontDoor');
+  if (floor === undefined || frontDoor === undefined) return '';
+  const cpuOf = (setup: SetupId): number | undefined => {
+    const cell = cells.find((entry) => entry.workload === 'd-moderate' && entry.setup === setup);
+    return cell?.result === undefined || cell.cpu.proxy === undefined ? undefined : cpuPerRequestUs(cell.cpu.proxy, cell.result.requestsPerS);
+  };
+  return `\nThe plain Node proxy is the floor of a Node hop on this machine: at ${MODERATE_RATE_PER_S} req/s it added ` +
+    `${formatSigned(floor)} ms at the median using ${formatNumber(cpuOf('nodeProxy'))} µs of CPU a request, and the front door ` +
+    `${formatSigned(frontDoor)} ms using ${formatNumber(cpuOf('frontDoor'))} µs: the front door's own work (parsing, checks, ` +
+    `batching, cache, metrics) added ${formatSigned(frontDoor - floor)} ms over it.\n`;
 }
 
 /** Little's law on (c): why 0.45x cannot be reached closed loop, and what (c-paced) does instead. */
@@ -219,7 +238,7 @@ Zero-cost backends. Added latency is against going direct to one instance at the
 (4 clients paced to ${MODERATE_RATE_PER_S} req/s in all: no queueing, so the difference is the hop itself).
 
 ${overheadTable(report)}
-
+${nodeFloorNote(report.cells, report.overhead)}
 ## Targets
 
 ${met} of ${judged} targets met.
@@ -239,6 +258,10 @@ ${targetsTable(report.targets)}
   several workers would each balance on part of the picture. \`access_log off\`: the front door logs no
   line per request either. *round-robin pool*: the seed's Option B (\`DJLEmbedderPool\`), each client
   sending its requests to the three instances in turn, clients starting at different instances.
+  *plain Node proxy* (under (d) only): tools/bench/plain-node-proxy.ts, a node:http server
+  forwarding each request to the three instances in turn through one undici keep-alive pool, with
+  none of the front door's work (no parsing, checks, batching, cache or metrics), bundled and run on
+  plain node as the front door is: the floor of any Node process on the path on this machine.
   *front door*: \`functions/server/main.ts\` as \`npm start\` runs it, \`CPU_BACKENDS\` = the three instances,
   default settings otherwise; whatever embedder that entry point builds is what is measured.
 - **Load.** The same load generator (its own process, undici keep-alive pools, one connection per

@@ -44,7 +44,7 @@ const ratioText = (a: number | undefined, b: number | undefined): string =>
 
 /**
  * Per workload, nginx's and the front door's CPU per request from the same run, and their ratio
- * (and the baseline front door's, when the run had one).
+ * (and the baseline front door's and the plain Node proxy's, when the run had them).
  */
 export function cpuPerRequestTable(cells: readonly Cell[]): string {
   const perRequest = (workload: string, setup: SetupId): number | undefined => {
@@ -52,17 +52,26 @@ export function cpuPerRequestTable(cells: readonly Cell[]): string {
     return cell?.result === undefined || cell.cpu.proxy === undefined ? undefined : cpuPerRequestUs(cell.cpu.proxy, cell.result.requestsPerS);
   };
   const withBaseline = cells.some((cell) => cell.setup === 'baseline');
+  const withNodeProxy = cells.some((cell) => cell.setup === 'nodeProxy');
   const rows = WORKLOADS.flatMap((workload) => {
     const nginx = perRequest(workload.id, 'nginx');
     const frontDoor = perRequest(workload.id, 'frontDoor');
     if (nginx === undefined && frontDoor === undefined) return [];
     const row = [workload.id, formatNumber(nginx), formatNumber(frontDoor), ratioText(frontDoor, nginx)];
-    if (!withBaseline) return [row];
-    const baseline = perRequest(workload.id, 'baseline');
-    return [[...row, formatNumber(baseline), ratioText(baseline, nginx)]];
+    if (withBaseline) {
+      const baseline = perRequest(workload.id, 'baseline');
+      row.push(formatNumber(baseline), ratioText(baseline, nginx));
+    }
+    if (withNodeProxy) {
+      const nodeProxy = perRequest(workload.id, 'nodeProxy');
+      row.push(formatNumber(nodeProxy), ratioText(frontDoor, nodeProxy));
+    }
+    return [row];
   });
   const headers = ['workload', 'nginx µs CPU/req', 'front door µs CPU/req', 'front door / nginx'];
-  return formatTable(withBaseline ? [...headers, 'baseline µs CPU/req', 'baseline / nginx'] : headers, rows);
+  if (withBaseline) headers.push('baseline µs CPU/req', 'baseline / nginx');
+  if (withNodeProxy) headers.push('plain Node proxy µs CPU/req', 'front door / plain Node');
+  return formatTable(headers, rows);
 }
 
 /** The main table: one row per workload and setup. */

@@ -13,6 +13,7 @@ import { runLoadGenerator } from './load-generator-process';
 import { LOAD_PLAN_DEFAULTS } from './load-plan';
 import type { NginxAvailability } from './nginx-process';
 import { startNginx } from './nginx-process';
+import { type NodeProxyBuild, startPlainNodeProxy } from './plain-node-proxy-process';
 import { CpuMeter, withChildren } from './process-cpu';
 import { cpuPerRequestUs, formatCpu } from './report-table';
 import { waitForQuietMachine } from './quiet-machine';
@@ -40,6 +41,8 @@ export interface WorkloadContext {
   readonly baselineRoot: string | undefined;
   /** How the front doors run (their bundles built beforehand when `bundle`). */
   readonly entry: FrontDoorEntry;
+  /** The plain Node proxy's bundle, built once for the run when a workload runs it. */
+  readonly nodeProxy: NodeProxyBuild | undefined;
 }
 
 /** The front door's CPU profile over its cell's window, summarised. */
@@ -118,6 +121,22 @@ async function saveProfile(
   return { workload, setup, summary: summarizeProfile(profile), requests, file: saved, bytes };
 }
 
+/** Starts the plain Node proxy over the instances as the `nodeProxy` target. */
+async function startNodeProxySetup(
+  context: WorkloadContext, backends: readonly string[], predictionsPath: string, started: TrackedProcess[],
+): Promise<Reachable> {
+  const build = context.nodeProxy;
+  if (build === undefined || 'skipped' in build) return { skipped: build?.skipped ?? 'not built' };
+  try {
+    const proxy = await startPlainNodeProxy(context.registry, build.bundle, backends);
+    started.push(proxy.process);
+    return { urls: [`${proxy.url}${predictionsPath}`], proxy: () => [proxy.process.pid] };
+  } catch (error) {
+    context.log(`  the ${SETUPS.nodeProxy} did not start: ${errorText(error)}`);
+    return { skipped: `did not start: ${firstLine(errorText(error))}` };
+  }
+}
+
 /** Starts a front door (this checkout's, or the baseline's) as the `setup` target. */
 async function startFrontDoorSetup(
   setup: ProfiledSetup, repoRoot: string | undefined, backends: readonly string[], predictionsPath: string,
@@ -141,7 +160,7 @@ async function startFrontDoorSetup(
 
 async function runSetups(workload: Workload, context: WorkloadContext, profiling: Profiling | undefined): Promise<Cell[]> {
   const { registry, log } = context;
-  const setups = setupsOf(context.baselineRoot !== undefined);
+  const setups = setupsOf(context.baselineRoot !== undefined, workload);
   const started: TrackedProcess[] = [];
   const skipAll = (reason: string): Cell[] => setups.map((setup) => ({
     workload: workload.id, setup, result: undefined, skipped: reason,
@@ -175,6 +194,7 @@ async function runSetups(workload: Workload, context: WorkloadContext, profiling
       reach.nginx = { skipped: context.nginx.reason };
     }
 
+    if (setups.includes('nodeProxy')) reach.nodeProxy = await startNodeProxySetup(context, simulators.urls, predictionsPath, started);
     reach.frontDoor = await startFrontDoorSetup('frontDoor', context.frontDoorRoot, simulators.urls, predictionsPath, context, profiling, started);
     if (context.baselineRoot !== undefined) {
       reach.baseline = await startFrontDoorSetup('baseline', context.baselineRoot, simulators.urls, predictionsPath, context, profiling, started);

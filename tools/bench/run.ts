@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { join, relative } from 'node:path';
 import { ProcessRegistry } from './child-processes';
 import { buildServerBundle } from './front-door-process';
+import { buildNodeProxySetup } from './plain-node-proxy-process';
 import { readMachineInfo, readRevision } from './machine-info';
 import { ensureNginx, NGINX_WORKER_PROCESSES } from './nginx-process';
 import { renderReport, type BenchReport } from './report-document';
@@ -57,7 +58,7 @@ async function main(registry: ProcessRegistry, tempDir: string): Promise<void> {
       log(`Warning: the machine was already ${Math.round(busyBefore)}% busy (100 = one core) before the run; ` +
         'other work competes with every cell (see the "other" CPU figures).');
     }
-    const cellCount = options.workloads.length * setupsOf(options.baselineRoot !== undefined).length;
+    const cellCount = options.workloads.reduce((count, workload) => count + setupsOf(options.baselineRoot !== undefined, workload).length, 0);
     const estimateS = cellCount * (options.durationS + options.warmupS + 1);
     log(`Benchmark: ${options.workloads.map((workload) => workload.id).join(', ')}; ${options.durationS} s per cell after ` +
       `${options.warmupS} s warm-up (about ${Math.ceil(estimateS / 60)} min). ${machine.nproc} cores, ${machine.cpuModel}, ` +
@@ -74,6 +75,9 @@ async function main(registry: ProcessRegistry, tempDir: string): Promise<void> {
         buildServerBundle(root);
       }
     }
+    const nodeProxy = options.workloads.some((workload) => setupsOf(false, workload).includes('nodeProxy'))
+      ? await buildNodeProxySetup(tempDir, log)
+      : undefined;
     if (options.baselineRoot !== undefined) log(`The baseline front door runs from ${options.baselineRoot} (${readRevision(options.baselineRoot)}).`);
     const cells: Cell[] = [];
     const profiles: ProfileRecord[] = [];
@@ -87,6 +91,7 @@ async function main(registry: ProcessRegistry, tempDir: string): Promise<void> {
         frontDoorRoot: options.frontDoorRoot,
         baselineRoot: options.baselineRoot,
         entry: options.entry,
+        nodeProxy,
       });
       cells.push(...run.cells);
       profiles.push(...run.profiles);

@@ -98,23 +98,28 @@ export const WORKLOADS: readonly Workload[] = [
 ];
 
 /**
- * The four ways of reaching the instances that are compared, and a fifth with `--baseline-root`:
- * the front door of another checkout (an older commit), measured in the same run.
+ * The ways of reaching the instances that are compared: four in every workload; a plain Node
+ * proxy (plain-node-proxy.ts) under the zero-cost workloads (d), where it shows what any Node
+ * hop costs on the machine; and with `--baseline-root`, the front door of another checkout (an
+ * older commit), measured in the same run.
  */
 export const SETUPS = {
   direct: 'direct, 1 instance',
   nginx: 'nginx least_conn, 3',
   pool: 'round-robin pool, 3',
+  nodeProxy: 'plain Node proxy, 3',
   baseline: 'front door baseline, 3',
   frontDoor: 'front door, 3',
 } as const;
 /** One of {@link SETUPS}. */
 export type SetupId = keyof typeof SETUPS;
-/** Every setup of a run without a baseline, in the order they run (and appear in the table). */
-export const SETUP_IDS: readonly SetupId[] = ['direct', 'nginx', 'pool', 'frontDoor'];
-/** The setups of a run, the baseline front door just before this one when there is one. */
-export const setupsOf = (withBaseline: boolean): readonly SetupId[] =>
-  withBaseline ? ['direct', 'nginx', 'pool', 'baseline', 'frontDoor'] : SETUP_IDS;
+/** The workloads the plain Node proxy runs under: the zero-cost ones, where a hop's own cost shows. */
+const NODE_PROXY_GROUP: Workload['group'] = 'd';
+/** The setups of `workload` in a run, in order: the baseline front door just before this one when there is one. */
+export function setupsOf(withBaseline: boolean, workload: Pick<Workload, 'group'>): readonly SetupId[] {
+  const nodeProxy: SetupId[] = workload.group === NODE_PROXY_GROUP ? ['nodeProxy'] : [];
+  return ['direct', 'nginx', 'pool', ...nodeProxy, ...(withBaseline ? ['baseline' as const] : []), 'frontDoor'];
+}
 
 /** CPU use during a cell's window; 100 = one core busy. */
 export interface CellCpu {
