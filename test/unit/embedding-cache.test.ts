@@ -69,6 +69,44 @@ describe('MemoryCache', () => {
     cache.set('k3', [4, 4, 4, 4]);
     assert.equal(cache.bytes, one * 2, 'replacing an entry does not count it twice');
   });
+
+  test('agrees with a plain LRU list over a long mix of hits, misses, replacements and evictions', () => {
+    // Keys of two lengths, so entries cost different bytes and one set may evict several.
+    const keyOf = (n: number): string => (n % 3 === 0 ? `long-key-${n}` : `k${n}`);
+    const costOf = (key: string): number => entryBytes(key, DIMENSION);
+    const maxBytes = costOf('k1') * 5 + costOf('long-key-3') * 2;
+    const cache = new MemoryCache(maxBytes);
+    let model: { key: string; vector: number[] }[] = []; // least recently used first
+    let seed = 7;
+    const next = (): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed;
+    };
+    for (let step = 0; step < 5_000; step++) {
+      const key = keyOf(next() % 24);
+      if (next() % 3 === 0) {
+        const vector = [step, step, step, step];
+        cache.set(key, vector);
+        model = [...model.filter((entry) => entry.key !== key), { key, vector }];
+        let held = model.reduce((sum, entry) => sum + costOf(entry.key), 0);
+        while (held > maxBytes) {
+          held -= costOf(model[0]?.key ?? '');
+          model = model.slice(1);
+        }
+      } else {
+        const found = model.find((entry) => entry.key === key);
+        assert.deepEqual(cache.get(key), found?.vector, `step ${step}: get ${key}`);
+        if (found !== undefined) model = [...model.filter((entry) => entry !== found), found];
+      }
+      assert.equal(cache.size, model.length, `step ${step}: size`);
+      assert.equal(cache.bytes, model.reduce((sum, entry) => sum + costOf(entry.key), 0), `step ${step}: bytes`);
+    }
+    assert.ok(model.length > 0);
+    cache.clear();
+    assert.equal(cache.size, 0);
+    assert.equal(cache.bytes, 0);
+    assert.equal(cache.get(model[0]?.key ?? ''), undefined);
+  });
 });
 
 describe('CircuitBreaker', () => {
