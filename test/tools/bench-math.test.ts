@@ -309,6 +309,16 @@ describe('target checks', () => {
     assert.deepEqual(of('d-moderate', true), ['direct', 'nginx', 'pool', 'nodeProxy', 'baseline', 'frontDoor']);
   });
 
+  test('with a plain Node proxy measured, the overhead over it is an informational row', () => {
+    const withNode = [...passing, cell('d-moderate', 'nodeProxy', result({ p50: 1.2, p99: 4 }))];
+    const check = byId(withNode).get('d-overhead-own');
+    assert.equal(check?.pass, true, 'the front door 0.1 ms over the plain Node proxy');
+    assert.ok(Math.abs((check?.value ?? 0) - 0.1) < 1e-9);
+    assert.match(check?.measured ?? '', /p50 1\.30 ms vs 1\.20 ms plain Node proxy: \+0\.10 ms/);
+    assert.match(check?.note ?? '', /informational/);
+    assert.equal(byId(passing).has('d-overhead-own'), false, 'no plain Node proxy, no row');
+  });
+
   test("the floor note splits the front door's added latency into a Node hop's and its own", () => {
     const cells = [
       cell('d-moderate', 'direct', result({ p50: 0.5, p99: 2 })),

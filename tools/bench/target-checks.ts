@@ -187,6 +187,20 @@ export function checkTargets(inputs: TargetInputs): TargetCheck[] {
       pass: Number.isFinite(added) ? added < THRESHOLDS.dOverheadP50Ms && moderateFrontDoor.errorCount === 0 : undefined,
     });
   }
+  // The same bar over the plain Node proxy instead of direct: what the front door's own work adds
+  // to the hop any Node process costs on this machine (runs without that setup have no row).
+  const moderateNode = findResult(inputs.cells, 'd-moderate', 'nodeProxy');
+  if (moderateFrontDoor !== undefined && moderateNode !== undefined) {
+    const own = moderateFrontDoor.latencyMs.p50 - moderateNode.latencyMs.p50;
+    checks.push({
+      id: 'd-overhead-own', workload: 'd-moderate', value: own,
+      target: `(d) front door overhead p50 < ${THRESHOLDS.dOverheadP50Ms} ms over a plain Node proxy's at a moderate rate`,
+      measured: `p50 ${fixed(moderateFrontDoor.latencyMs.p50)} ms vs ${fixed(moderateNode.latencyMs.p50)} ms plain Node proxy: ` +
+        `${own < 0 ? '' : '+'}${fixed(own)} ms${errorsOf(moderateFrontDoor)}`,
+      pass: Number.isFinite(own) ? own < THRESHOLDS.dOverheadP50Ms && moderateFrontDoor.errorCount === 0 : undefined,
+      note: 'informational: the front door\'s own work, less the floor of a Node hop on this machine',
+    });
+  }
 
   checks.push(ratioCheck(inputs, {
     id: 'd-requests', workload: 'd', target: "(d) front door req/s >= half of nginx's, zero-cost backends",
