@@ -6,8 +6,9 @@
  * process on the path costs on this machine, whatever it does (the event loop's wake-ups, two
  * loopback sockets, HTTP parsing twice).
  *
- * Run from its bundle (plainNodeProxyBundle), as the front door runs from its own:
- * `node plain-node-proxy.mjs URL,URL,...`; prints `{"event":"listening","url":...}`.
+ * Run from its bundle (buildPlainNodeProxy in plain-node-proxy-process.ts), as the front door runs
+ * from its own: `node plain-node-proxy.cjs URL,URL,...`; prints `{"event":"listening","url":...}`.
+ * An instance that fails is a 502; the proxy keeps serving.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Agent, request } from 'undici';
