@@ -6,7 +6,7 @@
  * Not a Map's insertion order: deleting leaves a hole in V8's table until it is rehashed, and
  * evicting from the front walks every hole first, so once full each new text cost 24-30 µs
  * instead of 6 (64 MB of 384-number vectors, measured side by side on this machine). The
- * lru-cache package does the same in about 60 KB whose import took 4.5 ms here, a third of the
+ * lru-cache package does the same in about 60 KB whose import took 4.5 ms here, a quarter of the
  * Lambda import this cache is built in.
  */
 
