@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { errorMessage } from '../load/load-engine';
 import type { ProcessRegistry, TrackedProcess } from './child-processes';
 import { parseListeningLine } from './front-door-process';
 import { REPO_ROOT } from './repo-paths';
@@ -42,7 +43,7 @@ export async function buildNodeProxySetup(dir: string, log: (line: string) => vo
   try {
     return { bundle: await buildPlainNodeProxy(dir) };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     log(`The plain Node proxy could not be built: ${message}`);
     return { skipped: `not built: ${message.split('\n')[0] ?? message}` };
   }

@@ -55,6 +55,24 @@ function missing(id: string, workload: WorkloadId, target: string, setups: reado
   return { id, workload, target, measured: `not measured (needs ${setups.join(' and ')} in ${workload})`, value: undefined, pass: undefined };
 }
 
+/** The front door's p50 at the moderate rate less `reference`'s, under the overhead bar. */
+function overheadCheck(
+  inputs: TargetInputs,
+  spec: { id: string; target: string; reference: SetupId; referenceLabel: string; note?: string },
+): TargetCheck {
+  const frontDoor = findResult(inputs.cells, 'd-moderate', 'frontDoor');
+  const reference = findResult(inputs.cells, 'd-moderate', spec.reference);
+  if (frontDoor === undefined || reference === undefined) return missing(spec.id, 'd-moderate', spec.target, ['frontDoor', spec.reference]);
+  const added = frontDoor.latencyMs.p50 - reference.latencyMs.p50;
+  return {
+    id: spec.id, workload: 'd-moderate', target: spec.target, value: added,
+    measured: `p50 ${fixed(frontDoor.latencyMs.p50)} ms vs ${fixed(reference.latencyMs.p50)} ms ${spec.referenceLabel}: ` +
+      `${added < 0 ? '' : '+'}${fixed(added)} ms${errorsOf(frontDoor)}`,
+    pass: Number.isFinite(added) ? added < THRESHOLDS.dOverheadP50Ms && frontDoor.errorCount === 0 : undefined,
+    ...(spec.note === undefined ? {} : { note: spec.note }),
+  };
+}
+
 type Metric = (result: LoadResult) => number;
 
 /** `front door / baseline` of a metric, compared with `threshold` in the given direction. */
@@ -173,33 +191,18 @@ export function checkTargets(inputs: TargetInputs): TargetCheck[] {
     }),
   );
 
-  const moderateFrontDoor = findResult(inputs.cells, 'd-moderate', 'frontDoor');
-  const moderateDirect = findResult(inputs.cells, 'd-moderate', 'direct');
-  const overheadTarget = `(d) front door overhead p50 < ${THRESHOLDS.dOverheadP50Ms} ms at a moderate rate`;
-  if (moderateFrontDoor === undefined || moderateDirect === undefined) {
-    checks.push(missing('d-overhead', 'd-moderate', overheadTarget, ['frontDoor', 'direct']));
-  } else {
-    const added = moderateFrontDoor.latencyMs.p50 - moderateDirect.latencyMs.p50;
-    checks.push({
-      id: 'd-overhead', workload: 'd-moderate', target: overheadTarget, value: added,
-      measured: `p50 ${fixed(moderateFrontDoor.latencyMs.p50)} ms vs ${fixed(moderateDirect.latencyMs.p50)} ms direct: ` +
-        `+${fixed(added)} ms${errorsOf(moderateFrontDoor)}`,
-      pass: Number.isFinite(added) ? added < THRESHOLDS.dOverheadP50Ms && moderateFrontDoor.errorCount === 0 : undefined,
-    });
-  }
+  checks.push(overheadCheck(inputs, {
+    id: 'd-overhead', reference: 'direct', referenceLabel: 'direct',
+    target: `(d) front door overhead p50 < ${THRESHOLDS.dOverheadP50Ms} ms at a moderate rate`,
+  }));
   // The same bar over the plain Node proxy instead of direct: what the front door's own work adds
   // to the hop any Node process costs on this machine (runs without that setup have no row).
-  const moderateNode = findResult(inputs.cells, 'd-moderate', 'nodeProxy');
-  if (moderateFrontDoor !== undefined && moderateNode !== undefined) {
-    const own = moderateFrontDoor.latencyMs.p50 - moderateNode.latencyMs.p50;
-    checks.push({
-      id: 'd-overhead-own', workload: 'd-moderate', value: own,
+  if (findResult(inputs.cells, 'd-moderate', 'nodeProxy') !== undefined) {
+    checks.push(overheadCheck(inputs, {
+      id: 'd-overhead-own', reference: 'nodeProxy', referenceLabel: 'plain Node proxy',
       target: `(d) front door overhead p50 < ${THRESHOLDS.dOverheadP50Ms} ms over a plain Node proxy's at a moderate rate`,
-      measured: `p50 ${fixed(moderateFrontDoor.latencyMs.p50)} ms vs ${fixed(moderateNode.latencyMs.p50)} ms plain Node proxy: ` +
-        `${own < 0 ? '' : '+'}${fixed(own)} ms${errorsOf(moderateFrontDoor)}`,
-      pass: Number.isFinite(own) ? own < THRESHOLDS.dOverheadP50Ms && moderateFrontDoor.errorCount === 0 : undefined,
       note: 'informational: the front door\'s own work, less the floor of a Node hop on this machine',
-    });
+    }));
   }
 
   checks.push(ratioCheck(inputs, {
