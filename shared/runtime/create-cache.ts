@@ -15,7 +15,7 @@ import type { Logger } from '../logger';
 
 /**
  * CACHE_MEMORY_MB's default where the runtime serves many requests at once (Node server, Cloud
- * Run, Fargate): 64 MB holds about 40,000 vectors of 384 floats, a modest share of a 512 MB instance.
+ * Run, Fargate): 64 MB holds about 39,000 vectors of 384 floats, a modest share of a 512 MB instance.
  */
 export const SERVER_CACHE_MEMORY_MB = 64;
 /**
@@ -42,7 +42,7 @@ export function createCache(config: Config, inner: Embedder, wiring: CacheWiring
   if (memoryMb === 0 && settings.url === undefined) return undefined;
   return createCachingEmbedder({
     inner,
-    memory: memoryMb === 0 ? undefined : new MemoryCache(memoryMb * BYTES_PER_MB),
+    memory: memoryMb === 0 ? undefined : new MemoryCache(memoryMb * BYTES_PER_MB, config.model.dimension),
     shared: settings.url === undefined ? undefined : createLazySharedStore(settings.url),
     identity: modelIdentity(config, settings.modelRevision),
     dimension: config.model.dimension,

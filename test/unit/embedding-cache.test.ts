@@ -57,7 +57,7 @@ describe('cached vector format', () => {
 describe('MemoryCache', () => {
   test('bounded in bytes, evicting the least recently used', () => {
     const one = entryBytes('k1', DIMENSION);
-    const cache = new MemoryCache(one * 2);
+    const cache = new MemoryCache(one * 2, DIMENSION);
     cache.set('k1', [1, 1, 1, 1]);
     cache.set('k2', [2, 2, 2, 2]);
     assert.deepEqual(cache.get('k1'), [1, 1, 1, 1]);
@@ -70,12 +70,32 @@ describe('MemoryCache', () => {
     assert.equal(cache.bytes, one * 2, 'replacing an entry does not count it twice');
   });
 
+  test('keeps each vector apart over several float arrays, reusing the slots it evicts', () => {
+    // Room for 2,500 entries: three arrays of 1,024 slots; 6,000 texts evict and reuse slots in each.
+    const keyOf = (n: number): string => `key-${String(n).padStart(5, '0')}`;
+    const vectorAt = (n: number): number[] => [n, -n, n / 4, n % 7];
+    const cache = new MemoryCache(entryBytes(keyOf(0), DIMENSION) * 2_500, DIMENSION);
+    for (let n = 0; n < 6_000; n++) cache.set(keyOf(n), vectorAt(n));
+    assert.equal(cache.size, 2_500);
+    assert.equal(cache.get(keyOf(3_499)), undefined, 'the oldest texts were evicted');
+    for (let n = 3_500; n < 6_000; n++) assert.deepEqual(cache.get(keyOf(n)), vectorAt(n), `text ${n}`);
+  });
+
+  test('stores only vectors of its dimension, as float32', () => {
+    const cache = new MemoryCache(entryBytes('k1', DIMENSION) * 4, DIMENSION);
+    cache.set('k1', [1, 2, 3]);
+    cache.set('k2', [1, 2, 3, 4, 5]);
+    assert.equal(cache.size, 0, 'a vector of another length would overrun its neighbour');
+    cache.set('k3', [0.1, -0.2, 1e-8, 3]);
+    assert.deepEqual(cache.get('k3'), [Math.fround(0.1), Math.fround(-0.2), Math.fround(1e-8), 3]);
+  });
+
   test('agrees with a plain LRU list over a long mix of hits, misses, replacements and evictions', () => {
     // Keys of two lengths, so entries cost different bytes and one set may evict several.
     const keyOf = (n: number): string => (n % 3 === 0 ? `long-key-${n}` : `k${n}`);
     const costOf = (key: string): number => entryBytes(key, DIMENSION);
     const maxBytes = costOf('k1') * 5 + costOf('long-key-3') * 2;
-    const cache = new MemoryCache(maxBytes);
+    const cache = new MemoryCache(maxBytes, DIMENSION);
     let model: { key: string; vector: number[] }[] = []; // least recently used first
     let seed = 7;
     const next = (): number => {
