@@ -126,6 +126,16 @@ describe('encodings', () => {
     assert.deepEqual(decodeFloat32Base64(encoded), vector);
   });
 
+  test('base64 bytes are those of a fresh Float32Array, whatever the length before', () => {
+    const reference = (vector: number[]): string => Buffer.from(Float32Array.from(vector).buffer).toString('base64');
+    const awkward = [0.1, -0, 1e-45, 3.4028234663852886e38, -3.4028234663852886e38, 1e-7, 123456789.123, Math.PI];
+    // A vector past the shared buffer's 4,096 numbers, then shorter ones: no byte of a longer one shows.
+    for (const length of [384, 5_000, 3, 384, 0, 768]) {
+      const vector = Array.from({ length }, (_, i) => (awkward[i % awkward.length] as number) * (i % 3 === 0 ? -1 : 1) + i * 1e-3);
+      assert.equal(encodeFloat32Base64(vector), reference(vector), `length ${length}`);
+    }
+  });
+
   test('invalid JSON says so', () => {
     rejects(() => parseJsonBody('{'), 400, 'invalid_json', /not valid JSON/);
     rejects(() => parseJsonBody('  '), 400, 'invalid_json', /empty/);
