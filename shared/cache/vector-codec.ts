@@ -8,15 +8,16 @@
  * vector has the very values the backend answered (only their decimal spelling in a JSON answer
  * may be longer; OpenAI's base64 encoding is byte for byte the same).
  */
+import { FLOAT32_BYTES as FLOAT_BYTES, float32Bytes } from '../core/float32-bytes';
+
 export const VALUE_VERSION = 1;
 const HEADER_BYTES = 1;
-const FLOAT_BYTES = 4;
 
 /** The stored bytes of a vector. */
 export function encodeVector(vector: readonly number[]): Buffer {
   const bytes = Buffer.allocUnsafe(HEADER_BYTES + vector.length * FLOAT_BYTES);
   bytes[0] = VALUE_VERSION;
-  for (let i = 0; i < vector.length; i++) bytes.writeFloatLE(vector[i] as number, HEADER_BYTES + i * FLOAT_BYTES);
+  float32Bytes(vector).copy(bytes, HEADER_BYTES);
   return bytes;
 }
 
