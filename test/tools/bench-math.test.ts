@@ -3,6 +3,7 @@
  * configuration and the target verdicts. The benchmark itself runs with `npm run bench`, not here.
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { parseListeningLine } from '../../tools/bench/front-door-process';
 import { percentile } from '../../shared/stats/percentile';
@@ -11,7 +12,7 @@ import { parseLoadResultLine } from '../../tools/bench/load-generator-process';
 import type { LoadResult } from '../../tools/bench/load-loop';
 import { LOAD_PLAN_DEFAULTS, loadPlanArgs, parseLoadPlan, type LoadPlan } from '../../tools/bench/load-plan';
 import { renderNginxConfig } from '../../tools/bench/nginx-config';
-import { parseMachineBusy, parseProcStat } from '../../tools/bench/process-cpu';
+import { cpuSecondsOf, mainThreadCpuSeconds, parseMachineBusy, parseProcStat } from '../../tools/bench/process-cpu';
 import { cpuPerRequestTable, cpuPerRequestUs, formatCpu, formatErrors, resultsTable } from '../../tools/bench/report-table';
 import { formatNumber, formatTable } from '../../tools/report/tables';
 import { parseRunOptions } from '../../tools/bench/run-options';
@@ -178,6 +179,14 @@ describe('child process output', () => {
     const stat = '4242 (nginx: worker (x)) S 4241 4241 1 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 1 0 99 1000 10';
     assert.deepEqual(parseProcStat(stat), { ppid: 4241, cpuSeconds: 3 });
   });
+
+  test("a process's main thread is read from /proc and is part of the whole process's time", { skip: !existsSync('/proc/self/task') && 'no /proc here' }, () => {
+    const main = mainThreadCpuSeconds(process.pid);
+    const whole = cpuSecondsOf([process.pid]);
+    assert.ok(main !== undefined && whole !== undefined, 'both readable');
+    assert.ok(main <= whole, `main thread ${main} s within the process's ${whole} s`);
+    assert.equal(mainThreadCpuSeconds(2 ** 30), undefined, 'no such process');
+  });
 });
 
 describe('CPU readings', () => {
@@ -295,6 +304,13 @@ describe('target checks', () => {
     ]);
     assert.match(withNodeProxy, /plain Node proxy µs CPU\/req \| front door \/ plain Node/);
     assert.match(withNodeProxy, /\| d +\| +50 \| +150 \| 3\.00x +\| +100 \| 1\.50x +\|/, 'the plain Node proxy side by side');
+    assert.doesNotMatch(withNodeProxy, /main thread/, 'no split without a main-thread reading');
+    const withSplit = cpuPerRequestTable([
+      { ...cell('a', 'nginx', result({ requestsPerS: 450 })), cpu: { loadGenerator: 1, simulators: 1, proxy: 4.5, machine: 10 } },
+      { ...cell('a', 'frontDoor', result({ requestsPerS: 1_500 })), cpu: { loadGenerator: 1, simulators: 1, proxy: 30, proxyMainThread: 25.5, machine: 40 } },
+    ]);
+    assert.match(withSplit, /front door: main thread \+ other threads/);
+    assert.match(withSplit, /\| a +\| +100 \| +200 \| 2\.00x +\| 170 \+ 30 +\|/, 'main thread 170 µs/req, the other threads the rest');
   });
 
   test('the plain Node proxy runs under the zero-cost workloads only, before the front doors', () => {

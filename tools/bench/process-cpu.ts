@@ -37,6 +37,20 @@ function readStat(pid: number): StatLine | undefined {
   }
 }
 
+/**
+ * CPU seconds used so far by the main thread of `pid` alone (/proc/PID/task/PID/stat): for a Node
+ * process, its event loop. The rest of the process's time is its other threads': V8's (the
+ * garbage collector's concurrent marking, sweeping and parallel scavenges, which `--cpu-prof` never
+ * samples) and libuv's pool. Undefined when /proc cannot tell.
+ */
+export function mainThreadCpuSeconds(pid: number): number | undefined {
+  try {
+    return parseProcStat(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8'))?.cpuSeconds;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `pid` and its direct children (nginx's master and its workers). */
 export function withChildren(pid: number): number[] {
   let entries: string[];
@@ -97,6 +111,11 @@ export class CpuMeter {
   /** Measures a group of processes, found again at each reading (nginx's workers are its children). */
   static ofProcesses(pids: () => readonly number[]): CpuMeter {
     return new CpuMeter(() => cpuSecondsOf(pids()));
+  }
+
+  /** Measures the main thread of one process (a Node process's event loop). */
+  static ofMainThread(pid: () => number): CpuMeter {
+    return new CpuMeter(() => mainThreadCpuSeconds(pid()));
   }
 
   /** Measures the whole machine: every core, every process. */

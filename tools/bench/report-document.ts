@@ -219,7 +219,10 @@ ${resultsTable(report.cells)}
 ## CPU per request
 
 Each proxy's CPU time over the measured window (utime + stime from /proc, nginx's master and worker
-together) divided by the requests it answered in the window.
+together) divided by the requests it answered in the window. The front door's last column splits
+its figure between its main thread (the event loop: everything a CPU profile samples) and its
+other threads (/proc/PID/task: V8's concurrent and parallel garbage collection mostly, which a
+profile never samples, and libuv's pool).
 
 ${cpuPerRequestTable(report.cells)}
 

@@ -44,7 +44,9 @@ const ratioText = (a: number | undefined, b: number | undefined): string =>
 
 /**
  * Per workload, nginx's and the front door's CPU per request from the same run, and their ratio
- * (and the baseline front door's and the plain Node proxy's, when the run had them).
+ * (and the baseline front door's and the plain Node proxy's, when the run had them); then the
+ * front door's split between its main thread and its other threads (V8's garbage collection
+ * mostly, which a CPU profile does not see), when /proc could tell.
  */
 export function cpuPerRequestTable(cells: readonly Cell[]): string {
   const perRequest = (workload: string, setup: SetupId): number | undefined => {
@@ -53,6 +55,15 @@ export function cpuPerRequestTable(cells: readonly Cell[]): string {
   };
   const withBaseline = cells.some((cell) => cell.setup === 'baseline');
   const withNodeProxy = cells.some((cell) => cell.setup === 'nodeProxy');
+  const split = (workload: string): string | undefined => {
+    const cell = cells.find((entry) => entry.workload === workload && entry.setup === 'frontDoor');
+    const { proxy, proxyMainThread } = cell?.cpu ?? {};
+    if (cell?.result === undefined || proxy === undefined || proxyMainThread === undefined) return undefined;
+    const main = cpuPerRequestUs(proxyMainThread, cell.result.requestsPerS);
+    const all = cpuPerRequestUs(proxy, cell.result.requestsPerS);
+    return main === undefined || all === undefined ? undefined : `${formatNumber(main)} + ${formatNumber(Math.max(0, all - main))}`;
+  };
+  const withSplit = cells.some((cell) => cell.setup === 'frontDoor' && cell.cpu.proxyMainThread !== undefined);
   const rows = WORKLOADS.flatMap((workload) => {
     const nginx = perRequest(workload.id, 'nginx');
     const frontDoor = perRequest(workload.id, 'frontDoor');
@@ -66,11 +77,13 @@ export function cpuPerRequestTable(cells: readonly Cell[]): string {
       const nodeProxy = perRequest(workload.id, 'nodeProxy');
       row.push(formatNumber(nodeProxy), ratioText(frontDoor, nodeProxy));
     }
+    if (withSplit) row.push(split(workload.id) ?? NOT_AVAILABLE);
     return [row];
   });
   const headers = ['workload', 'nginx µs CPU/req', 'front door µs CPU/req', 'front door / nginx'];
   if (withBaseline) headers.push('baseline µs CPU/req', 'baseline / nginx');
   if (withNodeProxy) headers.push('plain Node proxy µs CPU/req', 'front door / plain Node');
+  if (withSplit) headers.push('front door: main thread + other threads');
   return formatTable(headers, rows);
 }
 

@@ -66,7 +66,12 @@ export interface WorkloadRun {
 
 /** A setup ready to take load, or why it is not. */
 type Reachable =
-  | { readonly urls: readonly string[]; readonly proxy: (() => readonly number[]) | undefined }
+  | {
+    readonly urls: readonly string[];
+    readonly proxy: (() => readonly number[]) | undefined;
+    /** A Node proxy's process, whose main thread is metered apart. */
+    readonly nodeProcess?: () => number;
+  }
   | { readonly skipped: string };
 
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
@@ -130,7 +135,7 @@ async function startNodeProxySetup(
   try {
     const proxy = await startPlainNodeProxy(context.registry, build.bundle, backends);
     started.push(proxy.process);
-    return { urls: [`${proxy.url}${predictionsPath}`], proxy: () => [proxy.process.pid] };
+    return { urls: [`${proxy.url}${predictionsPath}`], proxy: () => [proxy.process.pid], nodeProcess: () => proxy.process.pid };
   } catch (error) {
     context.log(`  the ${SETUPS.nodeProxy} did not start: ${errorText(error)}`);
     return { skipped: `did not start: ${firstLine(errorText(error))}` };
@@ -151,7 +156,7 @@ async function startFrontDoorSetup(
       entry: context.entry,
     });
     started.push(frontDoor.process);
-    return { urls: [`${frontDoor.url}${predictionsPath}`], proxy: () => [frontDoor.process.pid] };
+    return { urls: [`${frontDoor.url}${predictionsPath}`], proxy: () => [frontDoor.process.pid], nodeProcess: () => frontDoor.process.pid };
   } catch (error) {
     context.log(`  the ${SETUPS[setup]} did not start: ${errorText(error)}`);
     return { skipped: `the front door did not start: ${firstLine(errorText(error))}` };
@@ -236,6 +241,7 @@ async function runCell(
   const simulatorMeter = CpuMeter.ofProcesses(() => [simulatorPid]);
   const proxyPids = target.proxy;
   const proxyMeter = proxyPids === undefined ? undefined : CpuMeter.ofProcesses(proxyPids);
+  const mainThreadMeter = target.nodeProcess === undefined ? undefined : CpuMeter.ofMainThread(target.nodeProcess);
   const machineMeter = CpuMeter.ofMachine();
   let windowStartUs = 0;
   const windowMeter = {
@@ -255,17 +261,19 @@ async function runCell(
       intervalMs: workload.intervalMs,
       durationS: context.durationS,
       warmupS: Math.max(context.warmupS, workload.minWarmupS ?? 0),
-    }, [simulatorMeter, machineMeter, windowMeter, ...(proxyMeter === undefined ? [] : [proxyMeter])]);
+    }, [simulatorMeter, machineMeter, windowMeter, ...[proxyMeter, mainThreadMeter].filter((meter) => meter !== undefined)]);
     const cpu: CellCpu = {
       loadGenerator: result.cpuPercent,
       simulators: simulatorMeter.percent(),
       proxy: proxyMeter?.percent(),
+      proxyMainThread: mainThreadMeter?.percent(),
       machine: machineMeter.percent(),
     };
     context.log(`${label} ${Math.round(result.chunksPerS)} chunks/s, ${Math.round(result.requestsPerS)} req/s, ` +
       `p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms, ` +
       `${result.errorCount + result.unfinished} errors; CPU ${formatCpu(cpu)}` +
-      `${cpu.proxy === undefined ? '' : `; proxy ${Math.round(cpuPerRequestUs(cpu.proxy, result.requestsPerS) ?? 0)} µs/req`}`);
+      `${cpu.proxy === undefined ? '' : `; proxy ${Math.round(cpuPerRequestUs(cpu.proxy, result.requestsPerS) ?? 0)} µs/req`}` +
+      `${cpu.proxyMainThread === undefined ? '' : ` (main thread ${Math.round(cpuPerRequestUs(cpu.proxyMainThread, result.requestsPerS) ?? 0)})`}`);
     return { workload: workload.id, setup, result, skipped: undefined, cpu };
   } catch (error) {
     context.log(`${label} failed: ${errorText(error)}`);

@@ -127,6 +127,11 @@ export interface CellCpu {
   readonly simulators: number | undefined;
   /** nginx (master and workers) or the front door; absent for direct and pool. */
   readonly proxy: number | undefined;
+  /**
+   * Of `proxy`, a Node proxy's main thread (its event loop); the rest is its other threads', V8's
+   * garbage collection mostly. Absent for nginx and where /proc cannot tell.
+   */
+  readonly proxyMainThread?: number | undefined;
   /** The whole machine, every process on it (other people's included); up to nproc x 100. */
   readonly machine: number | undefined;
 }
