@@ -13,8 +13,9 @@
  * SEGMENT_SLOTS vectors, its links in two Int32Arrays, so the only object an entry keeps alive is
  * its key. One Float32Array per vector cost 9-11 µs per stored text (`new Float32Array(array)`
  * takes V8's generic path, about 5 µs for 384 numbers, and each retained ArrayBuffer about as much
- * in allocation and garbage-collector bookkeeping) against about 1 µs for a counted copy into a
- * slot (micro-benchmark on this machine), and every text a busy front door has not seen pays it.
+ * in allocation and garbage-collector bookkeeping); storing into a slot with a counted copy costs
+ * about 2 µs in all once the cache is full (6 while it fills: the first touch of new memory),
+ * micro-benchmarks on this machine, and every text a busy front door has not seen pays it.
  */
 
 /**
