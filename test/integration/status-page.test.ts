@@ -42,9 +42,14 @@ const API_KEYS = `app:${hashApiKey(KEYS.client)}:rps=0:tps=0,ops:${hashApiKey(KE
 const SLOW_CPU = { ...DJL_PROFILES.cpu, workers: 1, baseMs: 50, perItemMs: 5 };
 /** Kept cold until the test ends its cold start. */
 const COLD_FOR_MS = 10 * 60_000;
+/**
+ * Berlin's hour half a day from now: a weekday burst starting then is neither running nor warming
+ * while the test runs, whenever it runs (a fixed 09:00 was running on weekday mornings).
+ */
+const BERLIN_HOUR_HALF_A_DAY_AWAY = (Number(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', hour: 'numeric', hourCycle: 'h23' }).format(new Date())) + 12) % 24;
 const SCHEDULE = [
   { name: 'always-on', cron: '* * * * *', timezone: 'UTC', durationMinutes: 5, tier: 'cpu', minInstances: 2 },
-  { name: 'weekday-ingest', cron: '0 9 * * 1-5', timezone: 'Europe/Berlin', durationMinutes: 60, tier: 'cpu', minInstances: 6 },
+  { name: 'weekday-ingest', cron: `0 ${BERLIN_HOUR_HALF_A_DAY_AWAY} * * 1-5`, timezone: 'Europe/Berlin', durationMinutes: 60, tier: 'cpu', minInstances: 6 },
 ];
 /** How long a page state may take to appear on a loaded 2-core machine (polls every 2 s). */
 const PAGE_STATE_TIMEOUT_MS = 30_000;
