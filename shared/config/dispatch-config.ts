@@ -22,6 +22,8 @@ export interface DispatchConfig {
   readonly batchMaxChars: number;
   /** Longest a partial batch waits for company while other batches are in flight (0: never). */
   readonly coalesceWindowMs: number;
+  /** How long before a full endpoint's earliest batch is predicted to end one more may go to it (0: never). */
+  readonly sendAheadMs: number;
   /** Texts the front door's queue holds per tier before answering 429. */
   readonly queueMaxTexts: number;
   /** Characters of the queued texts per tier before answering 429: the queue's memory bound. */
@@ -54,6 +56,11 @@ export const DISPATCH_DEFAULTS = {
   // (measured: 5 ms gives ~1,460 chunks/s on the benchmark's workload (a), 2 ms ~1,420, 0 ~950),
   // short against a CPU batch's 13-90 ms.
   coalesceWindowMs: 5,
+  // About a loaded machine's round trip through the front door (a DJL answer's way back, the next
+  // batch's way out): long enough that the batch is waiting when the worker frees, short against a
+  // batch's 13-90 ms, so the queue stays in the front door (measured on workload (a): 3 ms read
+  // about 2 points more of the closed-loop limit than 2 ms, and 5 ms no more than 3).
+  sendAheadMs: 3,
   queueMaxTexts: 8192,
   // 8192 texts of 2,048 characters (a 512-token chunk): 16 to 32 MB of strings per tier, where
   // 8192 texts of MAX_CHARS_PER_ITEM (32,768) would hold 256 to 512 MB.
@@ -95,6 +102,7 @@ export function readDispatchConfig(read: EnvReader): DispatchConfig {
     },
     batchMaxChars: read.int('BATCH_MAX_CHARS', 0, { min: 0 }),
     coalesceWindowMs: read.int('COALESCE_WINDOW_MS', DISPATCH_DEFAULTS.coalesceWindowMs, { min: 0, max: 1_000 }),
+    sendAheadMs: read.int('SEND_AHEAD_MS', DISPATCH_DEFAULTS.sendAheadMs, { min: 0, max: 1_000 }),
     queueMaxTexts,
     queueMaxChars: read.int('QUEUE_MAX_CHARS', DISPATCH_DEFAULTS.queueMaxChars, { min: 1 }),
     // The whole queue by default, so one client alone keeps all of it. Others are not locked out:

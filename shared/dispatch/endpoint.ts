@@ -21,6 +21,17 @@ export interface EndpointPolicy {
   readonly slowStartMs: number;
 }
 
+/** When one batch may go ahead to a full endpoint (see Endpoint.canTakeAhead). */
+export interface SendAhead {
+  /** How long before the endpoint's earliest batch is predicted to end (0: never). */
+  readonly ms: number;
+  /** The least measured fixed cost per batch that makes it worth it. */
+  readonly minFixedCostMs: number;
+}
+
+/** Nothing goes ahead. */
+export const NO_SEND_AHEAD: SendAhead = { ms: 0, minFixedCostMs: 0 };
+
 /** Where a slow-starting endpoint begins: a tenth of its share, at least one batch. */
 const SLOW_START_FLOOR = 0.1;
 
@@ -38,6 +49,8 @@ export class Endpoint {
   inFlight = 0;
   /** Texts in the batches it holds: the "outstanding work" balancing compares. */
   outstandingTexts = 0;
+  /** When the batches it holds are predicted to end (by its cost model when sent), earliest first. */
+  private readonly predictedEnds: number[] = [];
   consecutiveFailures = 0;
   /** Ejections in a row without a success in between; drives the back-off. */
   ejections = 0;
@@ -101,15 +114,49 @@ export class Endpoint {
     return (this.outstandingTexts + this.inFlight) / (this.rampFraction(now) * this.policy.maxInFlight);
   }
 
-  begin(texts: number): void {
+  /** Starts a batch's bookkeeping; `predictedEndAt` is when its cost model expects it back (Infinity: unknown). */
+  begin(texts: number, predictedEndAt = Number.POSITIVE_INFINITY): void {
     this.inFlight++;
     this.outstandingTexts += texts;
+    const ends = this.predictedEnds;
+    let at = ends.length;
+    while (at > 0 && (ends[at - 1] as number) > predictedEndAt) at--;
+    ends.splice(at, 0, predictedEndAt);
   }
 
-  /** Ends a batch's bookkeeping, whatever its outcome. */
-  end(texts: number): void {
+  /** Ends a batch's bookkeeping, whatever its outcome, with the prediction `begin` was given. */
+  end(texts: number, predictedEndAt = Number.POSITIVE_INFINITY): void {
     this.inFlight--;
     this.outstandingTexts -= texts;
+    const at = this.predictedEnds.indexOf(predictedEndAt);
+    if (at >= 0) this.predictedEnds.splice(at, 1);
+  }
+
+  /** When the earliest batch it holds is predicted to end (Infinity: none, or unknown). */
+  get earliestEnd(): number {
+    return this.predictedEnds[0] ?? Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * True when it is full but one batch more may go now, to wait in the backend's own queue: its
+   * earliest batch is predicted to end within `ahead.ms` (and is not later than that: a backend
+   * slower than its model gets nothing ahead). The worker that frees then starts the next batch
+   * at once instead of idling for the front door's round trip (the answer's way back, the next
+   * batch's way out). Only for a backend whose measured fixed cost per batch is at least
+   * `ahead.minFixedCostMs` (where batches are worth sharing, see coalescing.ts), one batch at
+   * most, and never to an endpoint paid per call (a Lambda function would start another instance).
+   */
+  canTakeAhead(now: number, ahead: SendAhead): boolean {
+    const from = this.aheadFrom(now, ahead);
+    return from !== undefined && from <= now && now <= this.earliestEnd + ahead.ms;
+  }
+
+  /** When {@link canTakeAhead} turns true, if it can while nothing changes (a timer's time). */
+  aheadFrom(now: number, ahead: SendAhead): number | undefined {
+    if (ahead.ms <= 0 || this.upstream.payPerCall === true || this.status(now) !== EndpointStatus.ready) return undefined;
+    if (this.inFlight !== this.capacity(now) || this.earliestEnd === Number.POSITIVE_INFINITY) return undefined;
+    const fixedCostMs = this.cost.estimate()?.baseMs;
+    return fixedCostMs === undefined || fixedCostMs < ahead.minFixedCostMs ? undefined : this.earliestEnd - ahead.ms;
   }
 
   recordSuccess(texts: number, latencyMs: number, now: number): void {

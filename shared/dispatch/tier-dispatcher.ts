@@ -18,11 +18,12 @@ import { type AdmissionInput, admissionRefusal, estimateDrainMs, unavailableErro
 import { BackendLoad } from './backend-load';
 import { pickEndpoint } from './balancer';
 import { groupBySlot } from './batch-slots';
-import { companyWaitUntil, readySlots } from './coalescing';
+import { companyPlan, readySlots } from './coalescing';
 import { ColdStartRecord } from './cold-start-record';
-import { Endpoint, EndpointStatus, isCapacityRefusal } from './endpoint';
+import { Endpoint, EndpointStatus, isCapacityRefusal, NO_SEND_AHEAD, type SendAhead } from './endpoint';
 import { isInputRejection, isolateRejection } from './isolation';
 import { PendingRequest, type WorkItem } from './pending-request';
+import { RecentPeak } from './recent-peak';
 import { RetryBudget } from './retry-budget';
 import type { CancelTimer, Scheduler } from './scheduler';
 import type { TierCounters, TierPolicy } from './tier-policy';
@@ -44,6 +45,9 @@ export interface JoiningEndpoint {
 
 const MS_PER_SECOND = 1_000;
 const secondsOrUndefined = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : ms / MS_PER_SECOND);
+
+/** How far back the clients in a closed loop are counted, for the batch share's reserve (coalescing.ts). */
+const PEAK_WINDOW_MS = 1_000;
 
 /** The most batches one endpoint may hold, whatever a source says (CPU_MAX_INFLIGHT's own limit). */
 const MAX_ENDPOINT_CAPACITY = 1024;
@@ -76,9 +80,18 @@ export class TierDispatcher {
   private isolationInFlight = false;
   /** When a batch last came back, freeing its slot. */
   private lastFreedAt = Number.NEGATIVE_INFINITY;
+  /** Queued and in-flight texts at their highest lately: the clients of a closed loop. */
+  private readonly outstandingPeak = new RecentPeak(PEAK_WINDOW_MS);
   private pumpScheduled = false;
   private windowTimer: CancelTimer | undefined;
+  /** Wakes the pump when a full endpoint may take a batch ahead, and when. */
+  private aheadTimer: { cancel: CancelTimer; at: number } | undefined;
   private readonly pump = (): void => this.runPump();
+  /**
+   * Sending ahead hides the round trip between two batches of a slot; like waiting for company
+   * it pays only where a batch has a fixed cost worth sharing, and is off with the window.
+   */
+  private readonly ahead: SendAhead;
   /** Told of each ejection, so an active checker can find out at once whether the endpoint is down. */
   onEjected: ((endpoint: Endpoint) => void) | undefined;
   /** Told of each endpoint that joins later (discovery), so an active checker can probe it at once. */
@@ -91,6 +104,8 @@ export class TierDispatcher {
 
   constructor(private readonly options: TierDispatcherOptions) {
     this.events = options.events ?? noDispatchEvents;
+    const { sendAheadMs, coalesceWindowMs } = options.policy;
+    this.ahead = sendAheadMs > 0 && coalesceWindowMs > 0 ? { ms: sendAheadMs, minFixedCostMs: coalesceWindowMs } : NO_SEND_AHEAD;
     this.backendLoad = new BackendLoad(options.policy.loadWindowMs);
     const seenAt = options.scheduler.now();
     this.endpoints = options.upstreams.map((upstream) => new Endpoint(upstream, options.policy, seenAt, this.onColdStartEnd));
@@ -203,6 +218,7 @@ export class TierDispatcher {
     pending.uniqueTexts.forEach((text, index) => {
       this.queue.pushFresh({ request: pending, index, text, tries: 0, avoid: undefined }, tenant);
     });
+    this.outstandingPeak.note(this.queue.texts + this.textsInFlight, now);
     this.schedulePump();
     return pending.promise;
   }
@@ -283,12 +299,17 @@ export class TierDispatcher {
       }
       const isolated = this.isolationInFlight ? undefined : this.queue.peekIsolated();
       const avoid = isolated === undefined ? this.queue.peekRetry()?.avoid : undefined;
-      const endpoint = pickEndpoint(this.endpoints, now, random, avoid);
-      if (endpoint === undefined) return; // a finishing batch or a probe pumps again
-      if (isolated === undefined && this.shouldWaitForCompany(endpoint, now)) return;
+      const endpoint = pickEndpoint(this.endpoints, now, random, avoid, isolated === undefined ? this.ahead : NO_SEND_AHEAD);
+      if (endpoint === undefined) {
+        // A finishing batch or a probe pumps again; so does the moment a batch may go ahead.
+        if (isolated === undefined) this.wakeForAhead(now);
+        return;
+      }
+      const texts = isolated === undefined ? this.batchTexts(endpoint, now) : policy.batchSize;
+      if (texts === undefined) return;
       const items = isolated !== undefined
         ? this.queue.takeIsolated()
-        : this.queue.takeBatch(endpoint.id, avoid?.has(endpoint.id) === true, policy.batchSize, policy.batchMaxChars);
+        : this.queue.takeBatch(endpoint.id, avoid?.has(endpoint.id) === true, texts, policy.batchMaxChars);
       if (items.length === 0) {
         // An isolation batch whose requests all gave up: look again. Otherwise only isolation
         // work waits behind the one isolation batch out, which pumps again when it returns.
@@ -299,10 +320,13 @@ export class TierDispatcher {
     }
   }
 
-  /** Holds a partial batch back for company when that pays (see coalescing.ts). */
-  private shouldWaitForCompany(endpoint: Endpoint, now: number): boolean {
+  /**
+   * The most texts a batch to `endpoint` takes now, or undefined when a partial batch waits for
+   * company, which pays under load (see coalescing.ts).
+   */
+  private batchTexts(endpoint: Endpoint, now: number): number | undefined {
     const { slots, inFlightTexts } = readySlots(this.endpoints, now);
-    const sendAt = companyWaitUntil({
+    const { sendAt, texts } = companyPlan({
       now,
       windowMs: this.options.policy.coalesceWindowMs,
       batchSize: this.options.policy.batchSize,
@@ -311,17 +335,32 @@ export class TierDispatcher {
       retriesWaiting: this.queue.hasRetries,
       queuedTexts: this.queue.texts,
       inFlightTexts,
+      peakOutstanding: this.outstandingPeak.value(now),
       slots,
       oldest: this.queue.oldestFresh()?.request,
       lastFreedAt: this.lastFreedAt,
     });
-    if (sendAt === undefined) return false;
+    if (sendAt === undefined) return texts;
     this.windowTimer?.();
     this.windowTimer = this.options.scheduler.setTimer(() => {
       this.windowTimer = undefined;
       this.schedulePump();
     }, sendAt - now);
-    return true;
+    return undefined;
+  }
+
+  /** Runs the pump when the first full endpoint may take a batch ahead (see Endpoint.canTakeAhead). */
+  private wakeForAhead(now: number): void {
+    if (this.ahead.ms <= 0) return;
+    let at = Number.POSITIVE_INFINITY;
+    for (const endpoint of this.endpoints) at = Math.min(at, endpoint.aheadFrom(now, this.ahead) ?? Number.POSITIVE_INFINITY);
+    if (at === Number.POSITIVE_INFINITY || at <= now || this.aheadTimer?.at === at) return;
+    this.aheadTimer?.cancel();
+    const cancel = this.options.scheduler.setTimer(() => {
+      this.aheadTimer = undefined;
+      this.schedulePump();
+    }, at - now);
+    this.aheadTimer = { cancel, at };
   }
 
   private async send(endpoint: Endpoint, items: WorkItem[], isolation = false): Promise<void> {
@@ -340,7 +379,12 @@ export class TierDispatcher {
       this.events.queueWait(tier, started - request.enqueuedAt);
     }
     if (isolation) this.isolationInFlight = true;
-    endpoint.begin(texts.length);
+    // A batch sent ahead starts when the endpoint's earliest one ends, as its cost model predicts.
+    const expectedStart = endpoint.inFlight >= endpoint.capacity(started) ? Math.max(started, endpoint.earliestEnd) : started;
+    const predictedMs = endpoint.cost.predictMs(texts.length);
+    const predictedEnd = predictedMs === undefined || expectedStart === Number.POSITIVE_INFINITY
+      ? Number.POSITIVE_INFINITY : expectedStart + predictedMs;
+    endpoint.begin(texts.length, predictedEnd);
     this.batchesInFlight++;
     this.counters.batches++;
     this.counters.batchedTexts += texts.length;
@@ -354,7 +398,7 @@ export class TierDispatcher {
     } catch (error) {
       failure = error;
     }
-    endpoint.end(texts.length);
+    endpoint.end(texts.length, predictedEnd);
     this.batchesInFlight--;
     this.textsInFlight -= texts.length;
     const finished = scheduler.now();
@@ -362,8 +406,11 @@ export class TierDispatcher {
     if (isolation) this.isolationInFlight = false;
     this.events.batchDone({ tier, endpoint: endpoint.id, texts: texts.length, durationMs: finished - started, ok: vectors !== undefined });
     if (vectors !== undefined) {
-      endpoint.recordSuccess(texts.length, finished - started, finished);
-      this.backendLoad.recordSuccess(texts.length, finished - started, finished);
+      // The cost model and the load signal learn the backend's time, not the moments a batch sent
+      // ahead waited, by design, in its queue.
+      const servedFrom = expectedStart === Number.POSITIVE_INFINITY ? started : Math.min(expectedStart, finished);
+      endpoint.recordSuccess(texts.length, finished - servedFrom, finished);
+      this.backendLoad.recordSuccess(texts.length, finished - servedFrom, finished);
       owners.forEach((group, slot) => {
         const vector = vectors[slot] as number[];
         for (const item of group) item.request.fill(item.index, vector, finished);
@@ -433,6 +480,7 @@ export class TierDispatcher {
   /** Fails everything still queued (shutdown). */
   close(): void {
     this.windowTimer?.();
+    this.aheadTimer?.cancel();
     this.queue.failAll(new FrontDoorError(503, ErrorCode.backendUnavailable, 'the front door is shutting down'));
   }
 }

@@ -6,6 +6,8 @@ export interface TierPolicy extends EndpointPolicy {
   /** Characters per batch (0: no limit). */
   readonly batchMaxChars: number;
   readonly coalesceWindowMs: number;
+  /** How long before a full endpoint's earliest batch is predicted to end one more may go to it (0: never). */
+  readonly sendAheadMs: number;
   readonly queueMaxTexts: number;
   /** Characters of the texts the queue may hold, which bound its memory. */
   readonly queueMaxChars: number;

@@ -99,6 +99,7 @@ export function createDependencies(config: Config, options: DependencyOptions): 
       ...dispatch.tiers[name],
       batchMaxChars: dispatch.batchMaxChars,
       coalesceWindowMs: concurrent ? dispatch.coalesceWindowMs : 0,
+      sendAheadMs: dispatch.sendAheadMs,
       queueMaxTexts: dispatch.queueMaxTexts,
       queueMaxChars: dispatch.queueMaxChars,
       tenantMaxTexts: dispatch.queueMaxTextsPerKey,

@@ -18,7 +18,7 @@ import { fakeVector, FakeUpstream } from '../helpers/fake-upstream';
 
 // One text per batch and one batch per endpoint: where each text goes shows which endpoints serve.
 const POLICY: TierPolicy = {
-  batchSize: 1, batchMaxChars: 0, coalesceWindowMs: 0, queueMaxTexts: 1_000, tenantMaxTexts: 1_000, queueMaxChars: 1_000_000, upstreamTimeoutMs: 20_000,
+  batchSize: 1, batchMaxChars: 0, coalesceWindowMs: 0, sendAheadMs: 0, queueMaxTexts: 1_000, tenantMaxTexts: 1_000, queueMaxChars: 1_000_000, upstreamTimeoutMs: 20_000,
   maxAttempts: 1, retryBudgetRatio: 0, retryMinPerSecond: 0, maxInFlight: 1,
   ejectAfterFailures: 3, ejectBaseMs: 1_000, ejectMaxMs: 30_000, slowStartMs: 0, loadWindowMs: 3_000,
 };

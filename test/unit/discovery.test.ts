@@ -124,7 +124,7 @@ describe('endpoint membership', () => {
     const tier = new TierDispatcher({
       tier: 'cpu', upstreams: [], scheduler, random: () => 0.5, logger: silentLogger, discovered: true,
       policy: {
-        batchSize: 32, batchMaxChars: 0, coalesceWindowMs: 0, queueMaxTexts: 100, tenantMaxTexts: 100, queueMaxChars: 1_000_000, upstreamTimeoutMs: 1_000, maxAttempts: 1,
+        batchSize: 32, batchMaxChars: 0, coalesceWindowMs: 0, sendAheadMs: 0, queueMaxTexts: 100, tenantMaxTexts: 100, queueMaxChars: 1_000_000, upstreamTimeoutMs: 1_000, maxAttempts: 1,
         retryBudgetRatio: 0, retryMinPerSecond: 0, maxInFlight: 2, ejectAfterFailures: 3, ejectBaseMs: 1, ejectMaxMs: 1, slowStartMs: 0, loadWindowMs: 1,
       },
     });

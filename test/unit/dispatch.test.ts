@@ -13,6 +13,7 @@ const POLICY: TierPolicy = {
   batchSize: 4,
   batchMaxChars: 0,
   coalesceWindowMs: 2,
+  sendAheadMs: 0,
   queueMaxTexts: 100,
   tenantMaxTexts: 100,
   queueMaxChars: 1_000_000,
@@ -103,16 +104,39 @@ describe('batching', () => {
     track(embed(['f1', 'f2', 'f3', 'f4']));
     await settle();
     assert.equal(up!.calls.length, 1, 'an idle tier sends at once');
-    // Five texts outstanding over two slots: a fair share is three, so one text waits.
+    // Five texts outstanding over two slots, one batch kept in reserve: a share is two
+    // (5 / 3, and the fair share 3 is more), so the one queued text waits.
     track(embed(['second']));
     await settle();
     assert.equal(up!.calls.length, 1, 'the second waits for company');
-    track(embed(['third']));
     await scheduler.advance(1);
     assert.equal(up!.calls.length, 1);
     await scheduler.advance(1);
     assert.equal(up!.calls.length, 2, 'sent when the window closes');
-    assert.deepEqual(up!.calls[1]!.texts, ['second', 'third']);
+    assert.deepEqual(up!.calls[1]!.texts, ['second']);
+  });
+
+  test('under load a batch takes its share and leaves the rest queued for the next free slot', async () => {
+    const { upstreams: [up], embed, dispatcher } = setup(1, { batchSize: 8, maxInFlight: 2, coalesceWindowMs: 5 });
+    for (const n of [1, 4, 8]) dispatcher.endpoints[0]!.cost.record(n, 10 + 2 * n);
+    // A closed loop of 9 one-text clients over two slots: 9 / (2 + 1) is a share of 3.
+    const first = Array.from({ length: 6 }, (_, i) => track(embed([`a${i}`])));
+    await settle();
+    assert.deepEqual(up!.calls.map((call) => call.texts.length), [6], 'an idle tier sends everything at once');
+    for (let i = 0; i < 3; i++) track(embed([`b${i}`]));
+    await settle();
+    assert.deepEqual(up!.calls.map((call) => call.texts.length), [6, 3], 'the share is there: sent at once');
+    up!.calls[0]!.resolve();
+    await settle();
+    assert.ok(first.every((state) => state.result !== undefined));
+    // The six answered clients come back; the freed slot takes a share of three, not all six.
+    for (let i = 0; i < 6; i++) track(embed([`c${i}`]));
+    await settle();
+    assert.deepEqual(up!.calls.map((call) => call.texts.length), [6, 3, 3]);
+    assert.equal(dispatcher.queuedTexts, 3, 'one batch waits in reserve for the next free slot');
+    up!.calls[1]!.resolve();
+    await settle();
+    assert.deepEqual(up!.calls.map((call) => call.texts.length), [6, 3, 3, 3], 'and goes the moment one frees');
   });
 
   test('no waiting for company when batches have no fixed cost to share', async () => {
@@ -130,6 +154,99 @@ describe('batching', () => {
     track(embed(['aaaa', 'bbbb', 'cccc', 'dddddddddddddddd']));
     await settle();
     assert.deepEqual(up!.calls.map((call) => call.texts), [['aaaa', 'bbbb'], ['cccc'], ['dddddddddddddddd']]);
+  });
+});
+
+describe('sending ahead', () => {
+  /** One endpoint of one slot whose cost model reads 10 ms a batch plus 2 ms a text. */
+  function measured(policy: Partial<TierPolicy> = {}) {
+    const context = setup(1, { batchSize: 4, maxInFlight: 1, sendAheadMs: 2, ...policy });
+    for (const n of [1, 2, 3, 4]) context.dispatcher.endpoints[0]!.cost.record(n, 10 + 2 * n);
+    return context;
+  }
+
+  test('a full endpoint takes one batch more when its batch is predicted to end within the lead', async () => {
+    const { scheduler, upstreams: [up], embed, dispatcher } = measured();
+    const first = track(embed(['a1', 'a2', 'a3', 'a4']));
+    await settle();
+    // Predicted back 18 ms from now (10 + 2 x 4): the next batch may go from 16 ms.
+    track(embed(['b1']));
+    await scheduler.advance(15);
+    assert.equal(up!.calls.length, 1, 'too early: the queue stays in the front door');
+    await scheduler.advance(1);
+    assert.deepEqual(up!.calls.map((call) => call.texts), [['a1', 'a2', 'a3', 'a4'], ['b1']], 'sent ahead, to wait in the backend\'s queue');
+    track(embed(['c1']));
+    await scheduler.advance(1);
+    assert.equal(up!.calls.length, 2, 'one batch ahead at most');
+    up!.calls[0]!.resolve();
+    await settle();
+    assert.ok(first.result !== undefined);
+    // The batch ahead now holds the slot: predicted to start at 18 ms and to end 12 ms later.
+    assert.equal(dispatcher.endpoints[0]!.inFlight, 1);
+    await scheduler.advance(10);
+    assert.equal(up!.calls.length, 2);
+    await scheduler.advance(1);
+    assert.deepEqual(up!.calls[2]?.texts, ['c1'], 'the next goes ahead of it in turn');
+  });
+
+  test('nothing goes ahead of a batch later than its prediction, before it is measured, of a backend without a fixed cost, or when turned off', async () => {
+    const late = measured();
+    track(late.embed(['a1', 'a2', 'a3', 'a4']));
+    await settle();
+    await late.scheduler.advance(21);
+    track(late.embed(['b1']));
+    await late.scheduler.advance(5);
+    assert.equal(late.upstreams[0]!.calls.length, 1, '3 ms past its predicted end: the backend is slower than its model');
+
+    const unmeasured = setup(1, { batchSize: 4, maxInFlight: 1, sendAheadMs: 2 });
+    track(unmeasured.embed(['a1']));
+    await settle();
+    track(unmeasured.embed(['b1']));
+    await unmeasured.scheduler.advance(100);
+    assert.equal(unmeasured.upstreams[0]!.calls.length, 1, 'no prediction without a cost model');
+
+    const cheap = setup(1, { batchSize: 4, maxInFlight: 1, sendAheadMs: 2 });
+    for (const n of [1, 2, 3, 4]) cheap.dispatcher.endpoints[0]!.cost.record(n, 1 + 2 * n);
+    track(cheap.embed(['a1', 'a2', 'a3', 'a4']));
+    await settle();
+    track(cheap.embed(['b1']));
+    await cheap.scheduler.advance(8);
+    assert.equal(cheap.upstreams[0]!.calls.length, 1, 'a fixed cost of 1 ms, under the 2 ms window: nothing to share');
+
+    for (const off of [measured({ sendAheadMs: 0 }), measured({ coalesceWindowMs: 0 })]) {
+      track(off.embed(['a1', 'a2', 'a3', 'a4']));
+      await settle();
+      track(off.embed(['b1']));
+      await off.scheduler.advance(17);
+      assert.equal(off.upstreams[0]!.calls.length, 1, 'SEND_AHEAD_MS=0, or COALESCE_WINDOW_MS=0');
+    }
+  });
+
+  test('an endpoint paid per call (a Lambda function) never takes a batch ahead', async () => {
+    const { scheduler, upstreams: [up], embed } = measured();
+    Object.assign(up!, { payPerCall: true });
+    track(embed(['a1', 'a2', 'a3', 'a4']));
+    await settle();
+    track(embed(['b1']));
+    await scheduler.advance(17);
+    assert.equal(up!.calls.length, 1);
+  });
+
+  test('the cost model learns from when a batch sent ahead could start, not from when it was sent', async () => {
+    const { scheduler, upstreams: [up], embed, dispatcher } = measured();
+    track(embed(['a1', 'a2', 'a3', 'a4']));
+    await settle();
+    track(embed(['b1', 'b2', 'b3', 'b4']));
+    await scheduler.advance(16);
+    assert.equal(up!.calls.length, 2);
+    await scheduler.advance(2);
+    up!.calls[0]!.resolve();
+    await scheduler.advance(18);
+    up!.calls[1]!.resolve();
+    await settle();
+    // Both took 18 ms of backend time: the second's 2 ms in the backend's queue are not counted.
+    const model = dispatcher.endpoints[0]!.cost.estimate()!;
+    assert.ok(Math.abs(model.baseMs + 4 * model.perItemMs - 18) < 0.01, `predicts ${model.baseMs + 4 * model.perItemMs} ms for 4 texts`);
   });
 });
 

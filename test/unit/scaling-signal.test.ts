@@ -12,6 +12,7 @@ const POLICY: TierPolicy = {
   batchSize: 4,
   batchMaxChars: 0,
   coalesceWindowMs: 0,
+  sendAheadMs: 0,
   queueMaxTexts: 1_000,
   tenantMaxTexts: 1_000,
   queueMaxChars: 1_000_000,

@@ -18,7 +18,7 @@ import { FakeScheduler, settle } from '../helpers/fake-scheduler';
 import { fakeVector, FakeUpstream } from '../helpers/fake-upstream';
 
 const POLICY: TierPolicy = {
-  batchSize: 64, batchMaxChars: 0, coalesceWindowMs: 0, queueMaxTexts: 10_000, tenantMaxTexts: 10_000, queueMaxChars: 1_000_000, upstreamTimeoutMs: 20_000,
+  batchSize: 64, batchMaxChars: 0, coalesceWindowMs: 0, sendAheadMs: 0, queueMaxTexts: 10_000, tenantMaxTexts: 10_000, queueMaxChars: 1_000_000, upstreamTimeoutMs: 20_000,
   maxAttempts: 3, retryBudgetRatio: 0.2, retryMinPerSecond: 10, maxInFlight: 2,
   ejectAfterFailures: 3, ejectBaseMs: 1_000, ejectMaxMs: 30_000, slowStartMs: 10_000, loadWindowMs: 3_000,
 };
