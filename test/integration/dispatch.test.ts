@@ -94,6 +94,25 @@ describe('dispatch engine over simulated DJL instances', () => {
     });
   });
 
+  test('a full instance gets its next batch ahead, which waits in its own queue: one at most', async () => {
+    // One worker of 80 ms a batch. The lead is wide (40 ms before the batch in flight is predicted
+    // to end) so that the batch sent ahead reaches the instance before its worker frees however
+    // loaded the machine; the default is 3 ms.
+    const slow = { ...DJL_PROFILES.cpu, workers: 1, baseMs: 80, perItemMs: 1 };
+    await withCluster(1, slow, { CPU_MAX_INFLIGHT: '1', SEND_AHEAD_MS: '40' }, async (door, [sim]) => {
+      // Batches of three sizes first, so the cost model tells the fixed cost from the per-text one.
+      for (const size of [1, 4, 8]) {
+        const warm = await post(`${door.url}/embed`, { inputs: Array.from({ length: size }, (_, i) => `warm-up ${size} ${i}`) });
+        assert.equal(warm.status, 200);
+      }
+      assert.equal(sim!.stats.maxQueueDepth, 0, 'one request at a time: nothing waited');
+      const outcomes = await load(door, 8, 6);
+      assert.ok(outcomes.every((o) => o.ok), JSON.stringify(summary(outcomes)));
+      assert.equal(sim!.stats.maxQueueDepth, 1, 'a batch waited in the instance\'s queue for its worker, never two');
+      assert.equal(sim!.stats.maxInFlight, 2, 'the one it ran and the one sent ahead');
+    });
+  });
+
   test('under concurrent load every vector goes back to its own client, and batches carry several texts', async () => {
     // One 50 ms slot per instance: the instances, not the test's own client, are the bottleneck, so
     // texts queue and coalesce however slow the machine (at the CPU profile's six 13 ms slots a

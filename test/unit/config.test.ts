@@ -80,6 +80,13 @@ describe('parseConfig', () => {
     });
   });
 
+  test('SEND_AHEAD_MS: 3 ms by default, 0 turns it off, a bad value is named', () => {
+    assert.equal(parseConfig({}).dispatch.sendAheadMs, 3);
+    assert.equal(parseConfig({ SEND_AHEAD_MS: '0' }).dispatch.sendAheadMs, 0);
+    assert.throws(() => parseConfig({ SEND_AHEAD_MS: '-1' }), /SEND_AHEAD_MS/);
+    assert.throws(() => parseConfig({ SEND_AHEAD_MS: 'soon' }), /SEND_AHEAD_MS/);
+  });
+
   test('the upstream timeout never exceeds the request timeout', () => {
     const config = parseConfig({ REQUEST_TIMEOUT_MS: '1000', UPSTREAM_TIMEOUT_MS: '5000' });
     assert.equal(config.timeouts.upstreamMs, 1000);
