@@ -66,7 +66,7 @@ export interface TierDispatcherOptions {
 
 export class TierDispatcher {
   readonly endpoints: Endpoint[];
-  readonly counters: TierCounters = { batches: 0, batchedTexts: 0, retries: 0, isolations: 0, ejections: 0, rejectedOverload: 0 };
+  readonly counters: TierCounters = { batches: 0, batchedTexts: 0, sentAhead: 0, retries: 0, isolations: 0, ejections: 0, rejectedOverload: 0 };
   /** What the upstreams' latency and refusals say about the backends' own queues. */
   readonly backendLoad: BackendLoad;
   readonly coldStarts = new ColdStartRecord();
@@ -380,7 +380,9 @@ export class TierDispatcher {
     }
     if (isolation) this.isolationInFlight = true;
     // A batch sent ahead starts when the endpoint's earliest one ends, as its cost model predicts.
-    const expectedStart = endpoint.inFlight >= endpoint.capacity(started) ? Math.max(started, endpoint.earliestEnd) : started;
+    const ahead = endpoint.inFlight >= endpoint.capacity(started);
+    if (ahead) this.counters.sentAhead++;
+    const expectedStart = ahead ? Math.max(started, endpoint.earliestEnd) : started;
     const predictedMs = endpoint.cost.predictMs(texts.length);
     const predictedEnd = predictedMs === undefined || expectedStart === Number.POSITIVE_INFINITY
       ? Number.POSITIVE_INFINITY : expectedStart + predictedMs;

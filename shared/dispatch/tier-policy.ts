@@ -24,6 +24,8 @@ export interface TierPolicy extends EndpointPolicy {
 export interface TierCounters {
   batches: number;
   batchedTexts: number;
+  /** Batches sent to a full endpoint ahead of its earliest batch's end (SEND_AHEAD_MS). */
+  sentAhead: number;
   retries: number;
   isolations: number;
   ejections: number;

@@ -110,6 +110,8 @@ describe('dispatch engine over simulated DJL instances', () => {
       assert.ok(outcomes.every((o) => o.ok), JSON.stringify(summary(outcomes)));
       assert.equal(sim!.stats.maxQueueDepth, 1, 'a batch waited in the instance\'s queue for its worker, never two');
       assert.equal(sim!.stats.maxInFlight, 2, 'the one it ran and the one sent ahead');
+      const info = await (await fetch(`${door.url}/info`)).json() as { tiers: { cpu: { activity: { sentAhead: number } } } };
+      assert.ok(info.tiers.cpu.activity.sentAhead >= 1, '/info counts the batches sent ahead');
     });
   });
 

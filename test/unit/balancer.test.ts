@@ -30,6 +30,27 @@ describe('power-of-two-choices balancer', () => {
     assert.ok(Math.max(...loads) - Math.min(...loads) <= 3, `loads ${loads.join(', ')}`);
   });
 
+  test('with every endpoint full, the one whose earliest batch ends soonest takes one ahead, not an ejected one', () => {
+    const [a, b, c] = endpoints(3) as [Endpoint, Endpoint, Endpoint];
+    const ahead = { ms: 3, minFixedCostMs: 5 };
+    for (const endpoint of [a, b, c]) {
+      for (const n of [1, 8]) endpoint.cost.record(n, 10 + 2 * n);
+      for (let batch = 0; batch < 4; batch++) endpoint.begin(8, 100 + batch * 10);
+    }
+    b.end(8, 100);
+    b.begin(8, 98);
+    assert.equal(pickEndpoint([a, b, c], 94, Math.random, undefined, ahead), undefined, 'none within 3 ms yet');
+    assert.equal(pickEndpoint([a, b, c], 95, Math.random, undefined, ahead), b, 'b ends at 98');
+    assert.equal(pickEndpoint([a, b, c], 97, Math.random, undefined, ahead), b);
+    assert.equal(pickEndpoint([a, b, c], 97, Math.random), undefined, 'not without a lead');
+    b.ejectedUntil = 1_000;
+    assert.equal(pickEndpoint([a, b, c], 97, Math.random, undefined, ahead), a, 'a ends at 100');
+    b.ejectedUntil = 0;
+    b.begin(8, 120);
+    assert.equal(pickEndpoint([a, b, c], 97, Math.random, undefined, ahead), a, 'b already holds one ahead');
+    assert.equal(pickEndpoint([a, b, c], 104, Math.random, undefined, ahead), undefined, 'past the predicted ends by more than the lead');
+  });
+
   test('full, ejected or unhealthy endpoints are never picked; a retry avoids where it failed', () => {
     const [a, b, c] = endpoints(3) as [Endpoint, Endpoint, Endpoint];
     a.inFlight = 4;
