@@ -16,10 +16,11 @@
  * batch waiting: the clients a finished batch answered are on their way back, so a freed slot
  * would wait for them, idle, every time. The share is therefore the outstanding texts at their
  * highest over the last second (the clients in the loop, counted while they are all inside)
- * divided by one more than the slots, never more than the plain fair share of what is
+ * divided by one more than the slots and rounded, never more than the plain fair share of what is
  * outstanding now: the texts beyond it wait for the next freed slot, which starts at once.
  * Measured with the benchmark's workload (a): a cap of 9 (64 / 7) read 87% of the closed-loop
- * limit against 82% with the plain fair share; a model of the loop agrees at other client counts.
+ * limit against 82% with the plain fair share; with a batch sent ahead as well (Endpoint.canTakeAhead)
+ * 87-92% (docs/benchmarks.md, the sixth look); a model of the loop agrees at other client counts.
  * Under an open load the peak follows the queue, so batches grow with it up to the batch size.
  */
 import { type Endpoint, EndpointStatus } from './endpoint';
