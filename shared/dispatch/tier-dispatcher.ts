@@ -379,13 +379,12 @@ export class TierDispatcher {
       this.events.queueWait(tier, started - request.enqueuedAt);
     }
     if (isolation) this.isolationInFlight = true;
-    // A batch sent ahead starts when the endpoint's earliest one ends, as its cost model predicts.
+    // A batch sent ahead (only ever to an endpoint with a predicted end, see canTakeAhead) starts
+    // when the endpoint's earliest one ends, as its cost model predicts.
     const ahead = endpoint.inFlight >= endpoint.capacity(started);
     if (ahead) this.counters.sentAhead++;
     const expectedStart = ahead ? Math.max(started, endpoint.earliestEnd) : started;
-    const predictedMs = endpoint.cost.predictMs(texts.length);
-    const predictedEnd = predictedMs === undefined || expectedStart === Number.POSITIVE_INFINITY
-      ? Number.POSITIVE_INFINITY : expectedStart + predictedMs;
+    const predictedEnd = expectedStart + (endpoint.cost.predictMs(texts.length) ?? Number.POSITIVE_INFINITY);
     endpoint.begin(texts.length, predictedEnd);
     this.batchesInFlight++;
     this.counters.batches++;
@@ -410,7 +409,7 @@ export class TierDispatcher {
     if (vectors !== undefined) {
       // The cost model and the load signal learn the backend's time, not the moments a batch sent
       // ahead waited, by design, in its queue.
-      const servedFrom = expectedStart === Number.POSITIVE_INFINITY ? started : Math.min(expectedStart, finished);
+      const servedFrom = Math.min(expectedStart, finished);
       endpoint.recordSuccess(texts.length, finished - servedFrom, finished);
       this.backendLoad.recordSuccess(texts.length, finished - servedFrom, finished);
       owners.forEach((group, slot) => {
